@@ -1,0 +1,35 @@
+# The two commands a newcomer needs: `make demo` and `make test`. Each sets up .venv first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO_ROWS ?= 2000
+DBT := cd dbt_project && ../$(BIN)/dbt
+
+.PHONY: setup demo test bench lint clean
+
+setup: $(STAMP)
+
+# Re-created when pyproject.toml changes; only package registries are contacted.
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/bedrock-ext generate --rows $(DEMO_ROWS) --adversarial --out dbt_project/data/transcripts.parquet
+	$(DBT) build --profiles-dir .
+	$(BIN)/python scripts/show_demo.py
+
+test: $(STAMP)
+	$(BIN)/pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python scripts/bench.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check bedrock_ext scripts tests
+
+clean:
+	rm -rf $(VENV) dbt_project/target dbt_project/logs dbt_project/data

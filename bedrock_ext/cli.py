@@ -1,0 +1,84 @@
+"""`bedrock-ext` command line: generate data, run the local emulator, inspect and steer jobs."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from bedrock_ext.errors import BedrockExtError
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _cmd_generate(args: argparse.Namespace) -> int:
+    from bedrock_ext.transcripts.generator import GenerateSpec, write_dataset
+
+    spec = GenerateSpec(
+        rows=args.rows, seed=args.seed, chunk_rows=args.chunk_rows, adversarial=args.adversarial
+    )
+    written = write_dataset(spec, Path(args.out), fmt=args.format, workers=args.workers)
+    logging.getLogger("bedrock_ext").info("wrote %d transcripts to %s", written, args.out)
+    return 0
+
+
+def _add_generate(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("generate", help="Write deterministic synthetic call transcripts.")
+    p.add_argument("--rows", type=_non_negative_int, default=2000, help="rows to generate")
+    p.add_argument("--seed", type=int, default=7, help="RNG seed (same seed, same data)")
+    p.add_argument("--out", default="dbt_project/data/transcripts.parquet", help="output file")
+    p.add_argument("--format", choices=("parquet", "csv", "jsonl"), default="parquet")
+    p.add_argument("--chunk-rows", type=_positive_int, default=50_000, help="rows per chunk")
+    p.add_argument("--workers", type=_positive_int, default=2, help="generator processes")
+    p.add_argument(
+        "--adversarial", action="store_true",
+        help="append hostile rows: empty/null text, over-context, emoji, control chars, "
+        "duplicate call ids, prompt injection, ...",
+    )
+    p.set_defaults(handler=_cmd_generate)
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="bedrock-ext", description=__doc__)
+    parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
+    sub = parser.add_subparsers(dest="command", required=True)
+    _add_generate(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.debug else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    handler: Handler = args.handler
+    try:
+        return handler(args)
+    except BedrockExtError as err:
+        if args.debug:
+            raise
+        print(f"bedrock-ext: error: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
