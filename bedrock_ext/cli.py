@@ -31,7 +31,7 @@ def _add_generate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", default="dbt_project/data/transcripts.parquet", help="output file")
     p.add_argument("--format", choices=("parquet", "csv", "jsonl"), default="parquet")
     p.add_argument("--chunk-rows", type=_positive_int, default=50_000, help="rows per chunk")
-    p.add_argument("--workers", type=_positive_int, default=2, help="generator processes")
+    p.add_argument("--workers", type=_positive_int, default=1, help="generator processes")
     p.add_argument(
         "--adversarial", action="store_true",
         help="append hostile rows: empty/null text, over-context, emoji, control chars, "
@@ -59,6 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
     sub = parser.add_subparsers(dest="command", required=True)
     _add_generate(sub)
+    from bedrock_ext.emulator.cli import add_emulator_commands
+
+    add_emulator_commands(sub)
     return parser
 
 
