@@ -46,7 +46,7 @@ class Job:
     faults: dict[str, Any]
     status: str = "Submitted"
     message: str | None = None
-    submit_time: float = field(default_factory=time.time)
+    submit_time: float = field(default_factory=lambda: int(time.time() * 1000) / 1000)  # as serialized
     last_modified_time: float = field(default_factory=time.time)
     end_time: float | None = None
     total: int | None = None

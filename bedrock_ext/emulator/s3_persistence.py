@@ -34,7 +34,7 @@ class S3Mirror:
         backend, count = _backend(), 0
         for bucket_dir in sorted(p for p in self.root.iterdir() if p.is_dir()):
             bucket = unquote(bucket_dir.name)
-            if bucket not in {b.name for b in backend.list_buckets()}:
+            if bucket not in backend.buckets:
                 backend.create_bucket(bucket, self.region)
             for f in bucket_dir.iterdir():
                 if f.name.endswith(".tmp~"):  # a write cut short by a crash
