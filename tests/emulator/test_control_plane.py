@@ -149,7 +149,7 @@ def test_lifecycle_statuses_counts_and_times(aws: Aws) -> None:
 def test_stop_keeps_outputs_of_processed_records(aws: Aws) -> None:
     aws.emulator.configure(timings={"in_progress_s": 2.0})
     arn = aws.create(aws.put_records("in/a.jsonl", 50))
-    while (job := aws.bedrock.get_model_invocation_job(jobIdentifier=arn)).get("processedRecordCount", 0) < 5:
+    while aws.bedrock.get_model_invocation_job(jobIdentifier=arn).get("processedRecordCount", 0) < 5:
         time.sleep(0.02)
     assert aws.bedrock.stop_model_invocation_job(jobIdentifier=arn)["ResponseMetadata"]["HTTPStatusCode"] == 200
     assert aws.bedrock.get_model_invocation_job(jobIdentifier=arn)["status"] == "Stopping"

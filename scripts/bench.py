@@ -1,0 +1,83 @@
+"""Benchmarks (`make bench`). So far: the transcript generator and the emulator's local model.
+
+Each line prints one figure; ratios against baselines come with the export/parse benchmarks.
+Usage: python scripts/bench.py [--rows 100000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import boto3
+
+from bedrock_ext.emulator.config import EmulatorConfig, Faults, Quotas, Timings
+from bedrock_ext.emulator.execution import InputRecord, run_record
+from bedrock_ext.emulator.server import Emulator
+from bedrock_ext.transcripts.generator import GenerateSpec, generate_chunk, write_dataset
+
+MODEL = "anthropic.claude-3-haiku-20240307-v1:0"
+
+
+def _model_input(text: str) -> dict:
+    return {"anthropic_version": "bedrock-2023-05-31", "max_tokens": 600,
+            "messages": [{"role": "user", "content": [
+                {"type": "text", "text": f"Summarize as JSON.\n<transcript>\n{text}\n</transcript>"}]}]}
+
+
+def bench_generator(rows: int, out_dir: Path) -> None:
+    start = time.perf_counter()
+    write_dataset(GenerateSpec(rows=rows), out_dir / "t.parquet")
+    seconds = time.perf_counter() - start
+    print(f"generator: {rows:,} rows in {seconds:.1f}s = {rows / seconds:,.0f} rows/s")
+
+
+def bench_local_model(records: int) -> list[InputRecord]:
+    texts = generate_chunk(7, 0, 0, records)["transcript"].to_pylist()
+    recs = [InputRecord("a.jsonl", f"R{i:010d}", _model_input(t)) for i, t in enumerate(texts)]
+    start = time.perf_counter()
+    for r in recs:
+        run_record(r, MODEL, "abcdefabcdef", Faults())
+    seconds = time.perf_counter() - start
+    print(f"emulator local model: {records:,} records in {seconds:.1f}s = {records / seconds:,.0f} records/s")
+    return recs
+
+
+def bench_emulator_job(recs: list[InputRecord]) -> None:
+    body = "".join(json.dumps({"recordId": r.record_id, "modelInput": r.model_input}) + "\n" for r in recs)
+    timings = Timings(submitted_s=0, validating_s=0, scheduled_s=0, in_progress_s=0)
+    quotas = Quotas(min_records_per_job=1)
+    with Emulator(EmulatorConfig(timings=timings, quotas=quotas)) as em:
+        s3 = boto3.client("s3", endpoint_url=em.endpoint_url, region_name="us-east-1")
+        bedrock = boto3.client("bedrock", endpoint_url=em.endpoint_url, region_name="us-east-1")
+        s3.create_bucket(Bucket="bench")
+        s3.put_object(Bucket="bench", Key="in/a.jsonl", Body=body.encode())
+        start = time.perf_counter()
+        arn = bedrock.create_model_invocation_job(
+            jobName="bench", roleArn="arn:aws:iam::123456789012:role/r", modelId=MODEL,
+            inputDataConfig={"s3InputDataConfig": {"s3Uri": "s3://bench/in/"}},
+            outputDataConfig={"s3OutputDataConfig": {"s3Uri": "s3://bench/out/"}})["jobArn"]
+        while bedrock.get_model_invocation_job(jobIdentifier=arn)["status"] not in ("Completed", "Failed"):
+            time.sleep(0.05)
+        seconds = time.perf_counter() - start
+    print(f"emulator job: {len(recs):,} records ({len(body) / 1e6:.0f} MB) end to end in {seconds:.1f}s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=100_000, help="generator rows")
+    parser.add_argument("--job-records", type=int, default=50_000, help="records in the emulator job")
+    args = parser.parse_args()
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
+    with tempfile.TemporaryDirectory() as tmp:
+        bench_generator(args.rows, Path(tmp))
+    bench_emulator_job(bench_local_model(args.job_records))
+
+
+if __name__ == "__main__":
+    main()
