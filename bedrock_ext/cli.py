@@ -62,6 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     from bedrock_ext.emulator.cli import add_emulator_commands
 
     add_emulator_commands(sub)
+    from bedrock_ext.jobs_cli import add_jobs_commands
+
+    add_jobs_commands(sub)
     return parser
 
 

@@ -1,0 +1,91 @@
+"""The only module that imports boto3/botocore: clients with standard retries, S3 helpers.
+
+Credentials always come from the standard boto3 chain (env vars, profile, SSO, instance role);
+nothing here reads, logs or stores them. ``endpoint_url`` points every client at the local
+emulator (or any S3/Bedrock-compatible endpoint) when set.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, BinaryIO
+
+import boto3
+from boto3.s3.transfer import TransferConfig
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+__all__ = ["AwsSettings", "BotoCoreError", "ClientError", "S3", "bedrock_client", "error_code", "error_message"]
+
+MULTIPART_THRESHOLD = 64 * 1024 * 1024
+
+
+@dataclass(frozen=True, kw_only=True)
+class AwsSettings:
+    """Where to send requests. ``endpoint_url`` is None for real AWS."""
+
+    region: str = "us-east-1"
+    endpoint_url: str | None = None
+    max_attempts: int = 8
+
+    def _config(self) -> Config:
+        return Config(region_name=self.region,
+                      retries={"mode": "standard", "total_max_attempts": self.max_attempts},
+                      s3={"addressing_style": "path"} if self.endpoint_url else None)
+
+    def client(self, service: str) -> Any:
+        return boto3.session.Session().client(service, endpoint_url=self.endpoint_url, config=self._config())
+
+
+def bedrock_client(settings: AwsSettings) -> Any:
+    return settings.client("bedrock")
+
+
+def error_code(err: ClientError) -> str:
+    return str(err.response.get("Error", {}).get("Code", ""))
+
+
+def error_message(err: ClientError) -> str:
+    return str(err.response.get("Error", {}).get("Message", err))
+
+
+class S3:
+    """Small S3 helper: multipart uploads, paginated listing, existence checks."""
+
+    def __init__(self, settings: AwsSettings) -> None:
+        self.client = settings.client("s3")
+        self._transfer = TransferConfig(multipart_threshold=MULTIPART_THRESHOLD,
+                                        multipart_chunksize=MULTIPART_THRESHOLD)
+
+    def upload(self, bucket: str, key: str, body: BinaryIO) -> None:
+        self.client.upload_fileobj(body, bucket, key, Config=self._transfer)
+
+    def put_bytes(self, bucket: str, key: str, data: bytes) -> None:
+        self.upload(bucket, key, io.BytesIO(data))
+
+    def exists(self, bucket: str, key: str) -> bool:
+        try:
+            self.client.head_object(Bucket=bucket, Key=key)
+        except ClientError as err:
+            if error_code(err) in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise
+        return True
+
+    def list_keys(self, bucket: str, prefix: str) -> Iterator[str]:
+        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+            for obj in page.get("Contents", []):
+                yield obj["Key"]
+
+    def get_bytes(self, bucket: str, key: str) -> bytes:
+        data: bytes = self.client.get_object(Bucket=bucket, Key=key)["Body"].read()
+        return data
+
+
+def split_s3_uri(uri: str) -> tuple[str, str]:
+    if not uri.startswith("s3://"):
+        raise ValueError(f"not an s3:// URI: {uri!r}")
+    bucket, _, key = uri[5:].partition("/")
+    return bucket, key
