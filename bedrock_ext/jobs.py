@@ -162,7 +162,7 @@ class BedrockBatchClient:
 
 def _translate(err: ClientError, operation: str) -> BedrockRequestError:
     code, message = error_code(err), error_message(err)
-    text = f"{operation} failed with {code}: {message}"
+    text = f"{getattr(err, 'operation_name', operation)} failed with {code}: {message}"
     if code == "ThrottlingException":
         return ThrottledError(f"{text} (botocore already retried; lower max_concurrent_jobs or retry later)")
     if code == "ServiceQuotaExceededException":

@@ -1,0 +1,91 @@
+"""records.py: keys, recordIds, prompts, per-family bodies, overlong and blank text."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from bedrock_ext.errors import ConfigError
+from bedrock_ext.records import (
+    TRUNCATION_MARK,
+    PreparedRecord,
+    RecordSettings,
+    SkippedRecord,
+    model_input,
+    prepare,
+    record_id,
+    request_key,
+)
+from bedrock_ext.transcripts.adversarial import ADVERSARIAL_TEXTS
+
+HAIKU = "anthropic.claude-3-haiku-20240307-v1:0"
+SETTINGS = RecordSettings(model_id=HAIKU)
+
+
+def test_request_key_changes_with_each_part() -> None:
+    base = request_key("C1", "text", "v1", HAIKU)
+    assert base == request_key("C1", "text", "v1", HAIKU)
+    others = {request_key("C2", "text", "v1", HAIKU), request_key("C1", "text!", "v1", HAIKU),
+              request_key("C1", "text", "v2", HAIKU), request_key("C1", "text", "v1", "amazon.nova-lite-v1:0")}
+    assert base not in others and len(others) == 4
+
+
+def test_record_ids_are_11_alphanumerics_and_unique() -> None:
+    ids = {record_id(request_key(f"C{i}", "t", "v1", HAIKU)) for i in range(50_000)}
+    assert len(ids) == 50_000
+    assert all(re.fullmatch(r"[A-Za-z0-9]{11}", i) for i in list(ids)[:1000])
+
+
+@pytest.mark.parametrize(("kind", "text"), [(k, t) for k, t in ADVERSARIAL_TEXTS if t and t.strip()])
+def test_adversarial_text_round_trips_through_json(kind: str, text: str) -> None:
+    r = prepare(kind, text, SETTINGS)
+    assert isinstance(r, PreparedRecord)
+    assert "\n" not in r.line
+    parsed = json.loads(r.line)
+    assert parsed["recordId"] == r.record_id
+    user = parsed["modelInput"]["messages"][0]["content"][0]["text"]
+    if not r.is_truncated:
+        assert text in user
+
+
+def test_claude_body_has_the_messages_api_fields() -> None:
+    body = model_input(RecordSettings(model_id=HAIKU, max_tokens=300, temperature=0.2, top_p=0.9, top_k=50), "hi")
+    assert body["anthropic_version"] == "bedrock-2023-05-31"
+    assert (body["max_tokens"], body["temperature"], body["top_p"], body["top_k"]) == (300, 0.2, 0.9, 50)
+    assert body["system"] and body["messages"][0]["role"] == "user"
+    assert "<transcript>\nhi\n</transcript>" in body["messages"][0]["content"][0]["text"]
+
+
+def test_nova_and_llama_bodies() -> None:
+    nova = model_input(RecordSettings(model_id="us.amazon.nova-lite-v1:0"), "hi")
+    assert nova["inferenceConfig"]["maxTokens"] == 512 and nova["messages"][0]["content"][0]["text"]
+    llama = model_input(RecordSettings(model_id="meta.llama3-1-8b-instruct-v1:0"), "hi")
+    assert llama["max_gen_len"] == 512 and "<transcript>\nhi\n</transcript>" in llama["prompt"]
+
+
+def test_blank_text_is_skipped_with_a_reason() -> None:
+    for text in (None, "", "  \n\t "):
+        r = prepare("C", text, SETTINGS)
+        assert isinstance(r, SkippedRecord) and r.reason == "blank_transcript"
+
+
+def test_overlong_text_is_truncated_or_rejected() -> None:
+    text = "Customer: word " * 100_000  # ~1.5M chars, far above 200k tokens
+    cut = prepare("C", text, SETTINGS)
+    assert isinstance(cut, PreparedRecord) and cut.is_truncated
+    assert TRUNCATION_MARK.strip() in cut.line
+    assert cut.estimated_input_tokens <= 200_000 - SETTINGS.max_tokens
+    rejected = prepare("C", text, RecordSettings(model_id=HAIKU, overlong_policy="reject"))
+    assert isinstance(rejected, SkippedRecord) and rejected.reason.startswith("over_context")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [({"model_id": "openai.gpt-9"}, "not supported"), ({"model_id": HAIKU, "prompt_version": "v9"}, "v9"),
+     ({"model_id": HAIKU, "max_tokens": 0}, "max_tokens")],
+)
+def test_bad_settings_name_the_value(kwargs: dict, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        RecordSettings(**kwargs)
