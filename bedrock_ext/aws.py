@@ -29,6 +29,7 @@ class AwsSettings:
     region: str = "us-east-1"
     endpoint_url: str | None = None
     max_attempts: int = 8
+    placeholder_credentials: bool = False  # the local emulator checks none; never for real AWS
 
     def _config(self) -> Config:
         return Config(region_name=self.region,
@@ -36,7 +37,9 @@ class AwsSettings:
                       s3={"addressing_style": "path"} if self.endpoint_url else None)
 
     def client(self, service: str) -> Any:
-        return boto3.session.Session().client(service, endpoint_url=self.endpoint_url, config=self._config())
+        keys = {"aws_access_key_id": "emulator", "aws_secret_access_key": "emulator"} \
+            if self.placeholder_credentials else {}
+        return boto3.session.Session(**keys).client(service, endpoint_url=self.endpoint_url, config=self._config())
 
 
 def bedrock_client(settings: AwsSettings) -> Any:
@@ -89,3 +92,18 @@ def split_s3_uri(uri: str) -> tuple[str, str]:
         raise ValueError(f"not an s3:// URI: {uri!r}")
     bucket, _, key = uri[5:].partition("/")
     return bucket, key
+
+
+def frozen_credentials(settings: AwsSettings) -> tuple[str, str, str | None]:
+    """Key, secret and session token from the standard boto3 chain, for DuckDB's S3 secret.
+
+    The values go straight into the DuckDB connection; they are never logged or written.
+    """
+    credentials = boto3.session.Session(region_name=settings.region).get_credentials()
+    if credentials is None:
+        from bedrock_ext.errors import ConfigError
+
+        raise ConfigError("no AWS credentials found in the standard chain (env vars AWS_ACCESS_KEY_ID/"
+                          "AWS_SECRET_ACCESS_KEY, AWS_PROFILE, SSO, instance role); the aws target needs them")
+    frozen = credentials.get_frozen_credentials()
+    return frozen.access_key, frozen.secret_key, frozen.token

@@ -122,7 +122,9 @@ def model_family(model_id: str) -> Family:
 
 
 def request_key(transcript_id: str, text: str, prompt_version: str, model_id: str) -> str:
-    payload = json.dumps([transcript_id, text, prompt_version, model_id], ensure_ascii=False)
+    """sha256 of the four parts joined by U+001F; the SQL model computes the same with
+    ``sha256(concat_ws(chr(31), call_id, transcript_text, prompt_version, model_id))``."""
+    payload = "\x1f".join([transcript_id, text, prompt_version, model_id])
     return hashlib.sha256(payload.encode("utf-8", "surrogatepass")).hexdigest()
 
 

@@ -1,0 +1,263 @@
+"""The logic behind the Python dbt models; each model file is a thin call into this module.
+
+- ``bedrock_batch_input``: export the summary requests not yet exported, as Bedrock JSONL in S3.
+- ``bedrock_batch_jobs``: submit (or re-attach to) one job per exported shard and await them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass, fields
+from typing import Any
+
+import pyarrow as pa
+
+from bedrock_ext import runtime
+from bedrock_ext.aws import S3
+from bedrock_ext.errors import ConfigError
+from bedrock_ext.estimate import Estimate, check_budget
+from bedrock_ext.export import export_records
+from bedrock_ext.jobs import BatchJob, BedrockBatchClient, JobRunner, JobSpec, PollPolicy
+from bedrock_ext.pricing import cost, price_for
+from bedrock_ext.records import CHARS_PER_TOKEN, PreparedRecord, RecordSettings, SkippedRecord, prepare
+from bedrock_ext.sharding import Quotas
+
+log = logging.getLogger("bedrock_ext.dbt")
+
+INPUT_SCHEMA = pa.schema([
+    ("request_key", pa.string()), ("transcript_row_id", pa.string()), ("call_id", pa.string()),
+    ("record_id", pa.string()), ("job_key", pa.string()), ("input_s3_uri", pa.string()),
+    ("model_id", pa.string()), ("prompt_version", pa.string()), ("is_truncated", pa.bool_()),
+    ("estimated_input_tokens", pa.int64()), ("skip_reason", pa.string()),
+    ("exported_at", pa.timestamp("us", tz="UTC")),
+])
+JOBS_SCHEMA = pa.schema([
+    ("job_key", pa.string()), ("job_id", pa.string()), ("job_arn", pa.string()), ("job_name", pa.string()),
+    ("model_id", pa.string()), ("job_status", pa.string()), ("status_message", pa.string()),
+    ("submitted_at", pa.timestamp("us", tz="UTC")), ("ended_at", pa.timestamp("us", tz="UTC")),
+    ("input_s3_uri", pa.string()), ("output_s3_uri", pa.string()), ("total_record_count", pa.int64()),
+    ("processed_record_count", pa.int64()), ("success_record_count", pa.int64()),
+    ("error_record_count", pa.int64()), ("endpoint", pa.string()), ("is_local_emulator", pa.bool_()),
+    ("checked_at", pa.timestamp("us", tz="UTC")),
+])
+TERMINAL_STATUSES = ("Completed", "PartiallyCompleted", "Failed", "Stopped", "Expired")
+
+
+@dataclass(frozen=True, kw_only=True)
+class BatchConfig:
+    """The dbt vars that drive a build (set as model config in dbt_project.yml)."""
+
+    bedrock_model_id: str
+    prompt_version: str
+    max_tokens: int
+    temperature: float
+    s3_bucket: str
+    s3_prefix: str
+    role_arn: str
+    wait: bool
+    poll_interval_s: float
+    job_timeout_s: float | None
+    max_records_per_file: int
+    max_records_per_job: int
+    max_bytes_per_file: int
+    max_bytes_per_job: int
+    min_records_per_job: int
+    max_concurrent_jobs: int
+    bedrock_budget_usd: float | None
+    small_batch_policy: str
+    overlong_policy: str
+
+    @classmethod
+    def from_dbt(cls, settings: Any) -> BatchConfig:
+        """From the model's ``bedrock_ext`` config dict (set in models/batch/_batch__models.yml)."""
+        if not isinstance(settings, dict):
+            raise ConfigError("model config 'bedrock_ext' is missing: the batch models read their "
+                              "settings from it (models/batch/_batch__models.yml)")
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = settings.get(f.name)
+            if raw is None and f.name not in ("job_timeout_s", "bedrock_budget_usd"):
+                raise ConfigError(f"dbt var/config {f.name!r} is not set; see README 'Configuration'")
+            values[f.name] = _coerce(f.name, raw, str(f.type))
+        config = cls(**values)
+        if config.small_batch_policy not in ("defer", "fail"):
+            raise ConfigError(f"small_batch_policy {config.small_batch_policy!r}: use 'defer' or 'fail'")
+        return config
+
+    @property
+    def quotas(self) -> Quotas:
+        return Quotas(
+            max_records_per_file=self.max_records_per_file, max_bytes_per_file=self.max_bytes_per_file,
+            max_records_per_job=self.max_records_per_job, max_bytes_per_job=self.max_bytes_per_job,
+            min_records_per_job=self.min_records_per_job)
+
+    @property
+    def records(self) -> RecordSettings:
+        return RecordSettings(model_id=self.bedrock_model_id, prompt_version=self.prompt_version,
+                              max_tokens=self.max_tokens, temperature=self.temperature,
+                              overlong_policy=self.overlong_policy)  # type: ignore[arg-type]
+
+    @property
+    def output_s3_uri(self) -> str:
+        return f"s3://{self.s3_bucket}/{self.s3_prefix.strip('/')}/output/"
+
+
+def _coerce(name: str, raw: Any, type_name: str) -> Any:
+    if raw is None or raw == "":
+        return None
+    try:
+        if type_name == "bool":
+            return raw if isinstance(raw, bool) else str(raw).strip().lower() in ("1", "true", "yes")
+        if type_name == "int":
+            return int(raw)
+        if type_name.startswith("float"):
+            return float(raw)
+    except (TypeError, ValueError):
+        raise ConfigError(f"dbt var {name!r} must be a {type_name.split(' ')[0]}, got {raw!r}") from None
+    return str(raw)
+
+
+def _from(relation: Any) -> str:
+    """A FROM clause for a dbt ref (a DuckDB relation) or a relation name (``dbt.this``)."""
+    if hasattr(relation, "sql_query"):
+        return f"({relation.sql_query()})"
+    return str(relation)
+
+
+def _requests(session: Any, relation: Any, this: Any | None) -> tuple[int, Iterator[tuple[Any, ...]]]:
+    """Requests not yet exported: (count, rows of request_key, transcript_row_id, call_id, text)."""
+    where = f"where request_key not in (select request_key from {this})" if this is not None else ""
+    query = f"select request_key, transcript_row_id, call_id, transcript_text from {_from(relation)} {where}"
+    count = session.execute(f"select count(*) from ({query})").fetchone()[0]
+    cursor = session.execute(query + " order by request_key")
+
+    def rows() -> Iterator[tuple[Any, ...]]:
+        while batch := cursor.fetchmany(5_000):
+            yield from batch
+
+    return int(count), rows()
+
+
+def _pre_estimate(session: Any, relation: Any, this: Any | None, config: BatchConfig) -> Estimate:
+    """A cheap SQL estimate before anything is prepared or uploaded (for the budget guard)."""
+    prompt = config.records.prompt
+    overhead = len(prompt.system) + len(prompt.user)
+    where = f"where request_key not in (select request_key from {this})" if this is not None else ""
+    n, chars = session.execute(
+        f"select count(*), coalesce(sum(length(transcript_text) + {overhead}), 0) from {_from(relation)} {where}"
+    ).fetchone()
+    tokens = math.ceil(chars / CHARS_PER_TOKEN)
+    return Estimate(records=int(n), skipped={}, truncated=0,
+                    cost=cost(price_for(config.bedrock_model_id), tokens, int(n) * config.max_tokens))
+
+
+def batch_input(session: Any, requests: Any, this: Any | None, settings: Any) -> pa.Table:
+    """Export the requests of ``int_summary_requests`` that have not been exported yet.
+
+    ``this`` is the model's own table on incremental runs (None on the first or a full refresh).
+    """
+    config = BatchConfig.from_dbt(settings)
+    rt = runtime.current()
+    estimate = _pre_estimate(session, requests, this, config)
+    log.info("to export: %s", estimate.describe())
+    if estimate.records == 0:
+        return INPUT_SCHEMA.empty_table()
+    check_budget(estimate, config.bedrock_budget_usd)
+    if estimate.records < config.min_records_per_job:
+        return _small_batch(config, estimate.records)
+    s3 = S3(rt.aws)
+    if rt.is_local:
+        _ensure_bucket(s3, config.s3_bucket)
+    total, rows = _requests(session, requests, this)
+    meta: dict[str, tuple[str, str, bool, int]] = {}
+    skipped: list[SkippedRecord] = []
+    transcript_rows: dict[str, str] = {}
+
+    def prepared() -> Iterator[PreparedRecord]:
+        for key, row_id, call_id, text in rows:
+            record = prepare(call_id, text, config.records)
+            transcript_rows[key] = row_id
+            if isinstance(record, SkippedRecord):
+                skipped.append(record)
+                continue
+            meta[key] = (call_id, record.record_id, record.is_truncated, record.estimated_input_tokens)
+            yield _with_key(record, key)
+
+    jobs, assignments = export_records(prepared(), total, s3=s3, bucket=config.s3_bucket,
+                                       prefix=config.s3_prefix, quotas=config.quotas)
+    uri = {j.job_key: j.input_s3_uri for j in jobs}
+    now = dt.datetime.now(dt.UTC)
+    out = [{"request_key": a.request_key, "transcript_row_id": transcript_rows[a.request_key],
+            "call_id": meta[a.request_key][0], "record_id": a.record_id, "job_key": a.job_key,
+            "input_s3_uri": uri[a.job_key], "model_id": config.bedrock_model_id,
+            "prompt_version": config.prompt_version, "is_truncated": meta[a.request_key][2],
+            "estimated_input_tokens": meta[a.request_key][3], "skip_reason": None, "exported_at": now}
+           for a in assignments]
+    out += [{"request_key": s.request_key, "transcript_row_id": transcript_rows[s.request_key],
+             "call_id": s.transcript_id, "record_id": None, "job_key": None, "input_s3_uri": None,
+             "model_id": config.bedrock_model_id, "prompt_version": config.prompt_version,
+             "is_truncated": False, "estimated_input_tokens": 0, "skip_reason": s.reason, "exported_at": now}
+            for s in skipped]
+    log.info("exported %d records in %d job(s); %d skipped", len(assignments), len(jobs), len(skipped))
+    return pa.Table.from_pylist(out, schema=INPUT_SCHEMA)
+
+
+def _with_key(record: PreparedRecord, key: str) -> PreparedRecord:
+    if record.request_key != key:
+        raise ConfigError(f"request key mismatch for {record.transcript_id}: the SQL model and "
+                          "bedrock_ext.records.request_key disagree (prompt_version or model_id config?)")
+    return record
+
+
+def _small_batch(config: BatchConfig, n: int) -> pa.Table:
+    message = (f"{n} new records are fewer than min_records_per_job ({config.min_records_per_job}), "
+               "Bedrock's minimum for a batch job")
+    if config.small_batch_policy == "fail":
+        raise ConfigError(f"{message}. Set small_batch_policy: defer to wait for more transcripts.")
+    log.warning("%s: deferred; they stay pending until enough accumulate", message)
+    return INPUT_SCHEMA.empty_table()
+
+
+def _ensure_bucket(s3: S3, bucket: str) -> None:
+    """On the local emulator only: create the bucket the first time."""
+    existing = {b["Name"] for b in s3.client.list_buckets().get("Buckets", [])}
+    if bucket not in existing:
+        s3.client.create_bucket(Bucket=bucket)
+
+
+def batch_jobs(session: Any, inputs: Any, this: Any | None, settings: Any) -> pa.Table:
+    """Submit or re-attach to one job per exported shard; await them unless ``wait`` is false."""
+    config = BatchConfig.from_dbt(settings)
+    rt = runtime.current()
+    done = ""
+    if this is not None:
+        statuses = ", ".join(f"'{s}'" for s in TERMINAL_STATUSES)
+        done = f"and job_key not in (select job_key from {this} where job_status in ({statuses}))"
+    rows = session.execute(
+        f"select job_key, any_value(input_s3_uri), any_value(model_id) from {_from(inputs)} "
+        f"where job_key is not null {done} group by job_key order by job_key").fetchall()
+    if not rows:
+        log.info("no batch jobs to submit or wait for")
+        return JOBS_SCHEMA.empty_table()
+    specs = [JobSpec(job_key=k, input_s3_uri=uri, output_s3_uri=config.output_s3_uri, model_id=model,
+                     role_arn=config.role_arn) for k, uri, model in rows]
+    poll = PollPolicy(initial_s=config.poll_interval_s, max_s=max(60.0, config.poll_interval_s))
+    runner = JobRunner(BedrockBatchClient(rt.aws.client("bedrock")), max_concurrent=config.max_concurrent_jobs,
+                       poll=poll, timeout_s=config.job_timeout_s)
+    jobs = runner.run(specs, wait=config.wait)
+    keys = {s.job_name: s.job_key for s in specs}
+    return pa.Table.from_pylist([_job_row(keys[j.job_name], j, rt) for j in jobs], schema=JOBS_SCHEMA)
+
+
+def _job_row(job_key: str, job: BatchJob, rt: runtime.Runtime) -> dict[str, Any]:
+    return {"job_key": job_key, "job_id": job.job_id, "job_arn": job.job_arn, "job_name": job.job_name,
+            "model_id": job.model_id, "job_status": job.status.value, "status_message": job.message,
+            "submitted_at": job.submitted_at, "ended_at": job.ended_at, "input_s3_uri": job.input_s3_uri,
+            "output_s3_uri": job.output_prefix_uri, "total_record_count": job.total_record_count,
+            "processed_record_count": job.processed_record_count,
+            "success_record_count": job.success_record_count, "error_record_count": job.error_record_count,
+            "endpoint": rt.endpoint_label, "is_local_emulator": rt.is_local,
+            "checked_at": dt.datetime.now(dt.UTC)}

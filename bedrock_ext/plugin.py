@@ -1,0 +1,119 @@
+"""dbt-duckdb plugin: httpfs without network, the S3 secret, and the local emulator.
+
+profiles.yml::
+
+    plugins:
+      - module: bedrock_ext.plugin
+        alias: bedrock
+        config: {mode: local, state_dir: target/emulator}       # or {mode: aws, region: ...}
+
+`initialize` runs before DuckDB connects (stack.md §3): it installs httpfs from the
+`duckdb-extension-httpfs` wheel into the connection's extension_directory, starts the emulator for
+``mode: local`` and records the runtime for the Python models. `configure_connection` creates the
+S3 secret: the emulator's endpoint locally, or credentials from the standard boto3 chain on AWS.
+"""
+
+from __future__ import annotations
+
+import logging
+import pathlib
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from dbt.adapters.duckdb.plugins import BasePlugin
+from dbt.adapters.events.logging import AdapterLogger
+
+from bedrock_ext import runtime
+from bedrock_ext.aws import AwsSettings, frozen_credentials
+from bedrock_ext.errors import ConfigError
+
+_EMULATORS: dict[Path, Any] = {}
+_DBT_LOG = AdapterLogger("bedrock_ext")
+
+
+class _DbtLogHandler(logging.Handler):
+    """Forwards bedrock_ext log records into dbt's log, so long waits show progress there."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = f"bedrock_ext: {record.getMessage()}"
+        if record.levelno >= logging.WARNING:
+            _DBT_LOG.warning(message)
+        else:
+            _DBT_LOG.info(message)
+
+
+def _bridge_logs() -> None:
+    logger = logging.getLogger("bedrock_ext")
+    if not any(isinstance(h, _DbtLogHandler) for h in logger.handlers):
+        logger.addHandler(_DbtLogHandler())
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+
+
+def ensure_httpfs(extension_directory: str | None) -> None:
+    """Install httpfs from the wheel unless the extension directory already has it (no network)."""
+    import duckdb_extension_httpfs
+
+    wheel = (pathlib.Path(duckdb_extension_httpfs.__file__).parent / "extensions"
+             / f"v{duckdb.__version__}" / "httpfs.duckdb_extension")
+    config = {"extension_directory": extension_directory} if extension_directory else {}
+    with duckdb.connect(config=config) as con:
+        installed = con.execute("select installed from duckdb_extensions() where extension_name = 'httpfs'")
+        if not installed.fetchone()[0]:  # type: ignore[index]
+            con.execute(f"INSTALL '{wheel}'")
+
+
+def local_emulator(state_dir: Path) -> Any:
+    """One emulator per state dir per process (dbt may build several environments)."""
+    from bedrock_ext.emulator.server import Emulator
+
+    key = state_dir.resolve()
+    if key not in _EMULATORS:
+        _EMULATORS[key] = Emulator(state_dir=key).start()
+    return _EMULATORS[key]
+
+
+def shutdown_local_emulators() -> None:
+    """Stop every emulator this process started (tests call it between builds)."""
+    while _EMULATORS:
+        _, emulator = _EMULATORS.popitem()
+        emulator.stop()
+
+
+class Plugin(BasePlugin):
+    def initialize(self, plugin_config: dict[str, Any]) -> None:
+        _bridge_logs()
+        options = (self.creds.config_options or {}) if self.creds else {}
+        ensure_httpfs(options.get("extension_directory"))
+        mode = plugin_config.get("mode", "local")
+        region = plugin_config.get("region") or "us-east-1"
+        if mode == "local":
+            emulator = local_emulator(Path(plugin_config.get("state_dir", "target/emulator")))
+            settings = AwsSettings(region=emulator.config.region, endpoint_url=emulator.endpoint_url,
+                                   placeholder_credentials=True)
+        elif mode == "aws":
+            settings = AwsSettings(region=region, endpoint_url=plugin_config.get("endpoint_url") or None)
+        else:
+            raise ConfigError(f"bedrock_ext plugin mode {mode!r} is unknown: use 'local' or 'aws'")
+        self.runtime = runtime.Runtime(mode=mode, aws=settings)
+        runtime.activate(self.runtime)
+        _DBT_LOG.info(f"bedrock_ext: jobs run on {self.runtime.endpoint_label}")
+
+    def configure_connection(self, conn: duckdb.DuckDBPyConnection) -> None:
+        settings = self.runtime.aws
+        if self.runtime.is_local:
+            key, secret, token = "emulator", "emulator", None
+        else:
+            key, secret, token = frozen_credentials(settings)
+        options = ["TYPE s3", "KEY_ID ?", "SECRET ?", "REGION ?"]
+        params: list[Any] = [key, secret, settings.region]
+        if token:
+            options.append("SESSION_TOKEN ?")
+            params.append(token)
+        if settings.endpoint_url:
+            host = settings.endpoint_url.split("://", 1)[-1].rstrip("/")
+            use_ssl = str(settings.endpoint_url.startswith("https")).lower()
+            options += ["ENDPOINT ?", "URL_STYLE 'path'", f"USE_SSL {use_ssl}"]
+            params.append(host)
+        conn.execute(f"CREATE OR REPLACE SECRET bedrock_ext_s3 ({', '.join(options)})", params)

@@ -1,0 +1,36 @@
+{# A config value as a quoted SQL string literal: values reach SQL only this way. #}
+{% macro sql_string(value) -%}
+    '{{ value | string | replace("'", "''") }}'
+{%- endmacro %}
+
+{# A setting that an env var may override (same names as the batch models' config). #}
+{% macro bedrock_setting(name) -%}
+    {%- set env_names = {'bedrock_model_id': 'BEDROCK_EXT_MODEL_ID', 's3_bucket': 'BEDROCK_EXT_S3_BUCKET',
+                         's3_prefix': 'BEDROCK_EXT_S3_PREFIX', 'role_arn': 'BEDROCK_EXT_ROLE_ARN'} -%}
+    {{- env_var(env_names[name], var(name)) if name in env_names else var(name) -}}
+{%- endmacro %}
+
+{# Where Bedrock writes job outputs: s3://<bucket>/<prefix>/output/ (one folder per job id). #}
+{% macro bedrock_output_uri() -%}
+    s3://{{ bedrock_setting('s3_bucket') }}/{{ bedrock_setting('s3_prefix') | string | trim('/') }}/output/
+{%- endmacro %}
+
+{# read_text over an S3 glob, or a typed empty relation when nothing matches yet
+   (DuckDB raises "No files found" for an empty glob). #}
+{% macro read_text_or_empty(pattern) -%}
+    {%- set n = 0 -%}
+    {%- if execute -%}
+        {%- set n = run_query("select count(*) from glob(" ~ sql_string(pattern) ~ ")").columns[0].values()[0] -%}
+    {%- endif -%}
+    {%- if n > 0 -%}
+        (select filename, content from read_text({{ sql_string(pattern) }}))
+    {%- else -%}
+        (select null::varchar as filename, null::varchar as content where false)
+    {%- endif -%}
+{%- endmacro %}
+
+{# The intents the prompt allows (bedrock_ext.records.INTENTS). #}
+{% macro accepted_intents() -%}
+    {{ return(['billing_dispute', 'cancellation', 'technical_fault', 'delivery_delay', 'account_change',
+               'refund_request', 'other']) }}
+{%- endmacro %}

@@ -1,0 +1,85 @@
+{# One row per batch job: the manifest's token counts priced at the batch rate, against what the
+   same tokens cost on demand. Per-record token sums are kept for reconciliation. #}
+with
+
+jobs as (
+
+    select * from {{ ref('dim_batch_jobs') }}
+
+),
+
+records as (
+
+    select
+        batch_job_id,
+        count(*) as output_line_count,
+        sum(input_tokens) as record_input_tokens,
+        sum(output_tokens) as record_output_tokens
+    from {{ ref('int_call_summaries_parsed') }}
+    group by batch_job_id
+
+),
+
+malformed as (
+
+    select batch_job_id, count(*) as malformed_line_count
+    from {{ ref('stg_bedrock__batch_outputs') }}
+    where is_malformed
+    group by batch_job_id
+
+),
+
+prices as (
+
+    select * from {{ ref('bedrock_model_prices') }}
+
+),
+
+priced as (
+
+    select
+        jobs.batch_job_id,
+        jobs.model_id,
+        jobs.job_status,
+        jobs.is_local_emulator,
+        jobs.has_manifest,
+        jobs.processed_record_count,
+        coalesce(records.output_line_count, 0) as output_line_count,
+        coalesce(malformed.malformed_line_count, 0) as malformed_line_count,
+        jobs.input_token_count,
+        jobs.output_token_count,
+        coalesce(records.record_input_tokens, 0) as record_input_tokens,
+        coalesce(records.record_output_tokens, 0) as record_output_tokens,
+        (jobs.input_token_count * prices.input_price_per_million
+            + jobs.output_token_count * prices.output_price_per_million) / 1e6 as on_demand_cost_raw,
+        prices.batch_discount
+    from jobs
+    left join records on jobs.batch_job_id = records.batch_job_id
+    left join malformed on jobs.batch_job_id = malformed.batch_job_id
+    left join prices on jobs.model_id = prices.model_id
+
+),
+
+final as (
+
+    select
+        batch_job_id,
+        model_id,
+        job_status,
+        processed_record_count,
+        output_line_count,
+        malformed_line_count,
+        input_token_count,
+        output_token_count,
+        record_input_tokens,
+        record_output_tokens,
+        round(on_demand_cost_raw * (1 - batch_discount), 8) as batch_cost_usd,
+        round(on_demand_cost_raw, 8) as on_demand_cost_usd,
+        round(on_demand_cost_raw * batch_discount, 8) as savings_usd,
+        is_local_emulator,
+        has_manifest
+    from priced
+
+)
+
+select * from final

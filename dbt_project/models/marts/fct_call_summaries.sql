@@ -1,0 +1,173 @@
+{# One row per source transcript row: its latest summary, or why it has none (failed, pending,
+   skipped). Every source row appears exactly once (tests/assert_every_transcript_accounted_for). #}
+with
+
+transcripts as (
+
+    select * from {{ ref('stg_call_center__transcripts') }}
+
+),
+
+requests as (
+
+    select * from {{ ref('int_summary_requests') }}
+
+),
+
+exports as (
+
+    select * from {{ ref('bedrock_batch_input') }}
+    qualify row_number() over (partition by request_key order by exported_at desc) = 1
+
+),
+
+jobs as (
+
+    select * from {{ ref('bedrock_batch_jobs') }}
+
+),
+
+answers as (
+
+    select * from {{ ref('int_call_summaries_parsed') }}
+
+),
+
+prices as (
+
+    select * from {{ ref('bedrock_model_prices') }}
+
+),
+
+joined as (
+
+    select
+        transcripts.transcript_row_id,
+        transcripts.call_id,
+        transcripts.queue_name,
+        transcripts.started_at,
+        transcripts.is_latest_for_call_id,
+        transcripts.is_transcript_blank,
+        requests.request_key,
+        exports.record_id,
+        exports.model_id,
+        exports.prompt_version,
+        exports.skip_reason as export_skip_reason,
+        exports.is_truncated,
+        jobs.job_id as batch_job_id,
+        jobs.job_status,
+        jobs.status_message as job_status_message,
+        answers.summary,
+        answers.intent,
+        answers.sentiment,
+        answers.resolution,
+        answers.action_items,
+        answers.answer_text,
+        answers.is_summarized,
+        answers.is_error,
+        answers.error_code,
+        answers.error_message,
+        answers.parse_error,
+        answers.input_tokens,
+        answers.output_tokens,
+        answers.record_id is not null as has_output
+    from transcripts
+    left join requests on transcripts.transcript_row_id = requests.transcript_row_id
+    left join exports on requests.request_key = exports.request_key
+    left join jobs on exports.job_key = jobs.job_key
+    left join answers on jobs.job_id = answers.batch_job_id and exports.record_id = answers.record_id
+
+),
+
+classified as (
+
+    select
+        *,
+        case
+            when not is_latest_for_call_id or is_transcript_blank or export_skip_reason is not null
+                then 'skipped'
+            when is_summarized then 'summarized'
+            when has_output then 'failed'
+            when job_status in ('Completed', 'PartiallyCompleted', 'Failed', 'Stopped', 'Expired')
+                then 'failed'
+            else 'pending'
+        end as summary_status,
+        case
+            when not is_latest_for_call_id then 'duplicate_call_id: a later row with this call_id is summarized'
+            when is_transcript_blank then 'blank_transcript'
+            else export_skip_reason
+        end as skip_reason,
+        case
+            when is_error then 'record_error_' || error_code::varchar
+            when has_output and not is_summarized then 'invalid_answer'
+            when job_status = 'Failed' then 'job_failed'
+            when job_status in ('Completed', 'PartiallyCompleted', 'Stopped', 'Expired') then 'missing_from_output'
+        end as failure_code,
+        case
+            when is_error then error_message
+            when has_output and not is_summarized then parse_error
+            when job_status = 'Failed' then job_status_message
+            when job_status in ('Completed', 'PartiallyCompleted', 'Stopped', 'Expired')
+                then 'job ended ' || job_status || ' without an output line for this record'
+        end as failure_message,
+        case
+            when record_id is null then 'not yet exported (fewer new transcripts than min_records_per_job?)'
+            when batch_job_id is null then 'exported, job not yet submitted'
+            else 'waiting for batch job ' || batch_job_id || ' (' || job_status || ')'
+        end as pending_reason
+    from joined
+
+),
+
+final as (
+
+    select
+        ---------- ids
+        classified.transcript_row_id,
+        classified.call_id,
+        classified.request_key,
+        classified.record_id,
+        classified.batch_job_id,
+
+        ---------- strings
+        classified.summary_status,
+        classified.summary,
+        classified.intent,
+        classified.sentiment,
+        classified.resolution,
+        classified.action_items,
+        case when summary_status = 'skipped' then skip_reason end as skip_reason,
+        case when summary_status = 'failed' then failure_code end as failure_code,
+        case when summary_status = 'failed' then failure_message end as failure_message,
+        case when summary_status = 'pending' then pending_reason end as pending_reason,
+        case when summary_status = 'failed' then answer_text end as raw_answer_text,
+        classified.model_id,
+        classified.prompt_version,
+        classified.queue_name,
+        'batch' as inference_mode,
+
+        ---------- numerics
+        classified.input_tokens,
+        classified.output_tokens,
+        round(
+            (classified.input_tokens * prices.input_price_per_million
+                + classified.output_tokens * prices.output_price_per_million)
+            * (1 - prices.batch_discount) / 1e6, 8
+        ) as batch_cost_usd,
+        round(
+            (classified.input_tokens * prices.input_price_per_million
+                + classified.output_tokens * prices.output_price_per_million) / 1e6, 8
+        ) as on_demand_cost_usd,
+
+        ---------- booleans
+        coalesce(classified.is_truncated, false) as is_transcript_truncated,
+
+        ---------- timestamps
+        classified.started_at as call_started_at
+
+    from classified
+    left join prices on classified.model_id = prices.model_id
+
+)
+
+select * from final
