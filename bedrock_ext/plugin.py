@@ -36,7 +36,7 @@ class _DbtLogHandler(logging.Handler):
     """Forwards bedrock_ext log records into dbt's log, so long waits show progress there."""
 
     def emit(self, record: logging.LogRecord) -> None:
-        message = f"bedrock_ext: {record.getMessage()}"
+        message = record.getMessage()
         if record.levelno >= logging.WARNING:
             _DBT_LOG.warning(message)
         else:
@@ -98,7 +98,7 @@ class Plugin(BasePlugin):
             raise ConfigError(f"bedrock_ext plugin mode {mode!r} is unknown: use 'local' or 'aws'")
         self.runtime = runtime.Runtime(mode=mode, aws=settings)
         runtime.activate(self.runtime)
-        _DBT_LOG.info(f"bedrock_ext: jobs run on {self.runtime.endpoint_label}")
+        _DBT_LOG.info(f"jobs run on {self.runtime.endpoint_label}")
 
     def configure_connection(self, conn: duckdb.DuckDBPyConnection) -> None:
         settings = self.runtime.aws
