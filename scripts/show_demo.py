@@ -1,4 +1,4 @@
-"""Print what `make demo` built: an excerpt of each table in the demo's DuckDB file."""
+"""Print what `make demo` built: summaries, job costs and the accounting of every transcript."""
 
 from __future__ import annotations
 
@@ -13,30 +13,41 @@ DATABASE = Path("target/call_summaries.duckdb")  # relative to PROJECT_DIR, as t
 
 EXCERPTS = (
     (
-        "stg_call_center__transcripts",
-        "select call_id, queue_name, duration_seconds, transcript_char_count,"
-        " is_transcript_blank, is_duplicate_call_id"
-        " from stg_call_center__transcripts order by call_id limit 8",
+        "fct_call_summaries (excerpt)",
+        "select call_id, intent, sentiment, resolution, left(summary, 90) || '...' as summary,"
+        " len(action_items) as n_actions from fct_call_summaries"
+        " where summary_status = 'summarized' order by call_id like 'ADV-%', call_id limit 8",
     ),
     (
-        "stg_call_center__transcripts: totals",
-        "select count(*) as source_rows,"
-        " count(*) filter (where is_transcript_blank) as blank_rows,"
-        " count(*) filter (where not is_latest_for_call_id) as superseded_duplicates"
-        " from stg_call_center__transcripts",
+        "every transcript accounted for",
+        "select summary_status, coalesce(skip_reason, failure_code, pending_reason, '') as detail,"
+        " count(*) as transcripts from fct_call_summaries group by all order by all",
     ),
+    (
+        "fct_batch_job_costs (totals)",
+        "select count(*) as jobs, sum(processed_record_count) as records,"
+        " sum(input_token_count) as input_tokens, sum(output_token_count) as output_tokens,"
+        " round(sum(batch_cost_usd), 4) as batch_cost_usd, round(sum(on_demand_cost_usd), 4) as on_demand_cost_usd,"
+        " round(sum(savings_usd), 4) as savings_usd from fct_batch_job_costs",
+    ),
+    ("who ran the jobs", "select distinct endpoint from dim_batch_jobs"),
 )
 
 
 def main() -> int:
     os.chdir(PROJECT_DIR)
     if not DATABASE.exists():
-        print(f"no database at {DATABASE}: run `make demo` first", file=sys.stderr)
+        print(f"no database at {PROJECT_DIR / DATABASE}: run `make demo` first", file=sys.stderr)
         return 1
     with duckdb.connect(str(DATABASE), read_only=True) as con:
+        local = con.execute("select bool_or(is_local_emulator) from dim_batch_jobs").fetchone()[0]
         for title, sql in EXCERPTS:
             print(f"\n== {title}")
-            con.sql(sql).show(max_width=160)
+            con.sql(sql).show(max_width=180)
+    if local:
+        print("\nNOTE: these summaries come from the LOCAL EMULATOR, a keyword heuristic, not an LLM; "
+              "costs are what the same tokens would cost on Amazon Bedrock. Use the aws target for real "
+              "summaries (README, 'Running on AWS').")
     return 0
 
 
