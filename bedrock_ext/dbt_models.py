@@ -161,6 +161,9 @@ def batch_input(session: Any, requests: Any, this: Any | None, settings: Any) ->
     """
     config = BatchConfig.from_dbt(settings)
     rt = runtime.current()
+    s3 = S3(rt.aws)
+    if rt.is_local:
+        _ensure_bucket(s3, config.s3_bucket)
     estimate = _pre_estimate(session, requests, this, config)
     log.info("to export: %s", estimate.describe())
     if estimate.records == 0:
@@ -168,9 +171,6 @@ def batch_input(session: Any, requests: Any, this: Any | None, settings: Any) ->
     check_budget(estimate, config.bedrock_budget_usd)
     if estimate.records < config.min_records_per_job:
         return _small_batch(config, estimate.records)
-    s3 = S3(rt.aws)
-    if rt.is_local:
-        _ensure_bucket(s3, config.s3_bucket)
     total, rows = _requests(session, requests, this)
     meta: dict[str, tuple[str, str, bool, int]] = {}
     skipped: list[SkippedRecord] = []

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import shutil
+import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +14,7 @@ import pytest
 from dbt.adapters.duckdb.connections import DuckDBConnectionManager
 from dbt.cli.main import dbtRunner, dbtRunnerResult
 
+from bedrock_ext.plugin import shutdown_local_emulators
 from bedrock_ext.transcripts.generator import GenerateSpec, write_dataset
 
 PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
@@ -27,9 +30,10 @@ class DbtProject:
     def database(self) -> Path:
         return self.root / "target" / "call_summaries.duckdb"
 
-    def dbt(self, args: Sequence[str]) -> dbtRunnerResult:
+    def dbt(self, args: Sequence[str], **variables: object) -> dbtRunnerResult:
         dirs = ["--project-dir", str(self.root), "--profiles-dir", str(self.root)]
-        result = dbtRunner().invoke([*args, *dirs, "--quiet"])
+        extra = ["--vars", json.dumps(variables)] if variables else []
+        result = dbtRunner().invoke([*args, *dirs, *extra, "--quiet"])
         DuckDBConnectionManager.close_all_connections()  # release the file lock (stack.md F7)
         return result
 
@@ -43,13 +47,27 @@ def dbt_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Dbt
     root = tmp_path / "dbt_project"
     shutil.copytree(PROJECT_DIR, root, ignore=shutil.ignore_patterns("target", "logs", "data"))
     monkeypatch.chdir(root)
-    monkeypatch.delenv("TRANSCRIPTS_PATH", raising=False)
-    monkeypatch.delenv("DBT_DUCKDB_PATH", raising=False)
+    for name in ("TRANSCRIPTS_PATH", "DBT_DUCKDB_PATH", "DBT_TARGET", "BEDROCK_EXT_ENDPOINT_URL",
+                 "BEDROCK_EXT_S3_PREFIX", "BEDROCK_EXT_ROLE_ARN", "BEDROCK_EXT_MODEL_ID"):
+        monkeypatch.delenv(name, raising=False)
+    # moto's S3 is process-wide: a bucket of this test's own keeps builds from seeing each other.
+    monkeypatch.setenv("BEDROCK_EXT_S3_BUCKET", f"calls-{uuid.uuid4().hex[:12]}")
     yield DbtProject(root)
     DuckDBConnectionManager.close_all_connections()
+    shutdown_local_emulators()
 
 
 def write_transcripts(project: DbtProject, rows: int, adversarial: bool = False) -> Path:
     out = project.root / "data" / "transcripts.parquet"
     write_dataset(GenerateSpec(rows=rows, adversarial=adversarial), out)
     return out
+
+
+def statuses(result: dbtRunnerResult) -> dict[str, str]:
+    return {r.node.name: str(r.status) for r in result.result}
+
+
+def assert_all_passed(result: dbtRunnerResult) -> None:
+    bad = {name: s for name, s in statuses(result).items() if s not in {"success", "pass", "no-op"}}
+    messages = [str(r.message) for r in result.result if str(r.status) not in {"success", "pass", "no-op"}]
+    assert result.success and not bad, (bad, messages, result.exception)

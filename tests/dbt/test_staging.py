@@ -7,7 +7,7 @@ from tests.dbt.conftest import DbtProject, write_transcripts
 
 def test_staging_builds_and_keeps_every_source_row(dbt_project: DbtProject) -> None:
     write_transcripts(dbt_project, rows=300, adversarial=True)
-    result = dbt_project.dbt(["build", "--select", "staging"])
+    result = dbt_project.dbt(["build", "--select", "stg_call_center__transcripts", "--indirect-selection", "cautious"])
     assert result.success, result.exception
     statuses = {r.node.name: str(r.status) for r in result.result}
     assert statuses["stg_call_center__transcripts"] == "success"
@@ -26,7 +26,7 @@ def test_staging_builds_and_keeps_every_source_row(dbt_project: DbtProject) -> N
 
 def test_duplicate_rule_keeps_the_latest_row(dbt_project: DbtProject) -> None:
     write_transcripts(dbt_project, rows=50, adversarial=True)
-    assert dbt_project.dbt(["build", "--select", "staging"]).success
+    assert dbt_project.dbt(["build", "--select", "stg_call_center__transcripts", "--indirect-selection", "cautious"]).success
     rows = dbt_project.query(
         "select transcript_text from stg_call_center__transcripts"
         " where call_id = 'CALL-000000000' and is_latest_for_call_id"
@@ -37,7 +37,7 @@ def test_duplicate_rule_keeps_the_latest_row(dbt_project: DbtProject) -> None:
 
 
 def test_missing_transcripts_file_fails_with_the_path(dbt_project: DbtProject) -> None:
-    result = dbt_project.dbt(["build", "--select", "staging"])
+    result = dbt_project.dbt(["build", "--select", "stg_call_center__transcripts", "--indirect-selection", "cautious"])
     assert not result.success
     messages = " ".join(str(r.message) for r in result.result)
     assert "transcripts.parquet" in messages
