@@ -39,7 +39,8 @@ class AwsSettings:
     def client(self, service: str) -> Any:
         keys = {"aws_access_key_id": "emulator", "aws_secret_access_key": "emulator"} \
             if self.placeholder_credentials else {}
-        return boto3.session.Session(**keys).client(service, endpoint_url=self.endpoint_url, config=self._config())
+        session = boto3.session.Session(**keys)
+        return session.client(service, endpoint_url=self.endpoint_url, config=self._config())
 
 
 def bedrock_client(settings: AwsSettings) -> Any:

@@ -147,8 +147,8 @@ def _pre_estimate(session: Any, relation: Any, this: Any | None, config: BatchCo
     overhead = len(prompt.system) + len(prompt.user)
     where = f"where request_key not in (select request_key from {this})" if this is not None else ""
     n, chars = session.execute(
-        f"select count(*), coalesce(sum(length(transcript_text) + {overhead}), 0) from {_from(relation)} {where}"
-    ).fetchone()
+        f"select count(*), coalesce(sum(length(transcript_text) + {overhead}), 0) "
+        f"from {_from(relation)} {where}").fetchone()
     tokens = math.ceil(chars / CHARS_PER_TOKEN)
     return Estimate(records=int(n), skipped={}, truncated=0,
                     cost=cost(price_for(config.bedrock_model_id), tokens, int(n) * config.max_tokens))

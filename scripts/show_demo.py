@@ -27,7 +27,8 @@ EXCERPTS = (
         "fct_batch_job_costs (totals)",
         "select count(*) as jobs, sum(processed_record_count) as records,"
         " sum(input_token_count) as input_tokens, sum(output_token_count) as output_tokens,"
-        " round(sum(batch_cost_usd), 4) as batch_cost_usd, round(sum(on_demand_cost_usd), 4) as on_demand_cost_usd,"
+        " round(sum(batch_cost_usd), 4) as batch_cost_usd,"
+        " round(sum(on_demand_cost_usd), 4) as on_demand_cost_usd,"
         " round(sum(savings_usd), 4) as savings_usd from fct_batch_job_costs",
     ),
     ("who ran the jobs", "select distinct endpoint from dim_batch_jobs"),

@@ -145,7 +145,7 @@ class Lifecycle:
                 job.set_status(status, message)
             if total is not None:
                 job.total, job.processed, job.success, job.errors = total, 0, 0, 0
-        log.info("job %s (%s): %s", job.job_id, job.request["jobName"], job.status)
+        log.debug("job %s (%s): %s", job.job_id, job.request["jobName"], job.status)
         self.backend.save()
 
     @staticmethod
