@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import math
@@ -17,10 +18,18 @@ import pyarrow as pa
 
 from bedrock_ext import runtime
 from bedrock_ext.aws import S3
-from bedrock_ext.errors import ConfigError
+from bedrock_ext.errors import ConfigError, JobFailedError
 from bedrock_ext.estimate import Estimate, check_budget
 from bedrock_ext.export import export_records
-from bedrock_ext.jobs import BatchJob, BedrockBatchClient, JobRunner, JobSpec, PollPolicy
+from bedrock_ext.jobs import (
+    BatchJob,
+    BedrockBatchClient,
+    JobRunner,
+    JobSpec,
+    JobStatus,
+    PollPolicy,
+    base_name_of,
+)
 from bedrock_ext.pricing import cost, price_for
 from bedrock_ext.records import CHARS_PER_TOKEN, PreparedRecord, RecordSettings, SkippedRecord, prepare
 from bedrock_ext.sharding import Quotas
@@ -31,7 +40,7 @@ INPUT_SCHEMA = pa.schema([
     ("request_key", pa.string()), ("transcript_row_id", pa.string()), ("call_id", pa.string()),
     ("record_id", pa.string()), ("job_key", pa.string()), ("input_s3_uri", pa.string()),
     ("model_id", pa.string()), ("prompt_version", pa.string()), ("is_truncated", pa.bool_()),
-    ("estimated_input_tokens", pa.int64()), ("skip_reason", pa.string()),
+    ("estimated_input_tokens", pa.int64()), ("attempt_number", pa.int64()), ("skip_reason", pa.string()),
     ("exported_at", pa.timestamp("us", tz="UTC")),
 ])
 JOBS_SCHEMA = pa.schema([
@@ -66,6 +75,7 @@ class BatchConfig:
     max_bytes_per_job: int
     min_records_per_job: int
     max_concurrent_jobs: int
+    max_attempts: int
     bedrock_budget_usd: float | None
     small_batch_policy: str
     overlong_policy: str
@@ -127,12 +137,25 @@ def _from(relation: Any) -> str:
     return str(relation)
 
 
-def _requests(session: Any, relation: Any, this: Any | None) -> tuple[int, Iterator[tuple[Any, ...]]]:
-    """Requests not yet exported: (count, rows of request_key, transcript_row_id, call_id, text)."""
-    where = f"where request_key not in (select request_key from {this})" if this is not None else ""
-    query = f"select request_key, transcript_row_id, call_id, transcript_text from {_from(relation)} {where}"
+def _pending_sql(requests: Any, this: Any | None, previous: Any | None, max_attempts: int) -> str:
+    """Requests to export now: never exported, or due for a retry according to the previous build."""
+    base = ("select r.request_key, r.transcript_row_id, r.call_id, r.transcript_text, "
+            "coalesce(a.attempts, 0) + 1 as attempt_number from " + _from(requests) + " r ")
+    if this is None:
+        return base.replace("coalesce(a.attempts, 0) + 1", "1")
+    attempts = (f"left join (select request_key, count(*) as attempts from {this} "
+                "group by request_key) a on a.request_key = r.request_key ")
+    retry = ""
+    if previous is not None:
+        retry = (f"or (a.attempts < {int(max_attempts)} and r.request_key in "
+                 f"(select request_key from {_from(previous)} where is_retry_due))")
+    return base + attempts + f"where a.request_key is null {retry}"
+
+
+def _requests(session: Any, query: str) -> tuple[int, Iterator[tuple[Any, ...]]]:
+    """(count, rows of request_key, transcript_row_id, call_id, text, attempt_number)."""
     count = session.execute(f"select count(*) from ({query})").fetchone()[0]
-    cursor = session.execute(query + " order by request_key")
+    cursor = session.execute(f"select * from ({query}) order by request_key")
 
     def rows() -> Iterator[tuple[Any, ...]]:
         while batch := cursor.fetchmany(5_000):
@@ -141,50 +164,51 @@ def _requests(session: Any, relation: Any, this: Any | None) -> tuple[int, Itera
     return int(count), rows()
 
 
-def _pre_estimate(session: Any, relation: Any, this: Any | None, config: BatchConfig) -> Estimate:
+def _pre_estimate(session: Any, query: str, config: BatchConfig) -> Estimate:
     """A cheap SQL estimate before anything is prepared or uploaded (for the budget guard)."""
     prompt = config.records.prompt
     overhead = len(prompt.system) + len(prompt.user)
-    where = f"where request_key not in (select request_key from {this})" if this is not None else ""
     n, chars = session.execute(
-        f"select count(*), coalesce(sum(length(transcript_text) + {overhead}), 0) "
-        f"from {_from(relation)} {where}").fetchone()
+        f"select count(*), coalesce(sum(length(transcript_text) + {overhead}), 0) from ({query})").fetchone()
     tokens = math.ceil(chars / CHARS_PER_TOKEN)
     return Estimate(records=int(n), skipped={}, truncated=0,
                     cost=cost(price_for(config.bedrock_model_id), tokens, int(n) * config.max_tokens))
 
 
-def batch_input(session: Any, requests: Any, this: Any | None, settings: Any) -> pa.Table:
-    """Export the requests of ``int_summary_requests`` that have not been exported yet.
+def batch_input(session: Any, requests: Any, this: Any | None, previous: Any | None,
+                settings: Any) -> pa.Table:
+    """Export the requests of ``int_summary_requests`` not exported yet, and the retries due.
 
-    ``this`` is the model's own table on incremental runs (None on the first or a full refresh).
+    ``this`` is the model's own table on incremental runs (None on the first build);
+    ``previous`` is fct_call_summaries as the previous build left it (None before there is one).
     """
     config = BatchConfig.from_dbt(settings)
     rt = runtime.current()
     s3 = S3(rt.aws)
     if rt.is_local:
         _ensure_bucket(s3, config.s3_bucket)
-    estimate = _pre_estimate(session, requests, this, config)
+    query = _pending_sql(requests, this, previous, config.max_attempts)
+    estimate = _pre_estimate(session, query, config)
     log.info("to export: %s", estimate.describe())
     if estimate.records == 0:
         return INPUT_SCHEMA.empty_table()
     check_budget(estimate, config.bedrock_budget_usd)
     if estimate.records < config.min_records_per_job:
         return _small_batch(config, estimate.records)
-    total, rows = _requests(session, requests, this)
-    meta: dict[str, tuple[str, str, bool, int]] = {}
+    total, rows = _requests(session, query)
+    meta: dict[str, tuple[str, str, bool, int, int]] = {}
     skipped: list[SkippedRecord] = []
     transcript_rows: dict[str, str] = {}
 
     def prepared() -> Iterator[PreparedRecord]:
-        for key, row_id, call_id, text in rows:
+        for key, row_id, call_id, text, attempt in rows:
             record = prepare(call_id, text, config.records)
             transcript_rows[key] = row_id
             if isinstance(record, SkippedRecord):
                 skipped.append(record)
                 continue
-            meta[key] = (call_id, record.record_id, record.is_truncated, record.estimated_input_tokens)
-            yield _with_key(record, key)
+            meta[key] = (call_id, record.record_id, record.is_truncated, record.estimated_input_tokens, attempt)
+            yield dataclasses.replace(_with_key(record, key), attempt=attempt)
 
     jobs, assignments = export_records(prepared(), total, s3=s3, bucket=config.s3_bucket,
                                        prefix=config.s3_prefix, quotas=config.quotas)
@@ -194,12 +218,14 @@ def batch_input(session: Any, requests: Any, this: Any | None, settings: Any) ->
             "call_id": meta[a.request_key][0], "record_id": a.record_id, "job_key": a.job_key,
             "input_s3_uri": uri[a.job_key], "model_id": config.bedrock_model_id,
             "prompt_version": config.prompt_version, "is_truncated": meta[a.request_key][2],
-            "estimated_input_tokens": meta[a.request_key][3], "skip_reason": None, "exported_at": now}
+            "estimated_input_tokens": meta[a.request_key][3], "attempt_number": meta[a.request_key][4],
+            "skip_reason": None, "exported_at": now}
            for a in assignments]
     out += [{"request_key": s.request_key, "transcript_row_id": transcript_rows[s.request_key],
              "call_id": s.transcript_id, "record_id": None, "job_key": None, "input_s3_uri": None,
              "model_id": config.bedrock_model_id, "prompt_version": config.prompt_version,
-             "is_truncated": False, "estimated_input_tokens": 0, "skip_reason": s.reason, "exported_at": now}
+             "is_truncated": False, "estimated_input_tokens": 0, "attempt_number": 1, "skip_reason": s.reason,
+             "exported_at": now}
             for s in skipped]
     log.info("exported %d records in %d job(s); %d skipped", len(assignments), len(jobs), len(skipped))
     return pa.Table.from_pylist(out, schema=INPUT_SCHEMA)
@@ -246,10 +272,23 @@ def batch_jobs(session: Any, inputs: Any, this: Any | None, settings: Any) -> pa
                      role_arn=config.role_arn) for k, uri, model in rows]
     poll = PollPolicy(initial_s=config.poll_interval_s, max_s=max(60.0, config.poll_interval_s))
     runner = JobRunner(BedrockBatchClient(rt.aws.client("bedrock")), max_concurrent=config.max_concurrent_jobs,
-                       poll=poll, timeout_s=config.job_timeout_s)
+                       poll=poll, timeout_s=config.job_timeout_s, max_generations=config.max_attempts)
     jobs = runner.run(specs, wait=config.wait)
-    keys = {s.job_name: s.job_key for s in specs}
-    return pa.Table.from_pylist([_job_row(keys[j.job_name], j, rt) for j in jobs], schema=JOBS_SCHEMA)
+    _raise_for_failed(jobs, config.max_attempts)
+    keys = {s.base_name: s.job_key for s in specs}
+    rows = [_job_row(keys[base_name_of(j.job_name)], j, rt) for j in jobs]
+    return pa.Table.from_pylist(rows, schema=JOBS_SCHEMA)
+
+
+def _raise_for_failed(jobs: list[BatchJob], max_attempts: int) -> None:
+    """A Failed job (bad input, role, quota) fails the model; its records stay pending."""
+    failed = [j for j in jobs if j.status == JobStatus.FAILED]
+    if failed:
+        details = "; ".join(f"{j.job_name} [{j.job_id}]: {j.message or 'no message'}" for j in failed)
+        raise JobFailedError(
+            f"{len(failed)} Bedrock batch job(s) Failed: {details}. Their records stay pending. Fix the "
+            "cause (the service role's S3 access and trust policy, the input files, the model's quotas), "
+            f"then re-run dbt build: the input is resubmitted, up to {max_attempts} times.", failed)
 
 
 def _job_row(job_key: str, job: BatchJob, rt: runtime.Runtime) -> dict[str, Any]:

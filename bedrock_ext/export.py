@@ -2,7 +2,8 @@
 
 Memory is bounded by one record at a time: each job's files are written to a local temporary
 directory first, then uploaded (multipart when large) under a key derived from the content,
-``<prefix>/input/<job key>/part-NNNNN.jsonl`` where the job key hashes the job's request keys.
+``<prefix>/input/<job key>/part-NNNNN.jsonl`` where the job key hashes the job's request keys and
+attempt numbers (a retry of the same records is a new job).
 The same records always give the same keys, so a re-run finds them in S3 and uploads nothing.
 """
 
@@ -80,7 +81,7 @@ class Exporter:
             job.files.append(job.folder / f"part-{file_index:05d}.jsonl")
         with job.files[file_index].open("ab") as fh:
             fh.write(data)
-        job.hasher.update(record.request_key.encode())
+        job.hasher.update(f"{record.request_key}:{record.attempt};".encode())
         job.members.append((record.request_key, record.record_id))
         job.byte_count += len(data)
         job.tokens += record.estimated_input_tokens

@@ -7,10 +7,12 @@ before (ListModelInvocationJobs by name) and re-attaches instead of submitting a
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import enum
 import logging
 import random
+import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -107,14 +109,33 @@ class JobSpec:
     role_arn: str
     name_prefix: str = "bedrock-ext"
     timeout_hours: int | None = None
+    generation: int = 1  # 2, 3, ... when the same input is resubmitted after a Failed job
 
     @property
-    def job_name(self) -> str:
+    def base_name(self) -> str:
         return f"{self.name_prefix}-{self.job_key[:24]}"
 
     @property
+    def job_name(self) -> str:
+        return self.base_name if self.generation == 1 else f"{self.base_name}-g{self.generation}"
+
+    @property
     def client_request_token(self) -> str:
-        return f"{self.name_prefix}-{self.job_key}"[:256]
+        suffix = "" if self.generation == 1 else f"-g{self.generation}"
+        return f"{self.name_prefix}-{self.job_key}{suffix}"[:256]
+
+
+def base_name_of(job_name: str) -> str:
+    """The generation-1 name of a job (``name-g2`` -> ``name``)."""
+    return re.sub(r"-g\d+$", "", job_name)
+
+
+def generation_of(job_name: str, base_name: str) -> int | None:
+    """1 for ``base_name``, g for ``base_name-g<g>``, None for another job's name."""
+    if job_name == base_name:
+        return 1
+    tail = job_name.removeprefix(base_name + "-g")
+    return int(tail) if tail != job_name and tail.isdigit() else None
 
 
 class BedrockBatchClient:
@@ -199,24 +220,41 @@ class JobRunner:
     def __init__(self, client: BedrockBatchClient, *, max_concurrent: int = 20,
                  poll: PollPolicy | None = None, timeout_s: float | None = None,
                  clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep,
-                 rng: random.Random | None = None) -> None:
-        self.client, self.max_concurrent = client, max_concurrent
+                 rng: random.Random | None = None, max_generations: int = 3) -> None:
+        self.client, self.max_concurrent, self.max_generations = client, max_concurrent, max_generations
         self.poll, self.timeout_s = poll or PollPolicy(), timeout_s
         self.clock, self.sleep, self.rng = clock, sleep, rng or random.Random(0)
         self.api_calls = 0
 
-    def attach_existing(self, specs: Sequence[JobSpec]) -> dict[str, BatchJob]:
-        """Jobs already created for these specs (newest per name), found by listing by prefix."""
-        wanted = {s.job_name for s in specs}
-        found: dict[str, BatchJob] = {}
+    def attach_existing(self, specs: Sequence[JobSpec]) -> tuple[list[JobSpec], dict[str, BatchJob]]:
+        """Jobs already created for these specs, found by listing by name prefix.
+
+        Returns the specs to run (a spec whose newest job Failed comes back as the next
+        generation, to be resubmitted, up to ``max_generations`` in all) and the jobs to re-attach to,
+        keyed by job name.
+        """
+        newest: dict[str, tuple[int, BatchJob]] = {}
         for prefix in sorted({s.name_prefix for s in specs}):
             self.api_calls += 1
-            for job in self.client.list_jobs(name_contains=prefix):
-                if job.job_name in wanted and job.job_name not in found:
-                    found[job.job_name] = job
-        for job in found.values():
-            log.info("re-attached to %s", job.progress())
-        return found
+            listed = self.client.list_jobs(name_contains=prefix)
+            for spec in specs:
+                for job in listed:
+                    gen = generation_of(job.job_name, spec.base_name)
+                    if gen is not None and gen > newest.get(spec.base_name, (0, job))[0]:
+                        newest[spec.base_name] = (gen, job)
+        out_specs, found = [], {}
+        for spec in specs:
+            gen, job = newest.get(spec.base_name, (0, None))  # type: ignore[assignment]
+            if job is not None and job.status == JobStatus.FAILED and gen < self.max_generations:
+                log.warning("job %s Failed (%s); resubmitting its input as attempt %d of %d",
+                            job.job_name, job.message, gen + 1, self.max_generations)
+                spec = dataclasses.replace(spec, generation=gen + 1)
+            elif job is not None:
+                spec = dataclasses.replace(spec, generation=gen)
+                found[spec.job_name] = job
+                log.info("re-attached to %s", job.progress())
+            out_specs.append(spec)
+        return out_specs, found
 
     def run(self, specs: Sequence[JobSpec], *, wait: bool = True) -> list[BatchJob]:
         """Submit (or re-attach to) every spec; with ``wait``, return when all are terminal.
@@ -224,7 +262,7 @@ class JobRunner:
         Without ``wait``, submits what fits under ``max_concurrent`` and returns the jobs that
         exist; the rest are submitted by a later run.
         """
-        jobs = self.attach_existing(specs)
+        specs, jobs = self.attach_existing(specs)
         queue = [s for s in specs if s.job_name not in jobs]
         if not wait:
             self._submit(queue, jobs)
@@ -245,10 +283,13 @@ class JobRunner:
     def _drive(self, jobs: dict[str, BatchJob], queue: list[JobSpec]) -> None:
         start, attempt, last_log = self.clock(), 0, self.clock()
         while True:
-            changed = self._submit(queue, jobs) | self._refresh(jobs)
+            submitted = self._submit(queue, jobs)
+            before = {name: j.status for name, j in jobs.items()}
+            changed = self._refresh(jobs) or submitted
             if not queue and all(j.status.is_terminal for j in jobs.values()):
                 return
-            if changed or self.clock() - last_log >= self.poll.log_every_s:
+            moved = submitted or any(jobs[n].status != s for n, s in before.items())
+            if moved or self.clock() - last_log >= self.poll.log_every_s:
                 self._log_progress(jobs, len(queue))
                 last_log = self.clock()
             self._check_timeout(start, jobs, len(queue))

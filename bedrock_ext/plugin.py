@@ -15,7 +15,9 @@ S3 secret: the emulator's endpoint locally, or credentials from the standard bot
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import pathlib
 from pathlib import Path
 from typing import Any
@@ -64,13 +66,19 @@ def ensure_httpfs(extension_directory: str | None) -> None:
             con.execute(f"INSTALL '{wheel}'")
 
 
-def local_emulator(state_dir: Path) -> Any:
-    """One emulator per state dir per process (dbt may build several environments)."""
+def local_emulator(state_dir: Path, settings: dict[str, Any] | None = None) -> Any:
+    """One emulator per state dir per process (dbt may build several environments).
+
+    ``settings`` (timings, quotas, faults) come from the plugin config's ``emulator`` key and the
+    env var BEDROCK_EXT_EMULATOR_CONFIG (JSON), used by tests and demos of failure handling.
+    """
+    from bedrock_ext.emulator.config import EmulatorConfig
     from bedrock_ext.emulator.server import Emulator
 
     key = state_dir.resolve()
     if key not in _EMULATORS:
-        _EMULATORS[key] = Emulator(state_dir=key).start()
+        merged = {**(settings or {}), **json.loads(os.environ.get("BEDROCK_EXT_EMULATOR_CONFIG") or "{}")}
+        _EMULATORS[key] = Emulator(EmulatorConfig().updated(merged), state_dir=key).start()
     return _EMULATORS[key]
 
 
@@ -89,7 +97,8 @@ class Plugin(BasePlugin):
         mode = plugin_config.get("mode", "local")
         region = plugin_config.get("region") or "us-east-1"
         if mode == "local":
-            emulator = local_emulator(Path(plugin_config.get("state_dir", "target/emulator")))
+            emulator = local_emulator(Path(plugin_config.get("state_dir", "target/emulator")),
+                                      plugin_config.get("emulator"))
             settings = AwsSettings(region=emulator.config.region, endpoint_url=emulator.endpoint_url,
                                    placeholder_credentials=True)
         elif mode == "aws":

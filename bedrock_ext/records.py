@@ -100,6 +100,7 @@ class PreparedRecord:
     line: str  # the JSONL line, without the newline
     estimated_input_tokens: int
     is_truncated: bool
+    attempt: int = 1  # exports of this request so far, this one included (retries: 2, 3, ...)
 
 
 @dataclass(frozen=True, kw_only=True)

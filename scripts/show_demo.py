@@ -48,7 +48,7 @@ def main() -> int:
     if local:
         print("\nNOTE: these summaries come from the LOCAL EMULATOR, a keyword heuristic, not an LLM; "
               "costs are what the same tokens would cost on Amazon Bedrock. Use the aws target for real "
-              "summaries (README, 'Running on AWS').")
+              "summaries (README, 'Targets').")
     return 0
 
 

@@ -16,8 +16,11 @@ requests as (
 
 exports as (
 
-    select * from {{ ref('bedrock_batch_input') }}
-    qualify row_number() over (partition by request_key order by exported_at desc) = 1
+    select
+        *,
+        count(*) over (partition by request_key) as attempt_count
+    from {{ ref('bedrock_batch_input') }}
+    qualify row_number() over (partition by request_key order by attempt_number desc, exported_at desc) = 1
 
 ),
 
@@ -54,6 +57,7 @@ joined as (
         exports.prompt_version,
         exports.skip_reason as export_skip_reason,
         exports.is_truncated,
+        exports.attempt_count,
         jobs.job_id as batch_job_id,
         jobs.job_status,
         jobs.status_message as job_status_message,
@@ -65,6 +69,7 @@ joined as (
         answers.answer_text,
         answers.is_summarized,
         answers.is_error,
+        answers.is_error_retryable,
         answers.error_code,
         answers.error_message,
         answers.parse_error,
@@ -79,6 +84,32 @@ joined as (
 
 ),
 
+outcomes as (
+
+    select
+        *,
+        case
+            when is_summarized then 'summarized'
+            when has_output and is_error and not is_error_retryable then 'permanent_error'
+            when has_output then 'transient_error'
+            when job_status = 'Failed' then 'job_failed'
+            when job_status in ('Completed', 'PartiallyCompleted', 'Stopped', 'Expired') then 'missing_from_output'
+            else 'waiting'
+        end as outcome,
+        case
+            when is_error then 'record_error_' || error_code::varchar
+            when has_output then 'invalid_answer'
+            else 'missing_from_output'
+        end as error_kind,
+        case
+            when is_error then error_message
+            when has_output then parse_error
+            else 'job ended ' || job_status || ' without an output line for this record'
+        end as error_detail
+    from joined
+
+),
+
 classified as (
 
     select
@@ -86,36 +117,31 @@ classified as (
         case
             when not is_latest_for_call_id or is_transcript_blank or export_skip_reason is not null
                 then 'skipped'
-            when is_summarized then 'summarized'
-            when has_output then 'failed'
-            when job_status in ('Completed', 'PartiallyCompleted', 'Failed', 'Stopped', 'Expired')
-                then 'failed'
+            when outcome = 'summarized' then 'summarized'
+            when outcome = 'permanent_error' then 'failed'
+            when outcome in ('transient_error', 'missing_from_output')
+                then case when attempt_count < {{ var('max_attempts') }} then 'pending' else 'failed' end
             else 'pending'
         end as summary_status,
+        outcome in ('transient_error', 'missing_from_output')
+            and attempt_count < {{ var('max_attempts') }} as is_retry_due,
         case
             when not is_latest_for_call_id then 'duplicate_call_id: a later row with this call_id is summarized'
             when is_transcript_blank then 'blank_transcript'
             else export_skip_reason
         end as skip_reason,
         case
-            when is_error then 'record_error_' || error_code::varchar
-            when has_output and not is_summarized then 'invalid_answer'
-            when job_status = 'Failed' then 'job_failed'
-            when job_status in ('Completed', 'PartiallyCompleted', 'Stopped', 'Expired') then 'missing_from_output'
-        end as failure_code,
-        case
-            when is_error then error_message
-            when has_output and not is_summarized then parse_error
-            when job_status = 'Failed' then job_status_message
-            when job_status in ('Completed', 'PartiallyCompleted', 'Stopped', 'Expired')
-                then 'job ended ' || job_status || ' without an output line for this record'
-        end as failure_message,
-        case
             when record_id is null then 'not yet exported (fewer new transcripts than min_records_per_job?)'
             when batch_job_id is null then 'exported, job not yet submitted'
+            when outcome = 'job_failed'
+                then 'job ' || batch_job_id || ' failed (' || coalesce(job_status_message, 'no message')
+                    || '); the next build resubmits it'
+            when outcome in ('transient_error', 'missing_from_output')
+                then 'retry due after ' || error_kind || ' (attempt ' || attempt_count::varchar || ' of '
+                    || {{ var('max_attempts') }} || '): ' || coalesce(error_detail, '')
             else 'waiting for batch job ' || batch_job_id || ' (' || job_status || ')'
         end as pending_reason
-    from joined
+    from outcomes
 
 ),
 
@@ -137,8 +163,8 @@ final as (
         classified.resolution,
         classified.action_items,
         case when summary_status = 'skipped' then skip_reason end as skip_reason,
-        case when summary_status = 'failed' then failure_code end as failure_code,
-        case when summary_status = 'failed' then failure_message end as failure_message,
+        case when summary_status = 'failed' then error_kind end as failure_code,
+        case when summary_status = 'failed' then error_detail end as failure_message,
         case when summary_status = 'pending' then pending_reason end as pending_reason,
         case when summary_status = 'failed' then answer_text end as raw_answer_text,
         classified.model_id,
@@ -159,8 +185,11 @@ final as (
                 + classified.output_tokens * prices.output_price_per_million) / 1e6, 8
         ) as on_demand_cost_usd,
 
+        classified.attempt_count,
+
         ---------- booleans
         coalesce(classified.is_truncated, false) as is_transcript_truncated,
+        coalesce(classified.is_retry_due, false) as is_retry_due,
 
         ---------- timestamps
         classified.started_at as call_started_at
