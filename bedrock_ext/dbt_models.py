@@ -20,7 +20,7 @@ from bedrock_ext import runtime
 from bedrock_ext.aws import S3
 from bedrock_ext.errors import ConfigError, JobFailedError
 from bedrock_ext.estimate import Estimate, check_budget
-from bedrock_ext.export import export_records
+from bedrock_ext.export import Assignment, export_records
 from bedrock_ext.jobs import (
     BatchJob,
     BedrockBatchClient,
@@ -30,6 +30,7 @@ from bedrock_ext.jobs import (
     PollPolicy,
     base_name_of,
 )
+from bedrock_ext.on_demand import run_on_demand
 from bedrock_ext.pricing import cost, price_for
 from bedrock_ext.records import CHARS_PER_TOKEN, PreparedRecord, RecordSettings, SkippedRecord, prepare
 from bedrock_ext.sharding import Quotas
@@ -39,7 +40,8 @@ log = logging.getLogger("bedrock_ext.dbt")
 INPUT_SCHEMA = pa.schema([
     ("request_key", pa.string()), ("transcript_row_id", pa.string()), ("call_id", pa.string()),
     ("record_id", pa.string()), ("job_key", pa.string()), ("input_s3_uri", pa.string()),
-    ("model_id", pa.string()), ("prompt_version", pa.string()), ("is_truncated", pa.bool_()),
+    ("model_id", pa.string()), ("prompt_version", pa.string()), ("inference_mode", pa.string()),
+    ("is_truncated", pa.bool_()),
     ("estimated_input_tokens", pa.int64()), ("attempt_number", pa.int64()), ("skip_reason", pa.string()),
     ("exported_at", pa.timestamp("us", tz="UTC")),
 ])
@@ -93,8 +95,8 @@ class BatchConfig:
                 raise ConfigError(f"dbt var/config {f.name!r} is not set; see README 'Configuration'")
             values[f.name] = _coerce(f.name, raw, str(f.type))
         config = cls(**values)
-        if config.small_batch_policy not in ("defer", "fail"):
-            raise ConfigError(f"small_batch_policy {config.small_batch_policy!r}: use 'defer' or 'fail'")
+        if config.small_batch_policy not in ("defer", "fail", "on_demand"):
+            raise ConfigError(f"small_batch_policy {config.small_batch_policy!r}: use defer, fail or on_demand")
         return config
 
     @property
@@ -192,43 +194,64 @@ def batch_input(session: Any, requests: Any, this: Any | None, previous: Any | N
     log.info("to export: %s", estimate.describe())
     if estimate.records == 0:
         return INPUT_SCHEMA.empty_table()
-    check_budget(estimate, config.bedrock_budget_usd)
-    if estimate.records < config.min_records_per_job:
+    on_demand = estimate.records < config.min_records_per_job
+    if on_demand and config.small_batch_policy != "on_demand":
         return _small_batch(config, estimate.records)
+    check_budget(_on_demand_priced(estimate, config) if on_demand else estimate, config.bedrock_budget_usd)
     total, rows = _requests(session, query)
-    meta: dict[str, tuple[str, str, bool, int, int]] = {}
-    skipped: list[SkippedRecord] = []
-    transcript_rows: dict[str, str] = {}
+    batch = _Prepared(rows, config)
+    if on_demand:
+        records = list(batch)  # fewer than min_records_per_job: small by definition
+        key, out_uri = run_on_demand(records, runtime=rt.aws.client("bedrock-runtime"), s3=s3,
+                                     bucket=config.s3_bucket, prefix=config.s3_prefix,
+                                     model_id=config.bedrock_model_id)
+        assignments = [Assignment(request_key=r.request_key, record_id=r.record_id, job_key=key)
+                       for r in records]
+        uris, mode = {key: out_uri}, "on_demand"
+    else:
+        jobs, assignments = export_records(batch, total, s3=s3, bucket=config.s3_bucket,
+                                           prefix=config.s3_prefix, quotas=config.quotas)
+        uris, mode = {j.job_key: j.input_s3_uri for j in jobs}, "batch"
+    log.info("exported %d records (%s) in %d group(s); %d skipped", len(assignments), mode, len(uris),
+             len(batch.skipped))
+    return pa.Table.from_pylist(batch.rows(assignments, uris, mode), schema=INPUT_SCHEMA)
 
-    def prepared() -> Iterator[PreparedRecord]:
-        for key, row_id, call_id, text, attempt in rows:
-            record = prepare(call_id, text, config.records)
-            transcript_rows[key] = row_id
+
+class _Prepared:
+    """Prepares rows into records as they stream past, remembering what the output rows need."""
+
+    def __init__(self, rows: Iterator[tuple[Any, ...]], config: BatchConfig) -> None:
+        self._rows, self.config = rows, config
+        self.records: dict[str, tuple[str, PreparedRecord]] = {}  # request key -> (row id, record)
+        self.skipped: list[tuple[str, SkippedRecord]] = []
+
+    def __iter__(self) -> Iterator[PreparedRecord]:
+        for key, row_id, call_id, text, attempt in self._rows:
+            record = prepare(call_id, text, self.config.records)
             if isinstance(record, SkippedRecord):
-                skipped.append(record)
+                self.skipped.append((row_id, record))
                 continue
-            meta[key] = (call_id, record.record_id, record.is_truncated, record.estimated_input_tokens, attempt)
-            yield dataclasses.replace(_with_key(record, key), attempt=attempt)
+            record = dataclasses.replace(_with_key(record, key), attempt=attempt)
+            self.records[key] = (row_id, record)
+            yield record
 
-    jobs, assignments = export_records(prepared(), total, s3=s3, bucket=config.s3_bucket,
-                                       prefix=config.s3_prefix, quotas=config.quotas)
-    uri = {j.job_key: j.input_s3_uri for j in jobs}
-    now = dt.datetime.now(dt.UTC)
-    out = [{"request_key": a.request_key, "transcript_row_id": transcript_rows[a.request_key],
-            "call_id": meta[a.request_key][0], "record_id": a.record_id, "job_key": a.job_key,
-            "input_s3_uri": uri[a.job_key], "model_id": config.bedrock_model_id,
-            "prompt_version": config.prompt_version, "is_truncated": meta[a.request_key][2],
-            "estimated_input_tokens": meta[a.request_key][3], "attempt_number": meta[a.request_key][4],
-            "skip_reason": None, "exported_at": now}
-           for a in assignments]
-    out += [{"request_key": s.request_key, "transcript_row_id": transcript_rows[s.request_key],
-             "call_id": s.transcript_id, "record_id": None, "job_key": None, "input_s3_uri": None,
-             "model_id": config.bedrock_model_id, "prompt_version": config.prompt_version,
-             "is_truncated": False, "estimated_input_tokens": 0, "attempt_number": 1, "skip_reason": s.reason,
-             "exported_at": now}
-            for s in skipped]
-    log.info("exported %d records in %d job(s); %d skipped", len(assignments), len(jobs), len(skipped))
-    return pa.Table.from_pylist(out, schema=INPUT_SCHEMA)
+    def rows(self, assignments: list[Assignment], uris: dict[str, str], mode: str) -> list[dict[str, Any]]:
+        now, cfg = dt.datetime.now(dt.UTC), self.config
+        common = {"model_id": cfg.bedrock_model_id, "prompt_version": cfg.prompt_version, "exported_at": now}
+        out = []
+        for a in assignments:
+            row_id, r = self.records[a.request_key]
+            out.append({**common, "request_key": a.request_key, "transcript_row_id": row_id,
+                        "call_id": r.transcript_id, "record_id": a.record_id, "job_key": a.job_key,
+                        "input_s3_uri": uris[a.job_key], "inference_mode": mode, "is_truncated": r.is_truncated,
+                        "estimated_input_tokens": r.estimated_input_tokens, "attempt_number": r.attempt,
+                        "skip_reason": None})
+        for row_id, sk in self.skipped:
+            out.append({**common, "request_key": sk.request_key, "transcript_row_id": row_id,
+                        "call_id": sk.transcript_id, "record_id": None, "job_key": None, "input_s3_uri": None,
+                        "inference_mode": None, "is_truncated": False, "estimated_input_tokens": 0,
+                        "attempt_number": 1, "skip_reason": sk.reason})
+        return out
 
 
 def _with_key(record: PreparedRecord, key: str) -> PreparedRecord:
@@ -238,11 +261,18 @@ def _with_key(record: PreparedRecord, key: str) -> PreparedRecord:
     return record
 
 
+def _on_demand_priced(estimate: Estimate, config: BatchConfig) -> Estimate:
+    """The estimate at the on-demand price (no batch discount): what the on-demand path costs."""
+    c = estimate.cost
+    return dataclasses.replace(estimate, cost=dataclasses.replace(c, batch_usd=c.on_demand_usd))
+
+
 def _small_batch(config: BatchConfig, n: int) -> pa.Table:
     message = (f"{n} new records are fewer than min_records_per_job ({config.min_records_per_job}), "
                "Bedrock's minimum for a batch job")
     if config.small_batch_policy == "fail":
-        raise ConfigError(f"{message}. Set small_batch_policy: defer to wait for more transcripts.")
+        raise ConfigError(f"{message}. Set small_batch_policy: defer to wait for more transcripts, "
+                          "or on_demand to summarize them now at the on-demand price.")
     log.warning("%s: deferred; they stay pending until enough accumulate", message)
     return INPUT_SCHEMA.empty_table()
 
@@ -264,7 +294,8 @@ def batch_jobs(session: Any, inputs: Any, this: Any | None, settings: Any) -> pa
         done = f"and job_key not in (select job_key from {this} where job_status in ({statuses}))"
     rows = session.execute(
         f"select job_key, any_value(input_s3_uri), any_value(model_id) from {_from(inputs)} "
-        f"where job_key is not null {done} group by job_key order by job_key").fetchall()
+        f"where job_key is not null and inference_mode = 'batch' {done} group by job_key order by job_key"
+    ).fetchall()
     if not rows:
         log.info("no batch jobs to submit or wait for")
         return JOBS_SCHEMA.empty_table()

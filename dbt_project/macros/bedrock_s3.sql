@@ -15,6 +15,11 @@
     s3://{{ bedrock_setting('s3_bucket') }}/{{ bedrock_setting('s3_prefix') | string | trim('/') }}/output/
 {%- endmacro %}
 
+{# Where the on-demand path (small batches) writes its answers, in the same line format. #}
+{% macro bedrock_on_demand_uri() -%}
+    s3://{{ bedrock_setting('s3_bucket') }}/{{ bedrock_setting('s3_prefix') | string | trim('/') }}/on-demand/
+{%- endmacro %}
+
 {# read_text over an S3 glob, or a typed empty relation when nothing matches yet
    (DuckDB raises "No files found" for an empty glob). #}
 {% macro read_text_or_empty(pattern) -%}

@@ -162,3 +162,25 @@ def test_no_credential_reaches_logs_artifacts_or_s3(dbt_project: DbtProject, mon
     assert "summarized" in written or len(written) > 10_000  # we did read what the build wrote
     for value in (key, secret, token):
         assert value not in written
+
+
+def test_small_batch_on_demand_uses_invoke_model_at_the_on_demand_price(dbt_project: DbtProject) -> None:
+    emulator = local_emulator(dbt_project.root / "target" / "emulator")  # default minimum: 100 records
+    emulator.configure(faults={"record_error_rate": 0.2, "record_error_codes": [400], "seed": 3})
+    write_transcripts(dbt_project, rows=60)
+    assert_all_passed(dbt_project.dbt(["build"], poll_interval_s=0.05, small_batch_policy="on_demand"))
+    rows = dict(dbt_project.query(
+        "select summary_status, count(*) from fct_call_summaries where inference_mode = 'on_demand' group by all"))
+    assert rows["summarized"] + rows["failed"] == 60 and 3 <= rows["failed"] <= 25
+    assert dbt_project.query(
+        "select bool_and(billed_cost_usd = on_demand_cost_usd) from fct_call_summaries where summary_status = 'summarized'"
+    ) == [(True,)]
+    assert emulator.backend.jobs == {}  # no batch job was created  # type: ignore[attr-defined]
+    assert dbt_project.query("select count(*) from dim_batch_jobs") == [(0,)]
+
+
+def test_small_batch_fail_policy_names_the_minimum(dbt_project: DbtProject) -> None:
+    write_transcripts(dbt_project, rows=30)
+    result = dbt_project.dbt(["build"], poll_interval_s=0.05, small_batch_policy="fail")
+    message = next(str(r.message) for r in result.result if r.node.name == "bedrock_batch_input")
+    assert not result.success and "30 new records are fewer than min_records_per_job (100)" in message

@@ -46,8 +46,10 @@ fields as (
 validated as (
 
     select
+        output_group_id,
         batch_job_id,
         record_id,
+        inference_mode,
         summary,
         intent,
         sentiment,

@@ -16,6 +16,7 @@ records as (
         sum(input_tokens) as record_input_tokens,
         sum(output_tokens) as record_output_tokens
     from {{ ref('int_call_summaries_parsed') }}
+    where inference_mode = 'batch'
     group by batch_job_id
 
 ),
@@ -24,7 +25,7 @@ malformed as (
 
     select batch_job_id, count(*) as malformed_line_count
     from {{ ref('stg_bedrock__batch_outputs') }}
-    where is_malformed
+    where is_malformed and inference_mode = 'batch'
     group by batch_job_id
 
 ),

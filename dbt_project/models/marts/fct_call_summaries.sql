@@ -56,6 +56,7 @@ joined as (
         exports.model_id,
         exports.prompt_version,
         exports.skip_reason as export_skip_reason,
+        exports.inference_mode,
         exports.is_truncated,
         exports.attempt_count,
         jobs.job_id as batch_job_id,
@@ -80,7 +81,9 @@ joined as (
     left join requests on transcripts.transcript_row_id = requests.transcript_row_id
     left join exports on requests.request_key = exports.request_key
     left join jobs on exports.job_key = jobs.job_key
-    left join answers on jobs.job_id = answers.batch_job_id and exports.record_id = answers.record_id
+    left join answers
+        on answers.output_group_id = case when exports.inference_mode = 'on_demand' then exports.job_key else jobs.job_id end
+        and answers.record_id = exports.record_id
 
 ),
 
@@ -170,7 +173,7 @@ final as (
         classified.model_id,
         classified.prompt_version,
         classified.queue_name,
-        'batch' as inference_mode,
+        classified.inference_mode,
 
         ---------- numerics
         classified.input_tokens,
@@ -184,6 +187,11 @@ final as (
             (classified.input_tokens * prices.input_price_per_million
                 + classified.output_tokens * prices.output_price_per_million) / 1e6, 8
         ) as on_demand_cost_usd,
+        round(
+            (classified.input_tokens * prices.input_price_per_million
+                + classified.output_tokens * prices.output_price_per_million)
+            * case when classified.inference_mode = 'on_demand' then 1 else 1 - prices.batch_discount end / 1e6, 8
+        ) as billed_cost_usd,
 
         classified.attempt_count,
 

@@ -1,5 +1,6 @@
 -- depends_on: {{ ref('bedrock_batch_jobs') }}
-{# One row per line of every `*.jsonl.out` file Bedrock wrote, successful, failed or malformed.
+{# One row per line of every `*.jsonl.out` file Bedrock wrote (batch jobs, and the on-demand path
+   for small batches, which writes the same format), successful, failed or malformed.
    Lines are read as text and parsed with DuckDB's JSON functions, so a malformed line is kept
    (is_malformed) rather than dropped. #}
 with
@@ -7,6 +8,8 @@ with
 source as (
 
     select * from {{ read_text_or_empty(bedrock_output_uri() ~ '*/*.jsonl.out') }}
+    union all
+    select * from {{ read_text_or_empty(bedrock_on_demand_uri() ~ '*/*.jsonl.out') }}
 
 ),
 
@@ -35,7 +38,9 @@ renamed as (
         md5(filename || chr(10) || line)
             || ':' || row_number() over (partition by filename, line order by filename)::varchar
             as output_line_id,
-        regexp_extract(filename, '/([a-z0-9]{12})/[^/]+$', 1) as batch_job_id,
+        regexp_extract(filename, '/([^/]+)/[^/]+$', 1) as output_group_id,
+        case when filename not like '%/on-demand/%' then regexp_extract(filename, '/([a-z0-9]{12})/[^/]+$', 1) end
+            as batch_job_id,
         line_json ->> '$.recordId' as record_id,
 
         ---------- strings
@@ -48,6 +53,7 @@ renamed as (
         coalesce(line_json ->> '$.modelOutput.stop_reason', line_json ->> '$.modelOutput.stopReason')
             as stop_reason,
         line_json ->> '$.error.errorMessage' as error_message,
+        case when filename like '%/on-demand/%' then 'on_demand' else 'batch' end as inference_mode,
         filename as output_file_uri,
         case when line_json is null then left(line, 200) end as malformed_line_excerpt,
 
