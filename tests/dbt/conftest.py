@@ -52,6 +52,9 @@ def dbt_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Dbt
         monkeypatch.delenv(name, raising=False)
     # moto's S3 is process-wide: a bucket of this test's own keeps builds from seeing each other.
     monkeypatch.setenv("BEDROCK_EXT_S3_BUCKET", f"calls-{uuid.uuid4().hex[:12]}")
+    # Emulated jobs take ~0.3 s instead of ~2 s (tests that need slower jobs set their own).
+    monkeypatch.setenv("BEDROCK_EXT_EMULATOR_CONFIG", json.dumps({"timings": {
+        "submitted_s": 0.02, "validating_s": 0.02, "scheduled_s": 0.02, "in_progress_s": 0.2}}))
     yield DbtProject(root)
     DuckDBConnectionManager.close_all_connections()
     shutdown_local_emulators()
