@@ -140,18 +140,23 @@ def _from(relation: Any) -> str:
 
 
 def _pending_sql(requests: Any, this: Any | None, previous: Any | None, max_attempts: int) -> str:
-    """Requests to export now: never exported, or due for a retry according to the previous build."""
-    base = ("select r.request_key, r.transcript_row_id, r.call_id, r.transcript_text, "
-            "coalesce(a.attempts, 0) + 1 as attempt_number from " + _from(requests) + " r ")
+    """Requests to export now: never exported, or due for a retry according to the previous build.
+
+    A retry is due only when the previous build judged the request's latest attempt (its
+    attempt_count equals the exports so far): if a build failed before the marts were rebuilt,
+    the stale verdict cannot trigger a second export of the same attempt.
+    """
+    select = "select r.request_key, r.transcript_row_id, r.call_id, r.transcript_text"
     if this is None:
-        return base.replace("coalesce(a.attempts, 0) + 1", "1")
-    attempts = (f"left join (select request_key, count(*) as attempts from {this} "
-                "group by request_key) a on a.request_key = r.request_key ")
-    retry = ""
-    if previous is not None:
-        retry = (f"or (a.attempts < {int(max_attempts)} and r.request_key in "
-                 f"(select request_key from {_from(previous)} where is_retry_due))")
-    return base + attempts + f"where a.request_key is null {retry}"
+        return f"{select}, 1 as attempt_number from {_from(requests)} r"
+    attempts = f"(select request_key, count(*) as attempts from {this} group by request_key)"
+    sql = (f"{select}, coalesce(a.attempts, 0) + 1 as attempt_number from {_from(requests)} r "
+           f"left join {attempts} a on a.request_key = r.request_key ")
+    if previous is None:
+        return sql + "where a.request_key is null"
+    return sql + (
+        f"left join {_from(previous)} p on p.request_key = r.request_key and p.is_retry_due "
+        f"where a.request_key is null or (p.attempt_count = a.attempts and a.attempts < {int(max_attempts)})")
 
 
 def _requests(session: Any, query: str) -> tuple[int, Iterator[tuple[Any, ...]]]:

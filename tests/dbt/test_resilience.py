@@ -184,3 +184,17 @@ def test_small_batch_fail_policy_names_the_minimum(dbt_project: DbtProject) -> N
     result = dbt_project.dbt(["build"], poll_interval_s=0.05, small_batch_policy="fail")
     message = next(str(r.message) for r in result.result if r.node.name == "bedrock_batch_input")
     assert not result.success and "30 new records are fewer than min_records_per_job (100)" in message
+
+
+def test_a_stale_retry_verdict_does_not_export_twice(dbt_project: DbtProject) -> None:
+    emulator = emulator_for(dbt_project, faults={"record_error_rate": 1.0, "record_error_codes": [429]})
+    write_transcripts(dbt_project, rows=40)
+    assert_all_passed(dbt_project.dbt(["build"], **{**FAST, "max_attempts": 5}))  # attempt 1: all retry due
+    emulator.configure(faults={"job_outcome": "Failed"})  # type: ignore[attr-defined]
+    assert not dbt_project.dbt(["build"], **{**FAST, "max_attempts": 5}).success  # attempt 2 exported, job fails
+    emulator.configure(faults={"job_outcome": None, "record_error_rate": 0.0})  # type: ignore[attr-defined]
+    # The marts still hold build 1's verdict (attempt 1 due). Attempt 2 exists: nothing new to export.
+    assert_all_passed(dbt_project.dbt(["build"], **{**FAST, "max_attempts": 5}))
+    assert dbt_project.query("select max(attempt_number), count(*) from bedrock_batch_input") == [(2, 80)]
+    assert dbt_project.query("select summary_status, count(*) from fct_call_summaries group by all") == [
+        ("summarized", 40)]
