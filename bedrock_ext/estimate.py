@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from bedrock_ext.errors import BudgetExceededError
 from bedrock_ext.pricing import Cost, ModelPrice, cost
-from bedrock_ext.records import PreparedRecord, RecordSettings, SkippedRecord, prepare
+from bedrock_ext.records import RecordSettings, SkippedRecord, prepare
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -35,7 +35,6 @@ def estimate(rows: Iterable[tuple[str, str | None]], settings: RecordSettings, p
         if isinstance(r, SkippedRecord):
             skipped[r.reason.split(":", 1)[0]] += 1
             continue
-        assert isinstance(r, PreparedRecord)
         records += 1
         truncated += r.is_truncated
         tokens += r.estimated_input_tokens

@@ -70,13 +70,12 @@ class Exporter:
     def add(self, record: PreparedRecord) -> None:
         data = (record.line + "\n").encode("utf-8", "surrogatepass")
         job_index, file_index = self.planner.assign(len(data))
-        if job_index != self._job_index:
+        job = self._job
+        if job is None or job_index != self._job_index:
             self._flush()
             self._job_index = job_index
-            self._job = _OpenJob(folder=Path(self._tmp.name) / f"job-{job_index}")
-            self._job.folder.mkdir()
-        job = self._job
-        assert job is not None
+            job = self._job = _OpenJob(folder=Path(self._tmp.name) / f"job-{job_index}")
+            job.folder.mkdir()
         if file_index == len(job.files):
             job.files.append(job.folder / f"part-{file_index:05d}.jsonl")
         with job.files[file_index].open("ab") as fh:
