@@ -159,16 +159,11 @@ def _pending_sql(requests: Any, this: Any | None, previous: Any | None, max_atte
         f"where a.request_key is null or (p.attempt_count = a.attempts and a.attempts < {int(max_attempts)})")
 
 
-def _requests(session: Any, query: str) -> tuple[int, Iterator[tuple[Any, ...]]]:
-    """(count, rows of request_key, transcript_row_id, call_id, text, attempt_number)."""
-    count = session.execute(f"select count(*) from ({query})").fetchone()[0]
+def _requests(session: Any, query: str) -> Iterator[tuple[Any, ...]]:
+    """Rows of request_key, transcript_row_id, call_id, text, attempt_number, streamed in batches."""
     cursor = session.execute(f"select * from ({query}) order by request_key")
-
-    def rows() -> Iterator[tuple[Any, ...]]:
-        while batch := cursor.fetchmany(5_000):
-            yield from batch
-
-    return int(count), rows()
+    while batch := cursor.fetchmany(5_000):
+        yield from batch
 
 
 def _pre_estimate(session: Any, query: str, config: BatchConfig) -> Estimate:
@@ -203,8 +198,7 @@ def batch_input(session: Any, requests: Any, this: Any | None, previous: Any | N
     if on_demand and config.small_batch_policy != "on_demand":
         return _small_batch(config, estimate.records)
     check_budget(_on_demand_priced(estimate, config) if on_demand else estimate, config.bedrock_budget_usd)
-    total, rows = _requests(session, query)
-    batch = _Prepared(rows, config)
+    batch = _Prepared(_requests(session, query), config)
     if on_demand:
         records = list(batch)  # fewer than min_records_per_job: small by definition
         key, out_uri = run_on_demand(records, runtime=rt.aws.client("bedrock-runtime"), s3=s3,
@@ -214,7 +208,7 @@ def batch_input(session: Any, requests: Any, this: Any | None, previous: Any | N
                        for r in records]
         uris, mode = {key: out_uri}, "on_demand"
     else:
-        jobs, assignments = export_records(batch, total, s3=s3, bucket=config.s3_bucket,
+        jobs, assignments = export_records(batch, estimate.records, s3=s3, bucket=config.s3_bucket,
                                            prefix=config.s3_prefix, quotas=config.quotas)
         uris, mode = {j.job_key: j.input_s3_uri for j in jobs}, "batch"
     log.info("exported %d records (%s) in %d group(s); %d skipped", len(assignments), mode, len(uris),
