@@ -1,6 +1,5 @@
-"""Benchmarks (`make bench`). So far: the transcript generator and the emulator's local model.
-
-Each line prints one figure; ratios against baselines come with the export/parse benchmarks.
+"""Benchmarks (`make bench`): generator, export and parse side by side with their baselines
+(scripts/bench_io.py), and the emulator's local model. Each line prints the figure and the ratio.
 Usage: python scripts/bench.py [--rows 100000]
 """
 
@@ -67,15 +66,48 @@ def bench_emulator_job(recs: list[InputRecord]) -> None:
     print(f"emulator job: {len(recs):,} records ({len(body) / 1e6:.0f} MB) end to end in {seconds:.1f}s")
 
 
+def bench_export_and_parse(rows: int, tmp: Path) -> None:
+    import bench_io as io_bench
+    import duckdb  # noqa: F401 - imported with bench_io
+
+    from bedrock_ext.aws import S3, AwsSettings
+    from bedrock_ext.records import RecordSettings
+
+    parquet = tmp / "export.parquet"
+    write_dataset(GenerateSpec(rows=rows), parquet)
+    timings = Timings(submitted_s=0, validating_s=0, scheduled_s=0, in_progress_s=0)
+    with Emulator(EmulatorConfig(timings=timings, quotas=Quotas(min_records_per_job=1))) as em:
+        s3 = S3(AwsSettings(endpoint_url=em.endpoint_url, placeholder_credentials=True))
+        s3.client.create_bucket(Bucket=io_bench.BUCKET)
+        con = io_bench.connect(em.endpoint_url, tmp / "ext")
+        con.execute(f"create table t as select call_id, transcript from read_parquet('{parquet}')")
+        settings = RecordSettings(model_id=MODEL)
+        t_loop, _ = io_bench.timed(lambda: io_bench.export_loop(con, s3, tmp, settings))
+        t_floor, _ = io_bench.timed(lambda: io_bench.export_floor(con, settings))
+        t_ours, jobs = io_bench.timed(lambda: io_bench.export_ours(con, s3, settings, rows))
+        print(f"export {rows:,} records: ours {t_ours:.2f}s | article loop {t_loop:.2f}s "
+              f"(ours is {t_loop / t_ours:.2f}x faster) | DuckDB COPY floor {t_floor:.2f}s "
+              f"(ours is {t_ours / t_floor:.2f}x the floor)")
+        io_bench.run_jobs(em.endpoint_url, jobs)
+        p_loop, n_loop = io_bench.timed(lambda: io_bench.parse_loop(s3))
+        p_floor, n_floor = io_bench.timed(lambda: io_bench.parse_floor(con))
+        p_ours, n_ours = io_bench.timed(lambda: io_bench.parse_ours(con))
+        print(f"parse {n_floor:,} output lines ({len(jobs)} jobs): ours {p_ours:.2f}s ({n_ours:,} summaries) | "
+              f"article loop {p_loop:.2f}s ({n_loop:,} rows; ours is {p_loop / p_ours:.2f}x faster) | "
+              f"DuckDB read_json floor {p_floor:.2f}s (ours is {p_ours / p_floor:.2f}x the floor)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=100_000, help="generator rows")
     parser.add_argument("--job-records", type=int, default=50_000, help="records in the emulator job")
+    parser.add_argument("--io-rows", type=int, default=100_000, help="records for the export/parse benchmark")
     args = parser.parse_args()
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
     with tempfile.TemporaryDirectory() as tmp:
         bench_generator(args.rows, Path(tmp))
+        bench_export_and_parse(args.io_rows, Path(tmp))
     bench_emulator_job(bench_local_model(args.job_records))
 
 

@@ -22,10 +22,39 @@ lines as (
 
 parsed as (
 
+    {# Every field in one json_extract_string call: each line is parsed once, not once per field. #}
     select
         filename,
         line,
-        case when json_valid(line) then line::json end as line_json
+        json_valid(line) as is_json,
+        case when json_valid(line) then json_extract_string(line, [
+            '$.recordId',                                   -- 1
+            '$.modelOutput.content[0].text',                -- 2  Claude
+            '$.modelOutput.output.message.content[0].text', -- 3  Nova
+            '$.modelOutput.generation',                     -- 4  Llama
+            '$.modelOutput.model',                          -- 5
+            '$.modelOutput.stop_reason',                    -- 6
+            '$.modelOutput.stopReason',                     -- 7
+            '$.error.errorMessage',                         -- 8
+            '$.error.errorCode',                            -- 9
+            '$.modelOutput.usage.input_tokens',             -- 10
+            '$.modelOutput.usage.inputTokens',              -- 11
+            '$.modelOutput.prompt_token_count',             -- 12
+            '$.modelOutput.usage.output_tokens',            -- 13
+            '$.modelOutput.usage.outputTokens',             -- 14
+            '$.modelOutput.generation_token_count',         -- 15
+            '$.modelInput.max_tokens',                      -- 16
+            '$.modelInput.inferenceConfig.maxTokens',       -- 17
+            '$.modelInput.max_gen_len',                     -- 18
+            '$.modelInput.temperature',                     -- 19
+            '$.modelInput.inferenceConfig.temperature',     -- 20
+            '$.modelInput.top_p',                           -- 21
+            '$.modelInput.inferenceConfig.topP',            -- 22
+            '$.modelInput.top_k',                           -- 23
+            '$.modelInput.inferenceConfig.topK',            -- 24
+            '$.error',                                      -- 25
+            '$.error.retryable'                             -- 26
+        ]) end as v
     from lines
     where line <> ''
 
@@ -41,56 +70,30 @@ renamed as (
         regexp_extract(filename, '/([^/]+)/[^/]+$', 1) as output_group_id,
         case when filename not like '%/on-demand/%' then regexp_extract(filename, '/([a-z0-9]{12})/[^/]+$', 1) end
             as batch_job_id,
-        line_json ->> '$.recordId' as record_id,
+        v[1] as record_id,
 
         ---------- strings
-        coalesce(
-            line_json ->> '$.modelOutput.content[0].text',
-            line_json ->> '$.modelOutput.output.message.content[0].text',
-            line_json ->> '$.modelOutput.generation'
-        ) as answer_text,
-        line_json ->> '$.modelOutput.model' as response_model,
-        coalesce(line_json ->> '$.modelOutput.stop_reason', line_json ->> '$.modelOutput.stopReason')
-            as stop_reason,
-        line_json ->> '$.error.errorMessage' as error_message,
+        coalesce(v[2], v[3], v[4]) as answer_text,
+        v[5] as response_model,
+        coalesce(v[6], v[7]) as stop_reason,
+        v[8] as error_message,
         case when filename like '%/on-demand/%' then 'on_demand' else 'batch' end as inference_mode,
         filename as output_file_uri,
-        case when line_json is null then left(line, 200) end as malformed_line_excerpt,
+        case when not is_json then left(line, 200) end as malformed_line_excerpt,
 
         ---------- numerics
-        (line_json ->> '$.error.errorCode')::integer as error_code,
-        coalesce(
-            line_json ->> '$.modelOutput.usage.input_tokens',
-            line_json ->> '$.modelOutput.usage.inputTokens',
-            line_json ->> '$.modelOutput.prompt_token_count'
-        )::bigint as input_tokens,
-        coalesce(
-            line_json ->> '$.modelOutput.usage.output_tokens',
-            line_json ->> '$.modelOutput.usage.outputTokens',
-            line_json ->> '$.modelOutput.generation_token_count'
-        )::bigint as output_tokens,
-        coalesce(
-            line_json ->> '$.modelInput.max_tokens',
-            line_json ->> '$.modelInput.inferenceConfig.maxTokens',
-            line_json ->> '$.modelInput.max_gen_len'
-        )::integer as max_tokens,
-        coalesce(
-            line_json ->> '$.modelInput.temperature',
-            line_json ->> '$.modelInput.inferenceConfig.temperature'
-        )::double as temperature,
-        coalesce(line_json ->> '$.modelInput.top_p', line_json ->> '$.modelInput.inferenceConfig.topP')::double
-            as top_p,
-        coalesce(line_json ->> '$.modelInput.top_k', line_json ->> '$.modelInput.inferenceConfig.topK')::integer
-            as top_k,
+        v[9]::integer as error_code,
+        coalesce(v[10], v[11], v[12])::bigint as input_tokens,
+        coalesce(v[13], v[14], v[15])::bigint as output_tokens,
+        coalesce(v[16], v[17], v[18])::integer as max_tokens,
+        coalesce(v[19], v[20])::double as temperature,
+        coalesce(v[21], v[22])::double as top_p,
+        coalesce(v[23], v[24])::integer as top_k,
 
         ---------- booleans
-        line_json is null or (line_json ->> '$.recordId') is null as is_malformed,
-        (line_json -> '$.error') is not null as is_error,
-        coalesce(
-            (line_json ->> '$.error.retryable')::boolean,
-            (line_json ->> '$.error.errorCode')::integer = 429
-                or (line_json ->> '$.error.errorCode')::integer >= 500
-        ) as is_error_retryable
+        not is_json or v[1] is null as is_malformed,
+        v[25] is not null as is_error,
+        coalesce(v[26]::boolean, v[9]::integer = 429 or v[9]::integer >= 500) as is_error_retryable
 
     from parsed
 
