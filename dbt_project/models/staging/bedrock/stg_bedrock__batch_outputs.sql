@@ -13,10 +13,17 @@ source as (
 
 ),
 
+split as (
+
+    select filename, string_split(content, chr(10)) as parts
+    from source
+
+),
+
 lines as (
 
-    select filename, unnest(string_split(content, chr(10))) as line
-    from source
+    select filename, unnest(parts) as line, generate_subscripts(parts, 1) as line_number
+    from split
 
 ),
 
@@ -26,6 +33,7 @@ parsed as (
     select
         filename,
         line,
+        line_number,
         json_valid(line) as is_json,
         case when json_valid(line) then json_extract_string(line, [
             '$.recordId',                                   -- 1
@@ -64,9 +72,7 @@ renamed as (
 
     select
         ---------- ids
-        md5(filename || chr(10) || line)
-            || ':' || row_number() over (partition by filename, line order by filename)::varchar
-            as output_line_id,
+        filename || ':' || line_number::varchar as output_line_id,
         regexp_extract(filename, '/([^/]+)/[^/]+$', 1) as output_group_id,
         case when filename not like '%/on-demand/%' then regexp_extract(filename, '/([a-z0-9]{12})/[^/]+$', 1) end
             as batch_job_id,
