@@ -97,6 +97,15 @@ def bench_export_and_parse(rows: int, tmp: Path) -> None:
               f"DuckDB read_json floor {p_floor:.2f}s (ours is {p_ours / p_floor:.2f}x the floor)")
 
 
+def bench_orchestration(k: int = 6, n: int = 2, duration: float = 3.0) -> None:
+    import bench_io as io_bench
+
+    makespan, ideal, calls = io_bench.orchestration(k, n, duration)
+    print(f"orchestration: {k} jobs, {n} slots, {duration:.0f} s jobs: makespan {makespan:.2f}s vs "
+          f"ceil(K/N) x duration {ideal:.2f}s ({makespan / ideal:.2f}x); {calls:.1f} control-plane calls "
+          "per job (polling every 0.05-0.25 s; real builds poll every 5-60 s)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=100_000, help="generator rows")
@@ -108,6 +117,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         bench_generator(args.rows, Path(tmp))
         bench_export_and_parse(args.io_rows, Path(tmp))
+    bench_orchestration()
     bench_emulator_job(bench_local_model(args.job_records))
 
 

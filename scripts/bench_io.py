@@ -137,3 +137,32 @@ def parse_ours(con: duckdb.DuckDBPyConnection) -> int:
     ):
         con.execute(f"create or replace table {name} as {_render(path, con)}")
     return int(con.execute("select count(*) from int_call_summaries_parsed where is_summarized").fetchone()[0])
+
+
+def orchestration(k: int, n: int, duration: float, tmp_rows: int = 10) -> tuple[float, float, float]:
+    """Makespan of k emulator jobs of ``duration`` s with n slots, the ideal ceil(k/n) x duration,
+    and control-plane calls per job (Create, Get, List) with a 0.05-0.25 s poll."""
+    import math
+
+    from bedrock_ext.emulator.config import EmulatorConfig, Timings
+    from bedrock_ext.emulator.config import Quotas as EmulatorQuotas
+    from bedrock_ext.emulator.server import Emulator
+    from bedrock_ext.transcripts.generator import generate_chunk
+
+    settings = RecordSettings(model_id=MODEL)
+    rows = generate_chunk(7, 0, 0, k * tmp_rows).select(["call_id", "transcript"]).to_pylist()
+    records = [r for r in (prepare(x["call_id"], x["transcript"], settings) for x in rows)
+               if isinstance(r, PreparedRecord)]
+    timings = Timings(submitted_s=0, validating_s=0, scheduled_s=0, in_progress_s=duration)
+    with Emulator(EmulatorConfig(timings=timings, quotas=EmulatorQuotas(min_records_per_job=1))) as em:
+        aws = AwsSettings(endpoint_url=em.endpoint_url, placeholder_credentials=True)
+        s3 = S3(aws)
+        s3.client.create_bucket(Bucket=BUCKET)
+        quotas = Quotas(max_records_per_job=tmp_rows, min_records_per_job=1)
+        jobs, _ = export_records(records, len(records), s3=s3, bucket=BUCKET, prefix="orch", quotas=quotas)
+        specs = [JobSpec(job_key=j.job_key, input_s3_uri=j.input_s3_uri, output_s3_uri=f"s3://{BUCKET}/orch-out/",
+                         model_id=MODEL, role_arn="arn:aws:iam::123456789012:role/bench") for j in jobs]
+        runner = JobRunner(BedrockBatchClient(aws.client("bedrock")), max_concurrent=n,
+                           poll=PollPolicy(initial_s=0.05, max_s=0.25))
+        makespan, _ = timed(lambda: runner.run(specs))
+    return makespan, math.ceil(len(specs) / n) * duration, runner.api_calls / len(specs)
