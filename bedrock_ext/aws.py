@@ -88,13 +88,6 @@ class S3:
         return data
 
 
-def split_s3_uri(uri: str) -> tuple[str, str]:
-    if not uri.startswith("s3://"):
-        raise ValueError(f"not an s3:// URI: {uri!r}")
-    bucket, _, key = uri[5:].partition("/")
-    return bucket, key
-
-
 def frozen_credentials(settings: AwsSettings) -> tuple[str, str, str | None]:
     """Key, secret and session token from the standard boto3 chain, for DuckDB's S3 secret.
 

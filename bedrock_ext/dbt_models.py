@@ -28,7 +28,7 @@ from bedrock_ext.jobs import (
     JobSpec,
     JobStatus,
     PollPolicy,
-    base_name_of,
+    split_generation,
 )
 from bedrock_ext.on_demand import run_on_demand
 from bedrock_ext.pricing import cost, price_for
@@ -306,7 +306,7 @@ def batch_jobs(session: Any, inputs: Any, this: Any | None, settings: Any) -> pa
     jobs = runner.run(specs, wait=config.wait)
     _raise_for_failed(jobs, config.max_attempts)
     keys = {s.base_name: s.job_key for s in specs}
-    rows = [_job_row(keys[base_name_of(j.job_name)], j, rt) for j in jobs]
+    rows = [_job_row(keys[split_generation(j.job_name)[0]], j, rt) for j in jobs]
     return pa.Table.from_pylist(rows, schema=JOBS_SCHEMA)
 
 

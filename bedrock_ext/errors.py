@@ -15,10 +15,6 @@ class EmulatorError(BedrockExtError):
     """The local emulator could not start, or was asked for something it cannot do."""
 
 
-class RecordError(BedrockExtError):
-    """A transcript cannot be turned into a Bedrock record (and the policy says fail)."""
-
-
 class ShardingError(BedrockExtError):
     """Records cannot be split under the configured quotas (e.g. one record above a limit)."""
 

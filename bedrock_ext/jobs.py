@@ -125,17 +125,10 @@ class JobSpec:
         return f"{self.name_prefix}-{self.job_key}{suffix}"[:256]
 
 
-def base_name_of(job_name: str) -> str:
-    """The generation-1 name of a job (``name-g2`` -> ``name``)."""
-    return re.sub(r"-g\d+$", "", job_name)
-
-
-def generation_of(job_name: str, base_name: str) -> int | None:
-    """1 for ``base_name``, g for ``base_name-g<g>``, None for another job's name."""
-    if job_name == base_name:
-        return 1
-    tail = job_name.removeprefix(base_name + "-g")
-    return int(tail) if tail != job_name and tail.isdigit() else None
+def split_generation(job_name: str) -> tuple[str, int]:
+    """(generation-1 name, generation) of a job name: ``name-g2`` -> (``name``, 2), ``name`` -> 1."""
+    match = re.fullmatch(r"(.*)-g(\d+)", job_name)
+    return (match.group(1), int(match.group(2))) if match else (job_name, 1)
 
 
 class BedrockBatchClient:
@@ -233,15 +226,14 @@ class JobRunner:
         generation, to be resubmitted, up to ``max_generations`` in all) and the jobs to re-attach to,
         keyed by job name.
         """
+        wanted = {s.base_name for s in specs}
         newest: dict[str, tuple[int, BatchJob]] = {}
         for prefix in sorted({s.name_prefix for s in specs}):
             self.api_calls += 1
-            listed = self.client.list_jobs(name_contains=prefix)
-            for spec in specs:
-                for job in listed:
-                    gen = generation_of(job.job_name, spec.base_name)
-                    if gen is not None and gen > newest.get(spec.base_name, (0, job))[0]:
-                        newest[spec.base_name] = (gen, job)
+            for job in self.client.list_jobs(name_contains=prefix):
+                base, gen = split_generation(job.job_name)
+                if base in wanted and gen > newest.get(base, (0, job))[0]:
+                    newest[base] = (gen, job)
         out_specs, found = [], {}
         for spec in specs:
             gen, job = newest.get(spec.base_name, (0, None))  # type: ignore[assignment]
