@@ -82,12 +82,15 @@ def export_ours(con: duckdb.DuckDBPyConnection, s3: S3, settings: RecordSettings
     return jobs
 
 
+def _specs(jobs: list, output_uri: str) -> list[JobSpec]:
+    return [JobSpec(job_key=j.job_key, input_s3_uri=j.input_s3_uri, output_s3_uri=output_uri,
+                    model_id=MODEL, role_arn="arn:aws:iam::123456789012:role/bench") for j in jobs]
+
+
 def run_jobs(endpoint: str, jobs: list) -> None:
     settings = AwsSettings(endpoint_url=endpoint, placeholder_credentials=True)
     client = BedrockBatchClient(settings.client("bedrock"))
-    specs = [JobSpec(job_key=j.job_key, input_s3_uri=j.input_s3_uri, output_s3_uri=f"s3://{BUCKET}/out/",
-                     model_id=MODEL, role_arn="arn:aws:iam::123456789012:role/bench") for j in jobs]
-    JobRunner(client, poll=PollPolicy(initial_s=0.2, max_s=0.5)).run(specs)
+    JobRunner(client, poll=PollPolicy(initial_s=0.2, max_s=0.5)).run(_specs(jobs, f"s3://{BUCKET}/out/"))
 
 
 def parse_loop(s3: S3) -> int:
@@ -160,8 +163,7 @@ def orchestration(k: int, n: int, duration: float, tmp_rows: int = 10) -> tuple[
         s3.client.create_bucket(Bucket=BUCKET)
         quotas = Quotas(max_records_per_job=tmp_rows, min_records_per_job=1)
         jobs, _ = export_records(records, len(records), s3=s3, bucket=BUCKET, prefix="orch", quotas=quotas)
-        specs = [JobSpec(job_key=j.job_key, input_s3_uri=j.input_s3_uri, output_s3_uri=f"s3://{BUCKET}/orch-out/",
-                         model_id=MODEL, role_arn="arn:aws:iam::123456789012:role/bench") for j in jobs]
+        specs = _specs(jobs, f"s3://{BUCKET}/orch-out/")
         runner = JobRunner(BedrockBatchClient(aws.client("bedrock")), max_concurrent=n,
                            poll=PollPolicy(initial_s=0.05, max_s=0.25))
         makespan, _ = timed(lambda: runner.run(specs))
