@@ -9,8 +9,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
-import math
-from collections.abc import Iterator
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -20,7 +18,7 @@ from bedrock_ext import runtime
 from bedrock_ext.aws import S3
 from bedrock_ext.errors import ConfigError, JobFailedError
 from bedrock_ext.estimate import Estimate, check_budget
-from bedrock_ext.export import Assignment, export_records
+from bedrock_ext.export import SqlExport
 from bedrock_ext.jobs import (
     BatchJob,
     BedrockBatchClient,
@@ -31,8 +29,8 @@ from bedrock_ext.jobs import (
     split_generation,
 )
 from bedrock_ext.on_demand import run_on_demand
-from bedrock_ext.pricing import cost, price_for
-from bedrock_ext.records import CHARS_PER_TOKEN, PreparedRecord, RecordSettings, SkippedRecord, prepare
+from bedrock_ext.pricing import price_for
+from bedrock_ext.records import RecordSettings
 from bedrock_ext.sharding import Quotas
 
 log = logging.getLogger("bedrock_ext.dbt")
@@ -159,24 +157,6 @@ def _pending_sql(requests: Any, this: Any | None, previous: Any | None, max_atte
         f"where a.request_key is null or (p.attempt_count = a.attempts and a.attempts < {int(max_attempts)})")
 
 
-def _requests(session: Any, query: str) -> Iterator[tuple[Any, ...]]:
-    """Rows of request_key, transcript_row_id, call_id, text, attempt_number, streamed in batches."""
-    cursor = session.execute(f"select * from ({query}) order by request_key")
-    while batch := cursor.fetchmany(5_000):
-        yield from batch
-
-
-def _pre_estimate(session: Any, query: str, config: BatchConfig) -> Estimate:
-    """A cheap SQL estimate before anything is prepared or uploaded (for the budget guard)."""
-    prompt = config.records.prompt
-    overhead = len(prompt.system) + len(prompt.user)
-    n, chars = session.execute(
-        f"select count(*), coalesce(sum(length(transcript_text) + {overhead}), 0) from ({query})").fetchone()
-    tokens = math.ceil(chars / CHARS_PER_TOKEN)
-    return Estimate(records=int(n), skipped={}, truncated=0,
-                    cost=cost(price_for(config.bedrock_model_id), tokens, int(n) * config.max_tokens))
-
-
 def batch_input(session: Any, requests: Any, this: Any | None, previous: Any | None,
                 settings: Any) -> pa.Table:
     """Export the requests of ``int_summary_requests`` not exported yet, and the retries due.
@@ -189,75 +169,33 @@ def batch_input(session: Any, requests: Any, this: Any | None, previous: Any | N
     s3 = S3(rt.aws)
     if rt.is_local:
         _ensure_bucket(s3, config.s3_bucket)
-    query = _pending_sql(requests, this, previous, config.max_attempts)
-    estimate = _pre_estimate(session, query, config)
-    log.info("to export: %s", estimate.describe())
-    if estimate.records == 0:
-        return INPUT_SCHEMA.empty_table()
-    on_demand = estimate.records < config.min_records_per_job
-    if on_demand and config.small_batch_policy != "on_demand":
-        return _small_batch(config, estimate.records)
-    check_budget(_on_demand_priced(estimate, config) if on_demand else estimate, config.bedrock_budget_usd)
-    batch = _Prepared(_requests(session, query), config)
-    if on_demand:
-        records = list(batch)  # fewer than min_records_per_job: small by definition
-        key, out_uri = run_on_demand(records, runtime=rt.aws.client("bedrock-runtime"), s3=s3,
-                                     bucket=config.s3_bucket, prefix=config.s3_prefix,
-                                     model_id=config.bedrock_model_id)
-        assignments = [Assignment(request_key=r.request_key, record_id=r.record_id, job_key=key)
-                       for r in records]
-        uris, mode = {key: out_uri}, "on_demand"
-    else:
-        jobs, assignments = export_records(batch, estimate.records, s3=s3, bucket=config.s3_bucket,
-                                           prefix=config.s3_prefix, quotas=config.quotas)
-        uris, mode = {j.job_key: j.input_s3_uri for j in jobs}, "batch"
-    log.info("exported %d records (%s) in %d group(s); %d skipped", len(assignments), mode, len(uris),
-             len(batch.skipped))
-    return pa.Table.from_pylist(batch.rows(assignments, uris, mode), schema=INPUT_SCHEMA)
+    export = SqlExport(session, _pending_sql(requests, this, previous, config.max_attempts), config.records)
+    try:
+        estimate = export.plan(price_for(config.bedrock_model_id))
+        log.info("to export: %s", estimate.describe())
+        if estimate.records == 0:
+            return _table(export.rows([], "batch"))
+        if estimate.records < config.min_records_per_job:
+            if config.small_batch_policy != "on_demand":
+                _small_batch(config, estimate.records)
+                return _table(export.rows([], "batch"))  # the skipped ones only; the rest stay pending
+            check_budget(_on_demand_priced(estimate, config), config.bedrock_budget_usd)
+            key = export.assign_one_job()
+            uri = run_on_demand(export.prepared(), key=key, runtime=rt.aws.client("bedrock-runtime"),
+                                s3=s3, bucket=config.s3_bucket, prefix=config.s3_prefix,
+                                model_id=config.bedrock_model_id)
+            return _table(export.rows([(key, uri)], "on_demand"))
+        check_budget(estimate, config.bedrock_budget_usd)
+        jobs = export.write(s3=s3, bucket=config.s3_bucket, prefix=config.s3_prefix, quotas=config.quotas)
+        log.info("exported %d records in %d job(s); %s", estimate.records, len(jobs),
+                 "nothing uploaded (already in S3)" if not any(j.uploaded for j in jobs) else "uploaded")
+        return _table(export.rows([(j.job_key, j.input_s3_uri) for j in jobs], "batch"))
+    finally:
+        export.close()
 
 
-class _Prepared:
-    """Prepares rows into records as they stream past, remembering what the output rows need."""
-
-    def __init__(self, rows: Iterator[tuple[Any, ...]], config: BatchConfig) -> None:
-        self._rows, self.config = rows, config
-        self.records: dict[str, tuple[str, PreparedRecord]] = {}  # request key -> (row id, record)
-        self.skipped: list[tuple[str, SkippedRecord]] = []
-
-    def __iter__(self) -> Iterator[PreparedRecord]:
-        for key, row_id, call_id, text, attempt in self._rows:
-            record = prepare(call_id, text, self.config.records)
-            if isinstance(record, SkippedRecord):
-                self.skipped.append((row_id, record))
-                continue
-            record = dataclasses.replace(_with_key(record, key), attempt=attempt)
-            self.records[key] = (row_id, record)
-            yield record
-
-    def rows(self, assignments: list[Assignment], uris: dict[str, str], mode: str) -> list[dict[str, Any]]:
-        now, cfg = dt.datetime.now(dt.UTC), self.config
-        common = {"model_id": cfg.bedrock_model_id, "prompt_version": cfg.prompt_version, "exported_at": now}
-        out = []
-        for a in assignments:
-            row_id, r = self.records[a.request_key]
-            out.append({**common, "request_key": a.request_key, "transcript_row_id": row_id,
-                        "call_id": r.transcript_id, "record_id": a.record_id, "job_key": a.job_key,
-                        "input_s3_uri": uris[a.job_key], "inference_mode": mode, "is_truncated": r.is_truncated,
-                        "estimated_input_tokens": r.estimated_input_tokens, "attempt_number": r.attempt,
-                        "skip_reason": None})
-        for row_id, sk in self.skipped:
-            out.append({**common, "request_key": sk.request_key, "transcript_row_id": row_id,
-                        "call_id": sk.transcript_id, "record_id": None, "job_key": None, "input_s3_uri": None,
-                        "inference_mode": None, "is_truncated": False, "estimated_input_tokens": 0,
-                        "attempt_number": 1, "skip_reason": sk.reason})
-        return out
-
-
-def _with_key(record: PreparedRecord, key: str) -> PreparedRecord:
-    if record.request_key != key:
-        raise ConfigError(f"request key mismatch for {record.transcript_id}: the SQL model and "
-                          "bedrock_ext.records.request_key disagree (prompt_version or model_id config?)")
-    return record
+def _table(rows: pa.Table) -> pa.Table:
+    return rows.select(INPUT_SCHEMA.names).cast(INPUT_SCHEMA)
 
 
 def _on_demand_priced(estimate: Estimate, config: BatchConfig) -> Estimate:
@@ -266,14 +204,13 @@ def _on_demand_priced(estimate: Estimate, config: BatchConfig) -> Estimate:
     return dataclasses.replace(estimate, cost=dataclasses.replace(c, batch_usd=c.on_demand_usd))
 
 
-def _small_batch(config: BatchConfig, n: int) -> pa.Table:
+def _small_batch(config: BatchConfig, n: int) -> None:
     message = (f"{n} new records are fewer than min_records_per_job ({config.min_records_per_job}), "
                "Bedrock's minimum for a batch job")
     if config.small_batch_policy == "fail":
         raise ConfigError(f"{message}. Set small_batch_policy: defer to wait for more transcripts, "
                           "or on_demand to summarize them now at the on-demand price.")
     log.warning("%s: deferred; they stay pending until enough accumulate", message)
-    return INPUT_SCHEMA.empty_table()
 
 
 def _ensure_bucket(s3: S3, bucket: str) -> None:

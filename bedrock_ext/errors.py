@@ -53,3 +53,7 @@ class JobTimeoutError(BedrockExtError):
 
 class BudgetExceededError(BedrockExtError):
     """The pre-submit cost estimate is above the configured budget."""
+
+
+class ExportError(BedrockExtError):
+    """Batch input could not be written as planned (e.g. the requests changed mid-export)."""

@@ -1,26 +1,42 @@
-"""Stream prepared records into batch input files in S3, one folder per job.
+"""Export summary requests as Bedrock batch input files in S3, built and written by DuckDB.
 
-Memory is bounded by one record at a time: each job's files are written to a local temporary
-directory first, then uploaded (multipart when large) under a key derived from the content,
-``<prefix>/input/<job key>/part-NNNNN.jsonl`` where the job key hashes the job's request keys and
-attempt numbers (a retry of the same records is a new job).
-The same records always give the same keys, so a re-run finds them in S3 and uploads nothing.
+Two passes over the requests, and no record goes through Python:
+
+1. ``plan``: one query (``record_sql.records_sql``) judges every request (sent, or skipped with
+   the reason) and measures its JSONL line, into a narrow temp table without the text. This
+   gives the pre-submit estimate before anything is written.
+2. ``write``: ``sharding.ShardPlanner`` cuts the line sizes into jobs and files under the quotas;
+   each file is one ``COPY (select line ...) TO 's3://...'`` streamed by httpfs (multipart), at
+   ``<prefix>/input/<job key>/part-NNNNN.jsonl``. The job key hashes the job's request keys and
+   attempt numbers, so a re-run finds the files in S3 and writes nothing; a retry is a new job.
+
+Memory: the plan holds about 200 bytes per request; the text is read from the requests table
+file by file, so peak memory follows the file size, not the table size.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import tempfile
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections import Counter
+from dataclasses import dataclass
+
+import duckdb
+import pyarrow as pa
 
 from bedrock_ext.aws import S3
-from bedrock_ext.records import PreparedRecord
-from bedrock_ext.sharding import Quotas, ShardPlanner
+from bedrock_ext.errors import ExportError
+from bedrock_ext.estimate import Estimate
+from bedrock_ext.pricing import ModelPrice, cost
+from bedrock_ext.record_sql import literal, records_sql
+from bedrock_ext.records import PreparedRecord, RecordSettings
+from bedrock_ext.sharding import JobShard, Quotas, ShardPlanner
 
 log = logging.getLogger("bedrock_ext.export")
+
+PLAN, FILES = "bedrock_ext_export_plan", "bedrock_ext_export_files"
+# COPY writes each line as one CSV field: no quoting (JSON lines hold no raw control characters,
+# so the unit separator never occurs), header off.
+_RAW_LINES = "FORMAT csv, HEADER false, QUOTE '', ESCAPE '', DELIMITER '\x1f'"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -37,87 +53,143 @@ class ExportedJob:
     uploaded: bool  # False when the files were already in S3 (a re-run)
 
 
-@dataclass(frozen=True, kw_only=True)
-class Assignment:
-    request_key: str
-    record_id: str
-    job_key: str
+class SqlExport:
+    """The export of one query's requests; ``plan`` first, then ``write`` or ``prepared``."""
 
+    def __init__(self, con: duckdb.DuckDBPyConnection, requests_sql: str, settings: RecordSettings) -> None:
+        self.con, self.requests_sql, self.settings = con, requests_sql, settings
+        self.records_sql = records_sql(requests_sql, settings)
 
-@dataclass(kw_only=True)
-class _OpenJob:
-    folder: Path
-    hasher: hashlib._Hash = field(default_factory=hashlib.sha256)
-    files: list[Path] = field(default_factory=list)
-    members: list[tuple[str, str]] = field(default_factory=list)
-    byte_count: int = 0
-    tokens: int = 0
+    def plan(self, price: ModelPrice) -> Estimate:
+        """Judge and measure every request (nothing written); the estimate of what it will cost."""
+        self.con.execute(f"""
+            create or replace temp table {PLAN} as
+            select * exclude (line),
+                case when skip_reason is null
+                     then row_number() over (partition by skip_reason is null order by request_key) - 1
+                end as position, null::INTEGER as job_number, null::INTEGER as file_number
+            from ({self.records_sql})""")
+        sent, truncated, tokens = self.con.execute(
+            f"select count(position), count(*) filter (is_truncated), coalesce(sum(estimated_input_tokens), 0) "
+            f"from {PLAN}").fetchone()  # type: ignore[misc]
+        skipped: Counter[str] = Counter()
+        for reason, n in self.con.execute(
+                f"select split_part(skip_reason, ':', 1), count(*) from {PLAN} "
+                "where skip_reason is not null group by all").fetchall():
+            skipped[reason] += n
+        return Estimate(records=int(sent), skipped=dict(skipped), truncated=int(truncated),
+                        cost=cost(price, int(tokens), int(sent) * self.settings.max_tokens))
 
+    def prepared(self) -> list[PreparedRecord]:
+        """The records to send, as Python objects (the on-demand path: fewer than a batch's minimum)."""
+        rows = self.con.execute(
+            f"select request_key, record_id, call_id, line, estimated_input_tokens, is_truncated, "
+            f"attempt_number from ({self.records_sql}) where skip_reason is null order by request_key"
+        ).fetchall()
+        return [PreparedRecord(request_key=k, record_id=r, transcript_id=c, line=line, estimated_input_tokens=t,
+                               is_truncated=cut, attempt=a) for k, r, c, line, t, cut, a in rows]
 
-class Exporter:
-    """Writes records job by job; call :meth:`add` per record, then :meth:`close`."""
+    def write(self, *, s3: S3, bucket: str, prefix: str, quotas: Quotas) -> list[ExportedJob]:
+        """Shard under the quotas and write each file with one COPY; returns the jobs in order."""
+        shards = self._shard(quotas)
+        keys = self._job_keys()
+        jobs = []
+        for number, shard in enumerate(shards):
+            folder = f"{prefix.strip('/')}/input/{keys[number]}/".lstrip("/")
+            jobs.append(self._write_job(number, shard, keys[number], s3, bucket, folder))
+        return jobs
 
-    def __init__(self, s3: S3, bucket: str, prefix: str, total_records: int, quotas: Quotas) -> None:
-        self.s3, self.bucket, self.prefix = s3, bucket, prefix.strip("/")
-        self.quotas = quotas
-        self.planner = ShardPlanner(total_records, quotas)
-        self._tmp = tempfile.TemporaryDirectory(prefix="bedrock-export-")
-        self._job: _OpenJob | None = None
-        self._job_index = -1
-        self.jobs: list[ExportedJob] = []
-        self.assignments: list[Assignment] = []
+    def assign_one_job(self) -> str:
+        """Put every record to send in one group (the on-demand path); returns its key."""
+        self.con.execute(f"update {PLAN} set job_number = 0 where position is not null")
+        return self._job_keys()[0]
 
-    def add(self, record: PreparedRecord) -> None:
-        data = (record.line + "\n").encode("utf-8", "surrogatepass")
-        job_index, file_index = self.planner.assign(len(data))
-        job = self._job
-        if job is None or job_index != self._job_index:
-            self._flush()
-            self._job_index = job_index
-            job = self._job = _OpenJob(folder=Path(self._tmp.name) / f"job-{job_index}")
-            job.folder.mkdir()
-        if file_index == len(job.files):
-            job.files.append(job.folder / f"part-{file_index:05d}.jsonl")
-        with job.files[file_index].open("ab") as fh:
-            fh.write(data)
-        job.hasher.update(f"{record.request_key}:{record.attempt};".encode())
-        job.members.append((record.request_key, record.record_id))
-        job.byte_count += len(data)
-        job.tokens += record.estimated_input_tokens
+    def rows(self, jobs: list[tuple[str, str]], mode: str) -> pa.Table:
+        """bedrock_batch_input's rows: every request planned, with the (job key, input URI) of its
+        job number when it is sent. With no jobs (a deferred small batch) only the skipped ones."""
+        self.con.register(FILES, pa.table({"job_number": pa.array(range(len(jobs)), pa.int32()),
+                                           "job_key": [k for k, _ in jobs],
+                                           "input_s3_uri": [u for _, u in jobs]}))
+        try:
+            return self.con.execute(f"""
+                select p.request_key, p.transcript_row_id, p.call_id, p.record_id, j.job_key, j.input_s3_uri,
+                    {literal(self.settings.model_id)} as model_id,
+                    {literal(self.settings.prompt_version)} as prompt_version,
+                    case when p.position is not null then {literal(mode)} end as inference_mode,
+                    p.is_truncated, p.estimated_input_tokens, p.attempt_number, p.skip_reason,
+                    now() as exported_at
+                from {PLAN} p left join {FILES} j on j.job_number = p.job_number
+                where p.position is null or {bool(jobs)}
+                order by p.request_key""").fetch_arrow_table()
+        finally:
+            self.con.unregister(FILES)
 
-    def close(self) -> list[ExportedJob]:
-        self._flush()
-        self._tmp.cleanup()
-        return self.jobs
+    def _job_keys(self) -> dict[int, str]:
+        """Per job number: sha256 of its records' "request_key:attempt;" in order, 32 hex digits."""
+        return dict(self.con.execute(
+            f"select job_number, left(sha256(string_agg(request_key || ':' || attempt_number || ';', '' "
+            f"order by position)), 32) from {PLAN} where position is not null group by job_number").fetchall())
 
-    def _flush(self) -> None:
-        job = self._job
-        if job is None:
-            return
-        key = job.hasher.hexdigest()[:32]
-        folder = f"{self.prefix}/input/{key}/" if self.prefix else f"input/{key}/"
-        uploaded = False
-        if not self.s3.exists(self.bucket, folder + job.files[-1].name):
-            for path in job.files:
-                with path.open("rb") as fh:
-                    self.s3.upload(self.bucket, folder + path.name, fh)
-            uploaded = True
-        for path in job.files:
-            path.unlink()
-        count = len(job.members)
-        self.jobs.append(ExportedJob(
-            job_key=key, input_s3_uri=f"s3://{self.bucket}/{folder}", record_count=count,
-            byte_count=job.byte_count, file_count=len(job.files), estimated_input_tokens=job.tokens,
-            below_minimum=count < self.quotas.min_records_per_job, uploaded=uploaded))
-        self.assignments += [Assignment(request_key=k, record_id=r, job_key=key) for k, r in job.members]
-        log.info("job input %s: %d records in %d file(s)%s", folder, count, len(job.files),
+    def close(self) -> None:
+        self.con.execute(f"drop table if exists {PLAN}")
+
+    def _shard(self, quotas: Quotas) -> list[JobShard]:
+        count = self.con.execute(f"select count(position) from {PLAN}").fetchone()[0]  # type: ignore[index]
+        planner = ShardPlanner(int(count), quotas)
+        sizes = self.con.execute(f"select line_bytes from {PLAN} where position is not null order by position")
+        while batch := sizes.fetchmany(100_000):  # no other query on this connection meanwhile
+            for (size,) in batch:
+                planner.assign(size)
+        shards = planner.finish()
+        bounds = [(j, f, files[0], files[-1]) for j, shard in enumerate(shards)
+                  for f, files in enumerate(shard.files)]
+        self.con.register(FILES, pa.table(list(zip(*bounds, strict=True)) if bounds else [[]] * 4,
+                                          names=["job_number", "file_number", "first", "last"]))
+        try:
+            self.con.execute(f"update {PLAN} set job_number = f.job_number, file_number = f.file_number "
+                             f"from {FILES} f where {PLAN}.position between f.first and f.last")
+        finally:
+            self.con.unregister(FILES)
+        return shards
+
+    def _write_job(self, number: int, shard: JobShard, key: str, s3: S3, bucket: str,
+                   folder: str) -> ExportedJob:
+        names = [f"part-{f:05d}.jsonl" for f in range(len(shard.files))]
+        uploaded = not s3.exists(bucket, folder + names[-1])
+        if uploaded:
+            for file_number, name in enumerate(names):
+                self._copy_file(number, file_number, f"s3://{bucket}/{folder}{name}")
+        tokens = self.con.execute(f"select sum(estimated_input_tokens) from {PLAN} where job_number = ?",
+                                  [number]).fetchone()[0]  # type: ignore[index]
+        count = shard.record_count
+        log.info("job input s3://%s/%s: %d records in %d file(s)%s", bucket, folder, count, len(names),
                  "" if uploaded else " (already in S3, nothing uploaded)")
-        self._job = None
+        return ExportedJob(job_key=key, input_s3_uri=f"s3://{bucket}/{folder}", record_count=count,
+                           byte_count=shard.byte_count, file_count=len(names),
+                           estimated_input_tokens=int(tokens), below_minimum=shard.below_minimum,
+                           uploaded=uploaded)
 
+    def _copy_file(self, job_number: int, file_number: int, uri: str) -> None:
+        """One input file: the lines of a contiguous range of request keys, in key order."""
+        first, last, expected = self.con.execute(
+            f"select min(request_key), max(request_key), count(*) from {PLAN} "
+            "where job_number = ? and file_number = ?", [job_number, file_number]).fetchone()  # type: ignore[misc]
+        lines = records_sql(self.requests_sql, self.settings, key_range=(first, last))
+        written = self.con.execute(
+            f"COPY (select line from ({lines}) where skip_reason is null order by request_key) "
+            f"TO {literal(uri)} ({_RAW_LINES})").fetchone()[0]  # type: ignore[index]
+        if written != expected:
+            raise ExportError(f"{uri}: wrote {written} records, expected {expected}; the requests changed "
+                              "during the export or their request_key is not unique. Re-run dbt build.")
 
-def export_records(records: Iterable[PreparedRecord], total_records: int, *, s3: S3, bucket: str,
-                   prefix: str, quotas: Quotas) -> tuple[list[ExportedJob], list[Assignment]]:
-    exporter = Exporter(s3, bucket, prefix, total_records, quotas)
-    for record in records:
-        exporter.add(record)
-    return exporter.close(), exporter.assignments
+def export_requests(con: duckdb.DuckDBPyConnection, requests_sql: str, settings: RecordSettings, *,
+                    price: ModelPrice, s3: S3, bucket: str, prefix: str, quotas: Quotas
+                    ) -> tuple[list[ExportedJob], pa.Table]:
+    """Plan and write in one call (tests, benchmarks): the jobs and bedrock_batch_input's rows."""
+    export = SqlExport(con, requests_sql, settings)
+    try:
+        export.plan(price)
+        jobs = export.write(s3=s3, bucket=bucket, prefix=prefix, quotas=quotas)
+        return jobs, export.rows([(j.job_key, j.input_s3_uri) for j in jobs], "batch")
+    finally:
+        export.close()

@@ -9,7 +9,6 @@ what still fails becomes an error line (retryable or not), never a crash or a lo
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from collections.abc import Sequence
@@ -40,10 +39,9 @@ def _invoke(runtime: Any, model_id: str, record: PreparedRecord) -> str:
     return json.dumps(line, ensure_ascii=False, separators=(",", ":"))
 
 
-def run_on_demand(records: Sequence[PreparedRecord], *, runtime: Any, s3: S3, bucket: str, prefix: str,
-                  model_id: str, concurrency: int = 4) -> tuple[str, str]:
-    """Invoke every record, write the output file; returns (key, output S3 URI)."""
-    key = hashlib.sha256("".join(f"{r.request_key}:{r.attempt};" for r in records).encode()).hexdigest()[:32]
+def run_on_demand(records: Sequence[PreparedRecord], *, key: str, runtime: Any, s3: S3, bucket: str,
+                  prefix: str, model_id: str, concurrency: int = 4) -> str:
+    """Invoke every record, write the output file under the group's ``key``; returns its S3 URI."""
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
         lines = list(pool.map(lambda r: _invoke(runtime, model_id, r), records))
     uri_key = f"{prefix.strip('/')}/on-demand/{key}/part-00000.jsonl.out"
@@ -51,4 +49,4 @@ def run_on_demand(records: Sequence[PreparedRecord], *, runtime: Any, s3: S3, bu
     errors = sum('"error":' in line and '"modelOutput"' not in line for line in lines)
     log.info("on-demand: %d records through InvokeModel (%d errors), written to s3://%s/%s",
              len(records), errors, bucket, uri_key)
-    return key, f"s3://{bucket}/{uri_key}"
+    return f"s3://{bucket}/{uri_key}"

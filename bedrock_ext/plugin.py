@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import pathlib
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +26,8 @@ from dbt.adapters.duckdb.plugins import BasePlugin
 from dbt.adapters.events.logging import AdapterLogger
 
 from bedrock_ext import runtime
-from bedrock_ext.aws import AwsSettings, frozen_credentials
+from bedrock_ext.aws import AwsSettings
+from bedrock_ext.duckdb_s3 import create_s3_secret, ensure_httpfs
 from bedrock_ext.errors import ConfigError
 
 _EMULATORS: dict[Path, Any] = {}
@@ -51,19 +51,6 @@ def _bridge_logs() -> None:
         logger.addHandler(_DbtLogHandler())
         logger.setLevel(logging.INFO)
         logger.propagate = False
-
-
-def ensure_httpfs(extension_directory: str | None) -> None:
-    """Install httpfs from the wheel unless the extension directory already has it (no network)."""
-    import duckdb_extension_httpfs
-
-    wheel = (pathlib.Path(duckdb_extension_httpfs.__file__).parent / "extensions"
-             / f"v{duckdb.__version__}" / "httpfs.duckdb_extension")
-    config = {"extension_directory": extension_directory} if extension_directory else {}
-    with duckdb.connect(config=config) as con:
-        installed = con.execute("select installed from duckdb_extensions() where extension_name = 'httpfs'")
-        if not installed.fetchone()[0]:  # type: ignore[index]
-            con.execute(f"INSTALL '{wheel}'")
 
 
 def local_emulator(state_dir: Path, settings: dict[str, Any] | None = None) -> Any:
@@ -110,19 +97,4 @@ class Plugin(BasePlugin):
         _DBT_LOG.info(f"jobs run on {self.runtime.endpoint_label}")
 
     def configure_connection(self, conn: duckdb.DuckDBPyConnection) -> None:
-        settings = self.runtime.aws
-        if self.runtime.is_local:
-            key, secret, token = "emulator", "emulator", None
-        else:
-            key, secret, token = frozen_credentials(settings)
-        options = ["TYPE s3", "KEY_ID ?", "SECRET ?", "REGION ?"]
-        params: list[Any] = [key, secret, settings.region]
-        if token:
-            options.append("SESSION_TOKEN ?")
-            params.append(token)
-        if settings.endpoint_url:
-            host = settings.endpoint_url.split("://", 1)[-1].rstrip("/")
-            use_ssl = str(settings.endpoint_url.startswith("https")).lower()
-            options += ["ENDPOINT ?", "URL_STYLE 'path'", f"USE_SSL {use_ssl}"]
-            params.append(host)
-        conn.execute(f"CREATE OR REPLACE SECRET bedrock_ext_s3 ({', '.join(options)})", params)
+        create_s3_secret(conn, self.runtime.aws)

@@ -17,6 +17,7 @@ from bedrock_ext.errors import ConfigError
 
 _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 RECORD_ID_LENGTH = 11
+RECORD_ID_HEX_DIGITS = 16  # 64 bits of the request key
 CHARS_PER_TOKEN = 3.5  # conservative for English chat text: over-estimates rather than under
 TRUNCATION_MARK = "\n[... transcript truncated to fit the model's context window ...]\n"
 
@@ -130,8 +131,9 @@ def request_key(transcript_id: str, text: str, prompt_version: str, model_id: st
 
 
 def record_id(key: str) -> str:
-    """11 characters [A-Za-z0-9] derived from the request key (62^11 ≈ 5e19 values)."""
-    n = int(key[:32], 16)
+    """11 characters [A-Za-z0-9] from the first 64 bits of the request key (2^64 < 62^11), least
+    significant digit first; ``bedrock_ext.record_sql`` computes the same in SQL."""
+    n = int(key[:RECORD_ID_HEX_DIGITS], 16)
     chars = []
     for _ in range(RECORD_ID_LENGTH):
         n, r = divmod(n, 62)
@@ -174,16 +176,45 @@ def model_input(settings: RecordSettings, transcript: str) -> dict[str, Any]:
     return llama
 
 
-def _fit(settings: RecordSettings, text: str) -> tuple[str, bool]:
-    """The text cut (head and tail kept) so prompt + answer fit the context; and whether it was cut."""
+@dataclass(frozen=True, kw_only=True)
+class Truncation:
+    """Texts longer than ``allowed_chars`` keep their first ``head`` and last ``tail`` characters."""
+
+    allowed_chars: int
+    head: int
+    tail: int
+
+
+def truncation(settings: RecordSettings) -> Truncation:
+    """How much text fits the context with the prompt and the answer (max_tokens)."""
     budget = CONTEXT_TOKENS[model_family(settings.model_id)] - settings.max_tokens
     overhead = estimate_tokens(settings.prompt.system + settings.prompt.user) + 64
-    allowed_chars = int((budget - overhead) * CHARS_PER_TOKEN)
-    if len(text) <= allowed_chars:
+    allowed = int((budget - overhead) * CHARS_PER_TOKEN)
+    keep = max(0, allowed - len(TRUNCATION_MARK))
+    return Truncation(allowed_chars=allowed, head=keep * 3 // 4, tail=keep - keep * 3 // 4)
+
+
+def _fit(settings: RecordSettings, text: str) -> tuple[str, bool]:
+    """The text cut (head and tail kept) so prompt + answer fit the context; and whether it was cut."""
+    t = truncation(settings)
+    if len(text) <= t.allowed_chars:
         return text, False
-    keep = max(0, allowed_chars - len(TRUNCATION_MARK))
-    head = keep * 3 // 4
-    return text[:head] + TRUNCATION_MARK + text[len(text) - (keep - head):], True
+    return text[:t.head] + TRUNCATION_MARK + text[len(text) - t.tail:], True
+
+
+RECORD_ID_SLOT, TRANSCRIPT_SLOT = "@@bedrock_ext:record_id@@", "@@bedrock_ext:transcript@@"
+
+
+def line_template(settings: RecordSettings) -> tuple[str, str, str]:
+    """A record's JSONL line in three literal parts: line = p0 + recordId + p1 + text + p2, where
+    text is the transcript JSON-escaped (without quotes). The SQL export builds lines from them."""
+    line = json.dumps({"recordId": RECORD_ID_SLOT, "modelInput": model_input(settings, TRANSCRIPT_SLOT)},
+                      ensure_ascii=False, separators=(",", ":"))
+    if line.count(RECORD_ID_SLOT) != 1 or line.count(TRANSCRIPT_SLOT) != 1:
+        raise ConfigError("the prompt template must contain {transcript} exactly once")
+    p0, rest = line.split(RECORD_ID_SLOT)
+    p1, p2 = rest.split(TRANSCRIPT_SLOT)
+    return p0, p1, p2
 
 
 def prepare(transcript_id: str, text: str | None, settings: RecordSettings) -> PreparedRecord | SkippedRecord:

@@ -7,8 +7,11 @@ import logging
 import sys
 
 from bedrock_ext.aws import S3, AwsSettings, bedrock_client
-from bedrock_ext.export import ExportedJob, export_records
+from bedrock_ext.duckdb_s3 import connect
+from bedrock_ext.export import ExportedJob, export_requests
 from bedrock_ext.jobs import BatchJob, BedrockBatchClient, JobRunner, JobSpec, PollPolicy
+from bedrock_ext.pricing import price_for
+from bedrock_ext.record_sql import table_requests_sql
 from bedrock_ext.records import PreparedRecord, RecordSettings, prepare
 from bedrock_ext.sharding import Quotas
 from bedrock_ext.transcripts.generator import generate_chunk
@@ -19,6 +22,7 @@ QUOTAS = Quotas(max_records_per_job=100, max_records_per_file=60, min_records_pe
 
 
 def prepared(n: int) -> list[PreparedRecord]:
+    """The same records built by the Python reference (records.prepare), to check the export."""
     settings = RecordSettings(model_id=MODEL)
     rows = generate_chunk(7, 0, 0, n).select(["call_id", "transcript"]).to_pylist()
     out = [prepare(r["call_id"], r["transcript"], settings) for r in rows]
@@ -26,9 +30,14 @@ def prepared(n: int) -> list[PreparedRecord]:
 
 
 def export(endpoint: str, bucket: str, n: int) -> list[ExportedJob]:
-    records = prepared(n)
-    jobs, _ = export_records(records, len(records), s3=S3(AwsSettings(endpoint_url=endpoint)),
-                             bucket=bucket, prefix="calls", quotas=QUOTAS)
+    """n synthetic transcripts exported as bedrock_batch_input does (DuckDB COPY to S3)."""
+    settings = AwsSettings(endpoint_url=endpoint, placeholder_credentials=True)
+    records = RecordSettings(model_id=MODEL)
+    with connect(settings) as con:
+        con.register("transcripts", generate_chunk(7, 0, 0, n).select(["call_id", "transcript"]))
+        jobs, _ = export_requests(con, table_requests_sql("transcripts", records), records,
+                                  price=price_for(MODEL), s3=S3(settings), bucket=bucket, prefix="calls",
+                                  quotas=QUOTAS)
     return jobs
 
 

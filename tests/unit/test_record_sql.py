@@ -1,0 +1,62 @@
+"""record_sql builds in DuckDB exactly the records that records.prepare builds in Python."""
+
+from __future__ import annotations
+
+import json
+
+import duckdb
+import pytest
+
+from bedrock_ext.record_sql import record_id_sql, records_sql, table_requests_sql
+from bedrock_ext.records import PreparedRecord, RecordSettings, prepare, record_id, request_key
+from bedrock_ext.transcripts.adversarial import ADVERSARIAL_TEXTS
+
+MODELS = ["anthropic.claude-3-haiku-20240307-v1:0", "amazon.nova-lite-v1:0", "meta.llama3-8b-instruct-v1:0"]
+COLUMNS = "request_key, record_id, is_truncated, estimated_input_tokens, skip_reason, line, line_bytes"
+
+
+def _sql_records(settings: RecordSettings, rows: list[tuple[str, str | None]]) -> dict[str, tuple]:
+    con = duckdb.connect()
+    con.execute("create table t (call_id varchar, transcript varchar)")
+    con.executemany("insert into t values (?, ?)", rows)
+    sql = records_sql(table_requests_sql("t", settings), settings)
+    return {r[0]: r for r in con.execute(f"select {COLUMNS} from ({sql})").fetchall()}
+
+
+@pytest.mark.parametrize("model", MODELS)
+@pytest.mark.parametrize("policy", ["truncate", "reject"])
+def test_sql_records_equal_python_records_on_adversarial_text(model: str, policy: str) -> None:
+    settings = RecordSettings(model_id=model, overlong_policy=policy)  # type: ignore[arg-type]
+    rows = [(f"{kind}-{i}", text) for i, (kind, text) in enumerate(ADVERSARIAL_TEXTS)]
+    got = _sql_records(settings, rows)
+    assert len(got) == len(rows)
+    kinds = set()
+    for call_id, text in rows:
+        expected = prepare(call_id, text, settings)
+        key, rid, cut, tokens, reason, line, size = got[request_key(call_id, text or "", "v1", model)]
+        if isinstance(expected, PreparedRecord):
+            assert reason is None
+            assert (rid, cut, tokens) == (expected.record_id, expected.is_truncated, expected.estimated_input_tokens)
+            assert json.loads(line) == json.loads(expected.line)
+            assert size == len(line.encode()) + 1 and "\n" not in line
+            kinds.add("truncated" if cut else "sent")
+        else:
+            assert (reason, rid, line) == (expected.reason, None, None)
+            kinds.add(reason.split(":")[0])
+    assert {"sent", "blank_transcript"} <= kinds
+    assert ("over_context" if policy == "reject" else "truncated") in kinds
+
+
+def test_record_id_in_sql_equals_python() -> None:
+    keys = [request_key(f"C{i}", "t", "v1", MODELS[0]) for i in range(2_000)] + ["f" * 64, "0" * 64]
+    con = duckdb.connect()
+    con.execute("create table k (request_key varchar)")
+    con.executemany("insert into k values (?)", [(k,) for k in keys])
+    got = dict(con.execute(f"select request_key, {record_id_sql('request_key')} from k").fetchall())
+    assert got == {k: record_id(k) for k in keys}
+
+
+def test_request_key_in_sql_equals_python() -> None:
+    settings = RecordSettings(model_id=MODELS[0])
+    got = _sql_records(settings, [("C1", "héllo \x00 \"x\""), ("C2", None)])
+    assert set(got) == {request_key("C1", "héllo \x00 \"x\"", "v1", MODELS[0]), request_key("C2", "", "v1", MODELS[0])}
