@@ -20,6 +20,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 __all__ = ["AwsSettings", "BotoCoreError", "ClientError", "S3", "bedrock_client", "error_code", "error_message"]
 
 MULTIPART_THRESHOLD = 64 * 1024 * 1024
+MULTIPART_CHUNK = 16 * 1024 * 1024  # parts upload 10 at a time; 10,000 parts allow 160 GB
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -61,10 +62,13 @@ class S3:
     def __init__(self, settings: AwsSettings) -> None:
         self.client = settings.client("s3")
         self._transfer = TransferConfig(multipart_threshold=MULTIPART_THRESHOLD,
-                                        multipart_chunksize=MULTIPART_THRESHOLD)
+                                        multipart_chunksize=MULTIPART_CHUNK, max_concurrency=10)
 
     def upload(self, bucket: str, key: str, body: BinaryIO) -> None:
         self.client.upload_fileobj(body, bucket, key, Config=self._transfer)
+
+    def upload_file(self, path: str, bucket: str, key: str) -> None:
+        self.client.upload_file(path, bucket, key, Config=self._transfer)
 
     def put_bytes(self, bucket: str, key: str, data: bytes) -> None:
         self.upload(bucket, key, io.BytesIO(data))

@@ -49,14 +49,15 @@ def create_s3_secret(conn: duckdb.DuckDBPyConnection, settings: AwsSettings) -> 
     conn.execute(f"CREATE OR REPLACE SECRET bedrock_ext_s3 ({', '.join(options)})", params)
 
 
-def connect(settings: AwsSettings, extension_directory: str | None = None) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB connection that reads and writes S3 as ``settings`` say. The httpfs
-    extension is installed once into ``extension_directory`` (default: under the temp dir)."""
+def connect(settings: AwsSettings, extension_directory: str | None = None,
+            database: str = ":memory:") -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection that reads and writes S3 as ``settings`` say. The httpfs extension is
+    installed once into ``extension_directory`` (default: under the temp dir)."""
     if extension_directory is None:
         folder = pathlib.Path(tempfile.gettempdir()) / f"bedrock-ext-duckdb-{duckdb.__version__}"
         extension_directory = str(folder)
     ensure_httpfs(extension_directory)
-    conn = duckdb.connect(config={"extension_directory": extension_directory,
+    conn = duckdb.connect(database, config={"extension_directory": extension_directory,
                                   "autoinstall_known_extensions": False})
     conn.execute("LOAD httpfs")
     create_s3_secret(conn, settings)

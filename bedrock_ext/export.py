@@ -17,8 +17,11 @@ file by file, so peak memory follows the file size, not the table size.
 from __future__ import annotations
 
 import logging
+import tempfile
 from collections import Counter
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 
 import duckdb
 import pyarrow as pa
@@ -29,7 +32,7 @@ from bedrock_ext.estimate import Estimate
 from bedrock_ext.pricing import ModelPrice, cost
 from bedrock_ext.record_sql import literal, records_sql
 from bedrock_ext.records import PreparedRecord, RecordSettings
-from bedrock_ext.sharding import JobShard, Quotas, ShardPlanner
+from bedrock_ext.sharding import Quotas, ShardPlanner, file_ranges, uniform_ranges
 
 log = logging.getLogger("bedrock_ext.export")
 
@@ -90,19 +93,27 @@ class SqlExport:
                                is_truncated=cut, attempt=a) for k, r, c, line, t, cut, a in rows]
 
     def write(self, *, s3: S3, bucket: str, prefix: str, quotas: Quotas) -> list[ExportedJob]:
-        """Shard under the quotas and write each file with one COPY; returns the jobs in order."""
-        shards = self._shard(quotas)
-        keys = self._job_keys()
-        jobs = []
-        for number, shard in enumerate(shards):
-            folder = f"{prefix.strip('/')}/input/{keys[number]}/".lstrip("/")
-            jobs.append(self._write_job(number, shard, keys[number], s3, bucket, folder))
+        """Shard under the quotas and write each file with one COPY; returns the jobs in order.
+        A job whose last file is already in S3 was written by an earlier run and is skipped."""
+        self._assign_files(quotas)
+        jobs, files = [], []
+        for number, key, records, size, file_count, tokens in self._job_stats():
+            folder = f"{prefix.strip('/')}/input/{key}/".lstrip("/")
+            names = [f"part-{f:05d}.jsonl" for f in range(file_count)]
+            uploaded = not s3.exists(bucket, folder + names[-1])
+            files += [(number, f, folder + name) for f, name in enumerate(names)] if uploaded else []
+            log.info("job input s3://%s/%s: %d records in %d file(s)%s", bucket, folder, records, file_count,
+                     "" if uploaded else " (already in S3, nothing uploaded)")
+            jobs.append(ExportedJob(job_key=key, input_s3_uri=f"s3://{bucket}/{folder}", record_count=records,
+                                    byte_count=size, file_count=file_count, estimated_input_tokens=tokens,
+                                    below_minimum=records < quotas.min_records_per_job, uploaded=uploaded))
+        self._write_files(files, s3, bucket)
         return jobs
 
     def assign_one_job(self) -> str:
         """Put every record to send in one group (the on-demand path); returns its key."""
-        self.con.execute(f"update {PLAN} set job_number = 0 where position is not null")
-        return self._job_keys()[0]
+        self.con.execute(f"update {PLAN} set job_number = 0, file_number = 0 where position is not null")
+        return self._job_stats()[0][1]
 
     def rows(self, jobs: list[tuple[str, str]], mode: str) -> pa.Table:
         """bedrock_batch_input's rows: every request planned, with the (job key, input URI) of its
@@ -124,63 +135,72 @@ class SqlExport:
         finally:
             self.con.unregister(FILES)
 
-    def _job_keys(self) -> dict[int, str]:
-        """Per job number: sha256 of its records' "request_key:attempt;" in order, 32 hex digits."""
-        return dict(self.con.execute(
+    def _job_stats(self) -> list[tuple[int, str, int, int, int, int]]:
+        """Per job number: key (sha256 of its records' "request_key:attempt;" in order, 32 hex
+        digits), records, bytes, files and estimated input tokens."""
+        return self.con.execute(
             f"select job_number, left(sha256(string_agg(request_key || ':' || attempt_number || ';', '' "
-            f"order by position)), 32) from {PLAN} where position is not null group by job_number").fetchall())
+            f"order by position)), 32), count(*), sum(line_bytes)::BIGINT, max(file_number) + 1, "
+            f"sum(estimated_input_tokens)::BIGINT from {PLAN} where position is not null "
+            "group by job_number order by job_number").fetchall()
 
     def close(self) -> None:
         self.con.execute(f"drop table if exists {PLAN}")
 
-    def _shard(self, quotas: Quotas) -> list[JobShard]:
-        count = self.con.execute(f"select count(position) from {PLAN}").fetchone()[0]  # type: ignore[index]
-        planner = ShardPlanner(int(count), quotas)
-        sizes = self.con.execute(f"select line_bytes from {PLAN} where position is not null order by position")
-        while batch := sizes.fetchmany(100_000):  # no other query on this connection meanwhile
-            for (size,) in batch:
-                planner.assign(size)
-        shards = planner.finish()
-        bounds = [(j, f, files[0], files[-1]) for j, shard in enumerate(shards)
-                  for f, files in enumerate(shard.files)]
-        self.con.register(FILES, pa.table(list(zip(*bounds, strict=True)) if bounds else [[]] * 4,
+    def _assign_files(self, quotas: Quotas) -> None:
+        """Set job_number and file_number of every record to send: in closed form when no byte
+        quota can bind (the usual case), else by ShardPlanner over the line sizes."""
+        count, max_size = self.con.execute(
+            f"select count(position), coalesce(max(line_bytes), 0) from {PLAN}").fetchone()  # type: ignore[misc]
+        ranges = uniform_ranges(int(count), int(max_size), quotas)
+        if ranges is None:
+            planner = ShardPlanner(int(count), quotas)
+            sizes = self.con.execute(
+                f"select line_bytes from {PLAN} where position is not null order by position")
+            while batch := sizes.fetchmany(100_000):  # no other query on this connection meanwhile
+                for (size,) in batch:
+                    planner.assign(size)
+            ranges = file_ranges(planner.finish())
+        self.con.register(FILES, pa.table(list(zip(*ranges, strict=True)) if ranges else [[]] * 4,
                                           names=["job_number", "file_number", "first", "last"]))
         try:
             self.con.execute(f"update {PLAN} set job_number = f.job_number, file_number = f.file_number "
                              f"from {FILES} f where {PLAN}.position between f.first and f.last")
         finally:
             self.con.unregister(FILES)
-        return shards
 
-    def _write_job(self, number: int, shard: JobShard, key: str, s3: S3, bucket: str,
-                   folder: str) -> ExportedJob:
-        names = [f"part-{f:05d}.jsonl" for f in range(len(shard.files))]
-        uploaded = not s3.exists(bucket, folder + names[-1])
-        if uploaded:
-            for file_number, name in enumerate(names):
-                self._copy_file(number, file_number, f"s3://{bucket}/{folder}{name}")
-        tokens = self.con.execute(f"select sum(estimated_input_tokens) from {PLAN} where job_number = ?",
-                                  [number]).fetchone()[0]  # type: ignore[index]
-        count = shard.record_count
-        log.info("job input s3://%s/%s: %d records in %d file(s)%s", bucket, folder, count, len(names),
-                 "" if uploaded else " (already in S3, nothing uploaded)")
-        return ExportedJob(job_key=key, input_s3_uri=f"s3://{bucket}/{folder}", record_count=count,
-                           byte_count=shard.byte_count, file_count=len(names),
-                           estimated_input_tokens=int(tokens), below_minimum=shard.below_minimum,
-                           uploaded=uploaded)
+    def _write_files(self, files: list[tuple[int, int, str]], s3: S3, bucket: str) -> None:
+        """DuckDB writes each file to a local temp file while the previous one uploads (multipart,
+        parts in parallel); in order, so a job's last file is the last to arrive in S3."""
+        with tempfile.TemporaryDirectory(prefix="bedrock-ext-export-") as tmp, \
+                ThreadPoolExecutor(max_workers=1) as uploader:
+            pending: Future[None] | None = None
+            for index, (job_number, file_number, key) in enumerate(files):
+                path = str(Path(tmp) / f"{index}.jsonl")
+                self._copy_file(job_number, file_number, path, f"s3://{bucket}/{key}")
+                if pending is not None:
+                    pending.result()
+                pending = uploader.submit(_upload_and_remove, s3, path, bucket, key)
+            if pending is not None:
+                pending.result()
 
-    def _copy_file(self, job_number: int, file_number: int, uri: str) -> None:
-        """One input file: the lines of a contiguous range of request keys, in key order."""
+    def _copy_file(self, job_number: int, file_number: int, path: str, uri: str) -> None:
+        """One input file: the lines of a contiguous range of request keys, written by DuckDB."""
         first, last, expected = self.con.execute(
             f"select min(request_key), max(request_key), count(*) from {PLAN} "
             "where job_number = ? and file_number = ?", [job_number, file_number]).fetchone()  # type: ignore[misc]
         lines = records_sql(self.requests_sql, self.settings, key_range=(first, last))
-        written = self.con.execute(
-            f"COPY (select line from ({lines}) where skip_reason is null order by request_key) "
-            f"TO {literal(uri)} ({_RAW_LINES})").fetchone()[0]  # type: ignore[index]
+        written = self.con.execute(f"COPY (select line from ({lines}) where skip_reason is null) "
+                                   f"TO {literal(path)} ({_RAW_LINES})").fetchone()[0]  # type: ignore[index]
         if written != expected:
-            raise ExportError(f"{uri}: wrote {written} records, expected {expected}; the requests changed "
-                              "during the export or their request_key is not unique. Re-run dbt build.")
+            raise ExportError(f"{uri}: {written} records to write, expected {expected}; the requests "
+                              "changed during the export or their request_key is not unique. Re-run dbt build.")
+
+
+def _upload_and_remove(s3: S3, path: str, bucket: str, key: str) -> None:
+    s3.upload_file(path, bucket, key)
+    Path(path).unlink()
+
 
 def export_requests(con: duckdb.DuckDBPyConnection, requests_sql: str, settings: RecordSettings, *,
                     price: ModelPrice, s3: S3, bucket: str, prefix: str, quotas: Quotas

@@ -62,6 +62,7 @@ class ShardPlanner:
         self.job_target = math.ceil(total_records / jobs) if total_records else 0
         self.jobs: list[JobShard] = []
         self._position = 0
+        self._job_records = self._job_bytes = 0  # of the last job, kept as running sums
 
     def assign(self, size: int) -> tuple[int, int]:
         """Place the next record of ``size`` bytes (newline included): (job index, file index)."""
@@ -70,15 +71,18 @@ class ShardPlanner:
             raise ShardingError(f"record #{self._position} is {size} bytes, above the "
                                 f"{min(q.max_bytes_per_file, q.max_bytes_per_job)}-byte file/job limit")
         job = self.jobs[-1] if self.jobs else None
-        if job is None or job.record_count >= self.job_target or job.byte_count + size > q.max_bytes_per_job:
+        if job is None or self._job_records >= self.job_target or self._job_bytes + size > q.max_bytes_per_job:
             job = JobShard()
             self.jobs.append(job)
+            self._job_records = self._job_bytes = 0
         if (not job.files or len(job.files[-1]) >= q.max_records_per_file
                 or job.file_bytes[-1] + size > q.max_bytes_per_file):
             job.files.append([])
             job.file_bytes.append(0)
         job.files[-1].append(self._position)
         job.file_bytes[-1] += size
+        self._job_records += 1
+        self._job_bytes += size
         self._position += 1
         return len(self.jobs) - 1, len(job.files) - 1
 
@@ -93,3 +97,28 @@ def plan_shards(sizes: Iterable[int], total_records: int, quotas: Quotas) -> lis
     for size in sizes:
         planner.assign(size)
     return planner.finish()
+
+
+FileRange = tuple[int, int, int, int]  # job index, file index, first and last record position
+
+
+def file_ranges(jobs: list[JobShard]) -> list[FileRange]:
+    """Each file of a plan as the range of record positions it holds (they are contiguous)."""
+    return [(j, f, positions[0], positions[-1]) for j, job in enumerate(jobs)
+            for f, positions in enumerate(job.files)]
+
+
+def uniform_ranges(total_records: int, max_size: int, quotas: Quotas) -> list[FileRange] | None:
+    """The plan of ShardPlanner in closed form, when no byte limit can bind: no file or job can
+    reach its byte quota even if every record had ``max_size`` bytes. None otherwise."""
+    planner = ShardPlanner(total_records, quotas)
+    target, per_file = planner.job_target, min(planner.job_target, quotas.max_records_per_file)
+    if not total_records or max_size * per_file > quotas.max_bytes_per_file \
+            or max_size * target > quotas.max_bytes_per_job:
+        return None
+    ranges = []
+    for job, job_start in enumerate(range(0, total_records, target)):
+        job_end = min(job_start + target, total_records)
+        for file, start in enumerate(range(job_start, job_end, quotas.max_records_per_file)):
+            ranges.append((job, file, start, min(start + quotas.max_records_per_file, job_end) - 1))
+    return ranges

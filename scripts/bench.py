@@ -1,124 +1,269 @@
-"""Benchmarks (`make bench`): generator, export and parse side by side with their baselines
-(scripts/bench_io.py), and the emulator's local model. Each line prints the figure and the ratio.
-Usage: python scripts/bench.py [--rows 100000]
+"""Benchmarks (`make bench`). Each measurement prints one line with the figure and the ratio.
+
+1. export and 2. parse: ours side by side with the article's loop and DuckDB's floor, each in its
+   own child process (scripts/bench_io.py) so each reports its own peak RSS, against the emulator
+   served out of process (its S3 is moto: a Python HTTP server on another core).
+3. orchestration: K jobs, N slots, fixed job duration: makespan against ceil(K/N) x duration.
+4. dbt: a full `dbt build` (local target), a no-op rebuild (jobs submitted, S3 writes) and a
+   rebuild with 1% new transcripts.
+5. the emulator's local model in records/s, and one emulated job end to end.
+
+Usage: python scripts/bench.py [--rows 100000] [--only export,parse,orchestration,dbt,emulator]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import boto3
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
 
+from bedrock_ext.aws import S3, AwsSettings
+from bedrock_ext.duckdb_s3 import connect
 from bedrock_ext.emulator.config import EmulatorConfig, Faults, Quotas, Timings
 from bedrock_ext.emulator.execution import InputRecord, run_record
 from bedrock_ext.emulator.server import Emulator
+from bedrock_ext.export import export_requests
+from bedrock_ext.jobs import BedrockBatchClient, JobRunner, JobSpec, PollPolicy
+from bedrock_ext.pricing import price_for
+from bedrock_ext.record_sql import table_requests_sql
+from bedrock_ext.records import RecordSettings, model_input
+from bedrock_ext.sharding import Quotas as ExportQuotas
 from bedrock_ext.transcripts.generator import GenerateSpec, generate_chunk, write_dataset
 
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
 MODEL = "anthropic.claude-3-haiku-20240307-v1:0"
+ROLE = "arn:aws:iam::123456789012:role/bench"
+BUCKET = "bench"
+INSTANT = {"submitted_s": 0, "validating_s": 0, "scheduled_s": 0, "in_progress_s": 0}
+STEPS = ("export", "parse", "orchestration", "dbt", "emulator")
 
 
-def _model_input(text: str) -> dict:
-    return {"anthropic_version": "bedrock-2023-05-31", "max_tokens": 600,
-            "messages": [{"role": "user", "content": [
-                {"type": "text", "text": f"Summarize as JSON.\n<transcript>\n{text}\n</transcript>"}]}]}
+def mb(n_bytes: int) -> str:
+    return f"{n_bytes / 2**20:,.0f} MB"
 
 
-def bench_generator(rows: int, out_dir: Path) -> None:
+@contextmanager
+def served_emulator(tmp: Path, name: str, timings: dict[str, float]) -> Iterator[str]:
+    """`bedrock-ext emulator serve` in its own process; yields its endpoint URL."""
+    config = tmp / f"{name}.json"
+    config.write_text(json.dumps({"timings": timings, "quotas": {"min_records_per_job": 1}}))
+    proc = subprocess.Popen([str(BIN / "bedrock-ext"), "emulator", "serve", "--port", "0", "--config", str(config)],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        banner = proc.stdout.readline() if proc.stdout else ""
+        found = re.search(r"http://127\.0\.0\.1:\d+", banner)
+        if not found:
+            raise RuntimeError(f"the emulator did not start: {banner!r}")
+        yield found.group(0)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)
+
+
+def child(*args: str) -> tuple[float, int, int]:
+    """Run scripts/bench_io.py with args: (seconds, count, peak RSS in bytes) of that process."""
+    proc = subprocess.Popen([sys.executable, str(ROOT / "scripts" / "bench_io.py"), *args],
+                            stdout=subprocess.PIPE, text=True)
+    out = proc.stdout.read() if proc.stdout else ""
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise RuntimeError(f"bench_io {' '.join(args[:2])} failed with exit code {proc.returncode}")
+    result = json.loads(out.strip().splitlines()[-1])
+    return float(result["seconds"]), int(result["count"]), usage.ru_maxrss * 1024
+
+
+def delete_prefix(s3: S3, prefix: str) -> None:
+    """Free the emulator's memory between approaches."""
+    keys = list(s3.list_keys(BUCKET, prefix))
+    for start in range(0, len(keys), 1000):
+        s3.client.delete_objects(Bucket=BUCKET, Delete={"Objects": [{"Key": k} for k in keys[start:start + 1000]]})
+
+
+def bench_export_and_parse(transcripts: Path, tmp: Path, steps: set[str]) -> None:
+    database = tmp / "bench.duckdb"
+    with duckdb.connect(str(database)) as con:
+        con.execute(f"create table t as select call_id, transcript from read_parquet('{transcripts}')")
+        con.execute(f"create table requests as {table_requests_sql('t', RecordSettings(model_id=MODEL))}")
+    with served_emulator(tmp, "io", INSTANT) as endpoint:
+        s3 = S3(AwsSettings(endpoint_url=endpoint, placeholder_credentials=True))
+        s3.client.create_bucket(Bucket=BUCKET)
+        figures = {}
+        for approach in ("floor", "ours", "loop"):
+            figures[approach] = child("export", approach, endpoint, str(database))
+            if approach != "ours":
+                delete_prefix(s3, f"{approach}/")
+        (ours, n, ours_rss), (floor, _, floor_rss), (loop, _, loop_rss) = (
+            figures["ours"], figures["floor"], figures["loop"])
+        print(f"export {n:,} records: ours {ours:.2f}s (peak RSS {mb(ours_rss)}) | article loop {loop:.2f}s "
+              f"({mb(loop_rss)}; ours is {loop / ours:.2f}x faster) | DuckDB COPY floor {floor:.2f}s "
+              f"({mb(floor_rss)}; ours is {ours / floor:.2f}x the floor)", flush=True)
+        if "parse" not in steps:
+            return
+        jobs = run_exported_jobs(endpoint, s3)
+        figures = {approach: child("parse", approach, endpoint, str(database)) for approach in ("floor", "ours", "loop")}
+        (ours, n, ours_rss), (floor, lines, floor_rss), (loop, _, loop_rss) = (
+            figures["ours"], figures["floor"], figures["loop"])
+        print(f"parse {lines:,} output lines ({jobs} jobs): ours {ours:.2f}s ({n:,} summaries; peak RSS "
+              f"{mb(ours_rss)}) | article loop {loop:.2f}s ({mb(loop_rss)}; ours is {loop / ours:.2f}x faster) | "
+              f"DuckDB read_json floor {floor:.2f}s ({mb(floor_rss)}; ours is {ours / floor:.2f}x the floor)",
+              flush=True)
+
+
+def run_exported_jobs(endpoint: str, s3: S3) -> int:
+    folders = sorted({key.rsplit("/", 1)[0] for key in s3.list_keys(BUCKET, "ours/input/")})
+    specs = [JobSpec(job_key=f.rsplit("/", 1)[1], input_s3_uri=f"s3://{BUCKET}/{f}/",
+                     output_s3_uri=f"s3://{BUCKET}/out/", model_id=MODEL, role_arn=ROLE) for f in folders]
+    client = BedrockBatchClient(AwsSettings(endpoint_url=endpoint, placeholder_credentials=True).client("bedrock"))
+    JobRunner(client, poll=PollPolicy(initial_s=0.2, max_s=0.5)).run(specs)
+    return len(specs)
+
+
+def bench_orchestration(tmp: Path, k: int = 6, n: int = 2, duration: float = 3.0, per_job: int = 10) -> None:
+    timings = {**INSTANT, "in_progress_s": duration}
+    with served_emulator(tmp, "orchestration", timings) as endpoint:
+        aws = AwsSettings(endpoint_url=endpoint, placeholder_credentials=True)
+        s3 = S3(aws)
+        s3.client.create_bucket(Bucket=BUCKET)
+        settings = RecordSettings(model_id=MODEL)
+        with connect(aws) as con:
+            con.register("t", generate_chunk(7, 0, 0, k * per_job).select(["call_id", "transcript"]))
+            jobs, _ = export_requests(con, table_requests_sql("t", settings), settings, price=price_for(MODEL),
+                                      s3=s3, bucket=BUCKET, prefix="orch",
+                                      quotas=ExportQuotas(max_records_per_job=per_job, min_records_per_job=1))
+        specs = [JobSpec(job_key=j.job_key, input_s3_uri=j.input_s3_uri, output_s3_uri=f"s3://{BUCKET}/orch-out/",
+                         model_id=MODEL, role_arn=ROLE) for j in jobs]
+        runner = JobRunner(BedrockBatchClient(aws.client("bedrock")), max_concurrent=n,
+                           poll=PollPolicy(initial_s=0.05, max_s=0.25))
+        start = time.perf_counter()
+        runner.run(specs)
+        makespan = time.perf_counter() - start
+    ideal = math.ceil(len(specs) / n) * duration
+    print(f"orchestration: {len(specs)} jobs, {n} slots, {duration:.0f} s jobs: makespan {makespan:.2f}s vs "
+          f"ceil(K/N) x duration {ideal:.2f}s ({makespan / ideal:.2f}x); {runner.api_calls / len(specs):.1f} "
+          "control-plane calls per job (polling every 0.05-0.25 s; real builds poll every 5-60 s)", flush=True)
+
+
+def _emulator_state(project: Path) -> tuple[dict[str, int], int]:
+    state = project / "target" / "emulator"
+    files = {str(p): p.stat().st_mtime_ns for p in (state / "s3").rglob("*") if p.is_file()}
+    jobs = json.loads((state / "bedrock_jobs.json").read_text()) if (state / "bedrock_jobs.json").exists() else []
+    return files, len(jobs)
+
+
+def _dbt_build(project: Path) -> float:
+    env = {**os.environ, "BEDROCK_EXT_EMULATOR_CONFIG": json.dumps({"timings": {
+        "submitted_s": 0.02, "validating_s": 0.02, "scheduled_s": 0.02, "in_progress_s": 0.2}})}
     start = time.perf_counter()
-    write_dataset(GenerateSpec(rows=rows), out_dir / "t.parquet")
+    done = subprocess.run([str(BIN / "dbt"), "build", "--project-dir", str(project), "--profiles-dir", str(project)],
+                          cwd=project, env=env, capture_output=True, text=True)
     seconds = time.perf_counter() - start
-    print(f"generator: {rows:,} rows in {seconds:.1f}s = {rows / seconds:,.0f} rows/s")
+    if done.returncode != 0:
+        raise RuntimeError(f"dbt build failed:\n{done.stdout[-3000:]}")
+    return seconds
+
+
+def bench_dbt(rows: int, tmp: Path) -> None:
+    project = tmp / "dbt_project"
+    shutil.copytree(ROOT / "dbt_project", project, ignore=shutil.ignore_patterns("target", "logs", "data"))
+    data = project / "data" / "transcripts.parquet"
+    write_dataset(GenerateSpec(rows=rows), data)
+    full = _dbt_build(project)
+    before_files, before_jobs = _emulator_state(project)
+    noop = _dbt_build(project)
+    after_files, after_jobs = _emulator_state(project)
+    writes = sum(1 for p, m in after_files.items() if before_files.get(p) != m)
+    print(f"dbt build, {rows:,} transcripts: full {full:.1f}s | no-op rebuild {noop:.1f}s ({noop / full:.2f}x of "
+          f"full; {after_jobs - before_jobs} jobs submitted, {writes} S3 objects written)", flush=True)
+    base = pq.read_table(data)
+    new = generate_chunk(seed=8, chunk_index=0, first_row=rows, n=max(1, rows // 100)).select(base.column_names)
+    pq.write_table(pa.concat_tables([base, new.cast(base.schema)]), data)
+    incremental = _dbt_build(project)
+    _, jobs = _emulator_state(project)
+    print(f"dbt build adding 1% ({new.num_rows:,}) new transcripts: {incremental:.1f}s ({incremental / full:.2f}x "
+          f"of full; {jobs - after_jobs} job(s) submitted)", flush=True)
+
+
+def bench_generator(rows: int, out: Path) -> Path:
+    start = time.perf_counter()
+    write_dataset(GenerateSpec(rows=rows), out)
+    seconds = time.perf_counter() - start
+    print(f"generator: {rows:,} rows in {seconds:.1f}s = {rows / seconds:,.0f} rows/s", flush=True)
+    return out
 
 
 def bench_local_model(records: int) -> list[InputRecord]:
+    settings = RecordSettings(model_id=MODEL)
     texts = generate_chunk(7, 0, 0, records)["transcript"].to_pylist()
-    recs = [InputRecord("a.jsonl", f"R{i:010d}", _model_input(t)) for i, t in enumerate(texts)]
+    recs = [InputRecord("a.jsonl", f"R{i:010d}", model_input(settings, t)) for i, t in enumerate(texts)]
     start = time.perf_counter()
     for r in recs:
         run_record(r, MODEL, "abcdefabcdef", Faults())
     seconds = time.perf_counter() - start
-    print(f"emulator local model: {records:,} records in {seconds:.1f}s = {records / seconds:,.0f} records/s")
+    print(f"emulator local model: {records:,} records in {seconds:.1f}s = {records / seconds:,.0f} records/s",
+          flush=True)
     return recs
 
 
 def bench_emulator_job(recs: list[InputRecord]) -> None:
     body = "".join(json.dumps({"recordId": r.record_id, "modelInput": r.model_input}) + "\n" for r in recs)
-    timings = Timings(submitted_s=0, validating_s=0, scheduled_s=0, in_progress_s=0)
-    quotas = Quotas(min_records_per_job=1)
-    with Emulator(EmulatorConfig(timings=timings, quotas=quotas)) as em:
+    with Emulator(EmulatorConfig(timings=Timings(**INSTANT), quotas=Quotas(min_records_per_job=1))) as em:
         s3 = boto3.client("s3", endpoint_url=em.endpoint_url, region_name="us-east-1")
         bedrock = boto3.client("bedrock", endpoint_url=em.endpoint_url, region_name="us-east-1")
-        s3.create_bucket(Bucket="bench")
-        s3.put_object(Bucket="bench", Key="in/a.jsonl", Body=body.encode())
+        s3.create_bucket(Bucket=BUCKET)
+        s3.put_object(Bucket=BUCKET, Key="in/a.jsonl", Body=body.encode())
         start = time.perf_counter()
         arn = bedrock.create_model_invocation_job(
-            jobName="bench", roleArn="arn:aws:iam::123456789012:role/r", modelId=MODEL,
-            inputDataConfig={"s3InputDataConfig": {"s3Uri": "s3://bench/in/"}},
-            outputDataConfig={"s3OutputDataConfig": {"s3Uri": "s3://bench/out/"}})["jobArn"]
+            jobName="bench", roleArn=ROLE, modelId=MODEL,
+            inputDataConfig={"s3InputDataConfig": {"s3Uri": f"s3://{BUCKET}/in/"}},
+            outputDataConfig={"s3OutputDataConfig": {"s3Uri": f"s3://{BUCKET}/out/"}})["jobArn"]
         while bedrock.get_model_invocation_job(jobIdentifier=arn)["status"] not in ("Completed", "Failed"):
             time.sleep(0.05)
         seconds = time.perf_counter() - start
-    print(f"emulator job: {len(recs):,} records ({len(body) / 1e6:.0f} MB) end to end in {seconds:.1f}s")
-
-
-def bench_export_and_parse(rows: int, tmp: Path) -> None:
-    import bench_io as io_bench
-    import duckdb  # noqa: F401 - imported with bench_io
-
-    from bedrock_ext.aws import S3, AwsSettings
-    from bedrock_ext.records import RecordSettings
-
-    parquet = tmp / "export.parquet"
-    write_dataset(GenerateSpec(rows=rows), parquet)
-    timings = Timings(submitted_s=0, validating_s=0, scheduled_s=0, in_progress_s=0)
-    with Emulator(EmulatorConfig(timings=timings, quotas=Quotas(min_records_per_job=1))) as em:
-        s3 = S3(AwsSettings(endpoint_url=em.endpoint_url, placeholder_credentials=True))
-        s3.client.create_bucket(Bucket=io_bench.BUCKET)
-        con = io_bench.connect(em.endpoint_url, tmp / "ext")
-        con.execute(f"create table t as select call_id, transcript from read_parquet('{parquet}')")
-        settings = RecordSettings(model_id=MODEL)
-        t_loop, _ = io_bench.timed(lambda: io_bench.export_loop(con, s3, tmp, settings))
-        t_floor, _ = io_bench.timed(lambda: io_bench.export_floor(con, settings))
-        t_ours, jobs = io_bench.timed(lambda: io_bench.export_ours(con, s3, settings, rows))
-        print(f"export {rows:,} records: ours {t_ours:.2f}s | article loop {t_loop:.2f}s "
-              f"(ours is {t_loop / t_ours:.2f}x faster) | DuckDB COPY floor {t_floor:.2f}s "
-              f"(ours is {t_ours / t_floor:.2f}x the floor)")
-        io_bench.run_jobs(em.endpoint_url, jobs)
-        p_loop, n_loop = io_bench.timed(lambda: io_bench.parse_loop(s3))
-        p_floor, n_floor = io_bench.timed(lambda: io_bench.parse_floor(con))
-        p_ours, n_ours = io_bench.timed(lambda: io_bench.parse_ours(con))
-        print(f"parse {n_floor:,} output lines ({len(jobs)} jobs): ours {p_ours:.2f}s ({n_ours:,} summaries) | "
-              f"article loop {p_loop:.2f}s ({n_loop:,} rows; ours is {p_loop / p_ours:.2f}x faster) | "
-              f"DuckDB read_json floor {p_floor:.2f}s (ours is {p_ours / p_floor:.2f}x the floor)")
-
-
-def bench_orchestration(k: int = 6, n: int = 2, duration: float = 3.0) -> None:
-    import bench_io as io_bench
-
-    makespan, ideal, calls = io_bench.orchestration(k, n, duration)
-    print(f"orchestration: {k} jobs, {n} slots, {duration:.0f} s jobs: makespan {makespan:.2f}s vs "
-          f"ceil(K/N) x duration {ideal:.2f}s ({makespan / ideal:.2f}x); {calls:.1f} control-plane calls "
-          "per job (polling every 0.05-0.25 s; real builds poll every 5-60 s)")
+    print(f"emulator job: {len(recs):,} records ({len(body) / 1e6:.0f} MB) end to end in {seconds:.1f}s "
+          f"(in-process emulator)", flush=True)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--rows", type=int, default=100_000, help="generator rows")
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=100_000, help="transcripts for export, parse and dbt")
     parser.add_argument("--job-records", type=int, default=50_000, help="records in the emulator job")
-    parser.add_argument("--io-rows", type=int, default=100_000, help="records for the export/parse benchmark")
+    parser.add_argument("--only", default=",".join(STEPS), help=f"comma-separated subset of {','.join(STEPS)}")
     args = parser.parse_args()
+    steps = set(args.only.split(","))
+    if steps - set(STEPS):
+        parser.error(f"--only: unknown step(s) {sorted(steps - set(STEPS))}; use {','.join(STEPS)}")
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
-    with tempfile.TemporaryDirectory() as tmp:
-        bench_generator(args.rows, Path(tmp))
-        bench_export_and_parse(args.io_rows, Path(tmp))
-    bench_orchestration()
-    bench_emulator_job(bench_local_model(args.job_records))
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="bedrock-bench-") as name:
+        tmp = Path(name)
+        if steps & {"export", "parse"}:
+            bench_export_and_parse(bench_generator(args.rows, tmp / "t.parquet"), tmp, steps)
+        if "orchestration" in steps:
+            bench_orchestration(tmp)
+        if "dbt" in steps:
+            bench_dbt(args.rows, tmp)
+    if "emulator" in steps:
+        bench_emulator_job(bench_local_model(args.job_records))
+    print(f"bench: done in {time.perf_counter() - started:.0f}s", flush=True)
 
 
 if __name__ == "__main__":

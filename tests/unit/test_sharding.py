@@ -8,7 +8,7 @@ import random
 import pytest
 
 from bedrock_ext.errors import ConfigError, ShardingError
-from bedrock_ext.sharding import Quotas, plan_shards
+from bedrock_ext.sharding import Quotas, file_ranges, plan_shards, uniform_ranges
 
 
 def _random_case(rng: random.Random) -> tuple[list[int], Quotas]:
@@ -32,6 +32,28 @@ def test_plan_respects_every_quota(seed: int) -> None:
             assert 0 < len(f) <= q.max_records_per_file
             assert nbytes == sum(sizes[p] for p in f) <= q.max_bytes_per_file
         assert job.below_minimum == (job.record_count < q.min_records_per_job)
+
+
+@pytest.mark.parametrize("seed", range(150))
+def test_closed_form_plan_equals_the_greedy_plan_when_bytes_cannot_bind(seed: int) -> None:
+    rng = random.Random(seed)
+    _, q = _random_case(rng)
+    n = rng.randint(0, 1_500)
+    size = rng.randint(1, 400)
+    sizes = [rng.randint(1, size) for _ in range(n)]
+    ranges = uniform_ranges(n, max(sizes, default=0), q)
+    greedy = file_ranges(plan_shards(sizes, n, q))
+    if ranges is None:  # a byte quota could bind: only the greedy plan applies
+        per_file = min(q.max_records_per_file, -(-n // max(1, -(-n // q.max_records_per_job))))
+        assert n == 0 or max(sizes) * per_file > q.max_bytes_per_file or max(sizes) * n > q.max_bytes_per_job
+    else:
+        assert ranges == greedy
+
+
+def test_closed_form_plan_at_a_million_records() -> None:
+    ranges = uniform_ranges(1_000_000, 3_000, Quotas())
+    assert ranges is not None and len(ranges) == 20
+    assert ranges[0] == (0, 0, 0, 49_999) and ranges[-1] == (19, 0, 950_000, 999_999)
 
 
 def test_jobs_are_balanced_so_none_falls_under_the_minimum() -> None:
