@@ -105,26 +105,31 @@ def bench_export_and_parse(transcripts: Path, tmp: Path, steps: set[str]) -> Non
     with served_emulator(tmp, "io", INSTANT) as endpoint:
         s3 = S3(AwsSettings(endpoint_url=endpoint, placeholder_credentials=True))
         s3.client.create_bucket(Bucket=BUCKET)
-        figures = {}
-        for approach in ("floor", "ours", "loop"):
-            figures[approach] = child("export", approach, endpoint, str(database))
-            if approach != "ours":
-                delete_prefix(s3, f"{approach}/")
-        (ours, n, ours_rss), (floor, _, floor_rss), (loop, _, loop_rss) = (
-            figures["ours"], figures["floor"], figures["loop"])
-        print(f"export {n:,} records: ours {ours:.2f}s (peak RSS {mb(ours_rss)}) | article loop {loop:.2f}s "
-              f"({mb(loop_rss)}; ours is {loop / ours:.2f}x faster) | DuckDB COPY floor {floor:.2f}s "
-              f"({mb(floor_rss)}; ours is {ours / floor:.2f}x the floor)", flush=True)
+        export = {a: child("export", a, endpoint, str(database)) for a in ("floor", "ours", "loop")}
+        for approach in ("floor", "loop"):
+            delete_prefix(s3, f"{approach}/")
+        print(ratios(f"export {export['ours'][1]:,} records", export, "COPY ... TO 's3://...' (FORMAT json)"),
+              flush=True)
+        local = {a: child("export", f"{a}-local", endpoint, str(database)) for a in ("floor", "ours", "loop")}
+        print(ratios("export without the upload (to local disk)", local, "COPY to a local file"), flush=True)
         if "parse" not in steps:
             return
         jobs = run_exported_jobs(endpoint, s3)
-        figures = {approach: child("parse", approach, endpoint, str(database)) for approach in ("floor", "ours", "loop")}
-        (ours, n, ours_rss), (floor, lines, floor_rss), (loop, _, loop_rss) = (
-            figures["ours"], figures["floor"], figures["loop"])
-        print(f"parse {lines:,} output lines ({jobs} jobs): ours {ours:.2f}s ({n:,} summaries; peak RSS "
-              f"{mb(ours_rss)}) | article loop {loop:.2f}s ({mb(loop_rss)}; ours is {loop / ours:.2f}x faster) | "
-              f"DuckDB read_json floor {floor:.2f}s ({mb(floor_rss)}; ours is {ours / floor:.2f}x the floor)",
-              flush=True)
+        parse = {a: child("parse", a, endpoint, str(database)) for a in ("floor", "ours", "loop")}
+        print(ratios(f"parse {parse['floor'][1]:,} output lines of {jobs} jobs into {parse['ours'][1]:,} summaries",
+                     parse, "read_json into a table"), flush=True)
+        boto3_get, _, _ = child("parse", "fetch-boto3", endpoint, str(database))
+        duckdb_get, size, _ = child("parse", "fetch-duckdb", endpoint, str(database))
+        print(f"parse, the S3 reads alone ({mb(size)}): boto3 GETs {boto3_get:.2f}s (the loop's "
+              f"{boto3_get / parse['loop'][0]:.0%}) | DuckDB read_text {duckdb_get:.2f}s (ours' "
+              f"{duckdb_get / parse['ours'][0]:.0%}, the floor's {duckdb_get / parse['floor'][0]:.0%})", flush=True)
+
+
+def ratios(what: str, figures: dict[str, tuple[float, int, int]], floor: str) -> str:
+    (ours, _, ours_rss), (loop, _, loop_rss), (low, _, low_rss) = figures["ours"], figures["loop"], figures["floor"]
+    return (f"{what}: ours {ours:.2f}s (peak RSS {mb(ours_rss)}) | article loop {loop:.2f}s ({mb(loop_rss)}; "
+            f"ours is {loop / ours:.2f}x faster) | DuckDB floor, {floor}, {low:.2f}s ({mb(low_rss)}; ours is "
+            f"{ours / low:.2f}x the floor)")
 
 
 def run_exported_jobs(endpoint: str, s3: S3) -> int:

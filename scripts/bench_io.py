@@ -44,7 +44,17 @@ OUTPUT_PREFIX = "out/"
 SETTINGS = RecordSettings(model_id=MODEL)
 
 
-def export_loop(con: duckdb.DuckDBPyConnection, s3: S3) -> int:
+class NoUpload:
+    """Stands in for S3 in the "without the upload" variants: files are written, not sent."""
+
+    def exists(self, bucket: str, key: str) -> bool:
+        return False
+
+    def upload_file(self, path: str, bucket: str, key: str) -> None:
+        pass
+
+
+def export_loop(con: duckdb.DuckDBPyConnection, s3: S3 | None) -> int:
     n = 0
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "loop.jsonl"
@@ -55,11 +65,12 @@ def export_loop(con: duckdb.DuckDBPyConnection, s3: S3) -> int:
                     record = {"recordId": call_id, "modelInput": model_input(SETTINGS, text)}
                     fh.write(json.dumps(record) + "\n")
                     n += 1
-        s3.client.upload_file(str(path), BUCKET, "loop/part-00000.jsonl")
+        if s3 is not None:
+            s3.client.upload_file(str(path), BUCKET, "loop/part-00000.jsonl")
     return n
 
 
-def export_floor(con: duckdb.DuckDBPyConnection) -> int:
+def export_floor(con: duckdb.DuckDBPyConnection, target: str = f"s3://{BUCKET}/floor/part-00000.jsonl") -> int:
     prompt = SETTINGS.prompt
     head, tail = prompt.user.split("{transcript}")
     row = con.execute(
@@ -67,11 +78,11 @@ def export_floor(con: duckdb.DuckDBPyConnection) -> int:
         f"{SETTINGS.max_tokens}, 'system': {literal(prompt.system)}, 'messages': [{{'role': 'user', 'content': "
         f"[{{'type': 'text', 'text': {literal(head)} || transcript || {literal(tail)}}}]}}], 'temperature': "
         f"{SETTINGS.temperature}}} as modelInput from t) "
-        f"TO 's3://{BUCKET}/floor/part-00000.jsonl' (FORMAT json)").fetchone()
+        f"TO {literal(target)} (FORMAT json)").fetchone()
     return int(row[0])  # type: ignore[index]
 
 
-def export_ours(con: duckdb.DuckDBPyConnection, s3: S3) -> int:
+def export_ours(con: duckdb.DuckDBPyConnection, s3: Any) -> int:
     jobs, _ = export_requests(con, "select * from requests", SETTINGS, price=price_for(MODEL), s3=s3,
                               bucket=BUCKET, prefix="ours", quotas=Quotas())
     return sum(j.record_count for j in jobs)
@@ -93,6 +104,18 @@ def parse_loop(s3: S3) -> int:
                          "output_tokens": usage.get("output_tokens"), "stop_reason": out.get("stop_reason"),
                          "max_tokens": rec["modelInput"].get("max_tokens"), "error": rec.get("error")})
     return len(rows)
+
+
+def fetch_boto3(s3: S3) -> int:
+    """The S3 reads alone of the parse loop."""
+    return sum(len(s3.get_bytes(BUCKET, key)) for key in s3.list_keys(BUCKET, OUTPUT_PREFIX)
+               if key.endswith(".jsonl.out"))
+
+
+def fetch_duckdb(con: duckdb.DuckDBPyConnection) -> int:
+    """The S3 reads alone of the DuckDB parsers."""
+    row = con.execute(f"select sum(strlen(content)) from read_text('s3://{BUCKET}/{OUTPUT_PREFIX}*/*.jsonl.out')")
+    return int(row.fetchone()[0])  # type: ignore[index]
 
 
 def parse_floor(con: duckdb.DuckDBPyConnection) -> int:
@@ -125,11 +148,16 @@ def parse_ours(con: duckdb.DuckDBPyConnection) -> int:
     return int(row[0])  # type: ignore[index]
 
 
-def _approach(step: str, approach: str, con: duckdb.DuckDBPyConnection, s3: S3) -> Callable[[], int]:
+def _approach(step: str, approach: str, con: duckdb.DuckDBPyConnection, s3: S3, scratch: Path) -> Callable[[], int]:
+    local = str(scratch / "floor-local.jsonl")
     table: dict[tuple[str, str], Callable[[], int]] = {
         ("export", "loop"): lambda: export_loop(con, s3), ("export", "floor"): lambda: export_floor(con),
         ("export", "ours"): lambda: export_ours(con, s3), ("parse", "loop"): lambda: parse_loop(s3),
         ("parse", "floor"): lambda: parse_floor(con), ("parse", "ours"): lambda: parse_ours(con),
+        ("export", "loop-local"): lambda: export_loop(con, None),
+        ("export", "floor-local"): lambda: export_floor(con, local),
+        ("export", "ours-local"): lambda: export_ours(con, NoUpload()),
+        ("parse", "fetch-boto3"): lambda: fetch_boto3(s3), ("parse", "fetch-duckdb"): lambda: fetch_duckdb(con),
     }
     return table[(step, approach)]
 
@@ -137,13 +165,14 @@ def _approach(step: str, approach: str, con: duckdb.DuckDBPyConnection, s3: S3) 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("step", choices=["export", "parse"])
-    parser.add_argument("approach", choices=["loop", "floor", "ours"])
+    parser.add_argument("approach", choices=["loop", "floor", "ours", "loop-local", "floor-local", "ours-local",
+                                             "fetch-boto3", "fetch-duckdb"])
     parser.add_argument("endpoint", help="the emulator's endpoint URL")
     parser.add_argument("database", help="DuckDB file with tables t(call_id, transcript) and requests")
     args = parser.parse_args()
     settings = AwsSettings(endpoint_url=args.endpoint, placeholder_credentials=True)
     con = connect(settings, database=args.database)
-    run: Any = _approach(args.step, args.approach, con, S3(settings))
+    run: Any = _approach(args.step, args.approach, con, S3(settings), Path(args.database).parent)
     start = time.perf_counter()
     count = run()
     print(json.dumps({"seconds": time.perf_counter() - start, "count": count}), flush=True)
