@@ -79,15 +79,12 @@ def served_emulator(tmp: Path, name: str, timings: dict[str, float]) -> Iterator
 
 def child(*args: str) -> tuple[float, int, int]:
     """Run scripts/bench_io.py with args: (seconds, count, peak RSS in bytes) of that process."""
-    proc = subprocess.Popen([sys.executable, str(ROOT / "scripts" / "bench_io.py"), *args],
-                            stdout=subprocess.PIPE, text=True)
-    out = proc.stdout.read() if proc.stdout else ""
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        raise RuntimeError(f"bench_io {' '.join(args[:2])} failed with exit code {proc.returncode}")
-    result = json.loads(out.strip().splitlines()[-1])
-    return float(result["seconds"]), int(result["count"]), usage.ru_maxrss * 1024
+    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "bench_io.py"), *args],
+                          stdout=subprocess.PIPE, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"bench_io {' '.join(args[:2])} failed with exit code {done.returncode}")
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    return float(result["seconds"]), int(result["count"]), int(result["peak_rss"])
 
 
 def delete_prefix(s3: S3, prefix: str) -> None:
@@ -169,20 +166,30 @@ def bench_orchestration(tmp: Path, k: int = 6, n: int = 2, duration: float = 3.0
 def _emulator_state(project: Path) -> tuple[dict[str, int], int]:
     state = project / "target" / "emulator"
     files = {str(p): p.stat().st_mtime_ns for p in (state / "s3").rglob("*") if p.is_file()}
-    jobs = json.loads((state / "bedrock_jobs.json").read_text()) if (state / "bedrock_jobs.json").exists() else []
+    jobs_file = state / "bedrock_jobs.json"
+    jobs = json.loads(jobs_file.read_text())["jobs"] if jobs_file.exists() else []
     return files, len(jobs)
 
 
-def _dbt_build(project: Path) -> float:
+def _dbt_build(project: Path) -> tuple[float, int | None]:
+    """One `dbt build` (local target, embedded emulator): seconds and peak RSS (via /usr/bin/time)."""
     env = {**os.environ, "BEDROCK_EXT_EMULATOR_CONFIG": json.dumps({"timings": {
         "submitted_s": 0.02, "validating_s": 0.02, "scheduled_s": 0.02, "in_progress_s": 0.2}})}
+    # The local emulator charges nothing: lift the budget guard for the benchmark's data set.
+    args = ["build", "--project-dir", str(project), "--profiles-dir", str(project),
+            "--vars", json.dumps({"bedrock_budget_usd": 1_000_000})]
+    timer = ["/usr/bin/time", "-f", "maxrss_kb=%M"] if Path("/usr/bin/time").exists() else []
     start = time.perf_counter()
-    done = subprocess.run([str(BIN / "dbt"), "build", "--project-dir", str(project), "--profiles-dir", str(project)],
-                          cwd=project, env=env, capture_output=True, text=True)
+    done = subprocess.run([*timer, str(BIN / "dbt"), *args], cwd=project, env=env, capture_output=True, text=True)
     seconds = time.perf_counter() - start
     if done.returncode != 0:
         raise RuntimeError(f"dbt build failed:\n{done.stdout[-3000:]}")
-    return seconds
+    found = re.search(r"maxrss_kb=(\d+)", done.stderr)
+    return seconds, int(found.group(1)) * 1024 if found else None
+
+
+def _rss(n_bytes: int | None) -> str:
+    return mb(n_bytes) if n_bytes is not None else "n/a"
 
 
 def bench_dbt(rows: int, tmp: Path) -> None:
@@ -190,20 +197,21 @@ def bench_dbt(rows: int, tmp: Path) -> None:
     shutil.copytree(ROOT / "dbt_project", project, ignore=shutil.ignore_patterns("target", "logs", "data"))
     data = project / "data" / "transcripts.parquet"
     write_dataset(GenerateSpec(rows=rows), data)
-    full = _dbt_build(project)
+    full, full_rss = _dbt_build(project)
     before_files, before_jobs = _emulator_state(project)
-    noop = _dbt_build(project)
+    noop, noop_rss = _dbt_build(project)
     after_files, after_jobs = _emulator_state(project)
     writes = sum(1 for p, m in after_files.items() if before_files.get(p) != m)
-    print(f"dbt build, {rows:,} transcripts: full {full:.1f}s | no-op rebuild {noop:.1f}s ({noop / full:.2f}x of "
-          f"full; {after_jobs - before_jobs} jobs submitted, {writes} S3 objects written)", flush=True)
+    print(f"dbt build, {rows:,} transcripts: full {full:.1f}s (peak RSS {_rss(full_rss)}; {before_jobs} jobs) | "
+          f"no-op rebuild {noop:.1f}s ({noop / full:.2f}x of full; {_rss(noop_rss)}; {after_jobs - before_jobs} "
+          f"jobs submitted, {writes} S3 objects written)", flush=True)
     base = pq.read_table(data)
     new = generate_chunk(seed=8, chunk_index=0, first_row=rows, n=max(1, rows // 100)).select(base.column_names)
     pq.write_table(pa.concat_tables([base, new.cast(base.schema)]), data)
-    incremental = _dbt_build(project)
+    incremental, incremental_rss = _dbt_build(project)
     _, jobs = _emulator_state(project)
     print(f"dbt build adding 1% ({new.num_rows:,}) new transcripts: {incremental:.1f}s ({incremental / full:.2f}x "
-          f"of full; {jobs - after_jobs} job(s) submitted)", flush=True)
+          f"of full; {_rss(incremental_rss)}; {jobs - after_jobs} job(s) submitted)", flush=True)
 
 
 def bench_generator(rows: int, out: Path) -> Path:

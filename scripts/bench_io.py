@@ -175,7 +175,17 @@ def main() -> None:
     run: Any = _approach(args.step, args.approach, con, S3(settings), Path(args.database).parent)
     start = time.perf_counter()
     count = run()
-    print(json.dumps({"seconds": time.perf_counter() - start, "count": count}), flush=True)
+    seconds = time.perf_counter() - start
+    print(json.dumps({"seconds": seconds, "count": count, "peak_rss": peak_rss()}), flush=True)
+
+
+def peak_rss() -> int:
+    """This process's peak resident memory in bytes (VmHWM: unlike ru_maxrss, it does not carry
+    the parent's memory over from fork)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError("no VmHWM in /proc/self/status")
 
 
 if __name__ == "__main__":

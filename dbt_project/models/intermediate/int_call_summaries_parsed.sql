@@ -13,16 +13,22 @@ extracted as (
 
     select
         *,
-        nullif(regexp_extract(answer_text, '\{[\s\S]*\}'), '') as answer_json_text
+        {# The JSON object in the answer: the whole text when it is one (the usual case, no regex),
+           else from the first { to the last } (models sometimes wrap it in prose). #}
+        case
+            when starts_with(answer_text, '{') and ends_with(answer_text, '}') then answer_text
+            else nullif(regexp_extract(answer_text, '\{[\s\S]*\}'), '')
+        end as answer_json_text
     from outputs
 
 ),
 
 parsed as (
 
+    {# Each answer is parsed twice (validity, then all fields in one call), not once per field. #}
     select
         *,
-        case when json_valid(answer_json_text) then answer_json_text::json end as answer_json
+        json_valid(answer_json_text) as is_answer_json
     from extracted
 
 ),
@@ -31,15 +37,25 @@ fields as (
 
     select
         *,
-        answer_json ->> '$.summary' as summary,
-        answer_json ->> '$.intent' as intent,
-        answer_json ->> '$.sentiment' as sentiment,
-        answer_json ->> '$.resolution' as resolution,
-        case
-            when json_type(answer_json -> '$.action_items') = 'ARRAY'
-                then from_json(answer_json -> '$.action_items', '["VARCHAR"]')
-        end as action_items
+        case when is_answer_json then json_extract_string(answer_json_text,
+            ['$.summary', '$.intent', '$.sentiment', '$.resolution']) end as v,
+        case when is_answer_json then json_extract(answer_json_text, '$.action_items') end as action_items_json
     from parsed
+
+),
+
+typed as (
+
+    select
+        *,
+        v[1] as summary,
+        v[2] as intent,
+        v[3] as sentiment,
+        v[4] as resolution,
+        case
+            when json_type(action_items_json) = 'ARRAY' then from_json(action_items_json, '["VARCHAR"]')
+        end as action_items
+    from fields
 
 ),
 
@@ -70,7 +86,7 @@ validated as (
         is_error_retryable,
         case
             when is_error then null
-            when answer_json is null then 'answer is not a JSON object'
+            when not coalesce(is_answer_json, false) then 'answer is not a JSON object'
                 || case when stop_reason in ('max_tokens', 'length') then ' (cut at max_tokens)' else '' end
             when coalesce(trim(summary), '') = '' then 'summary is missing'
             when intent is null or intent not in ({{ "'" ~ accepted_intents() | join("', '") ~ "'" }})
@@ -81,7 +97,7 @@ validated as (
                 then 'resolution is not resolved, escalated or unresolved: ' || coalesce(resolution, 'null')
             when action_items is null then 'action_items is not an array of strings'
         end as parse_error
-    from fields
+    from typed
 
 ),
 

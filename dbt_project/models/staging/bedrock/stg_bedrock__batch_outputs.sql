@@ -29,13 +29,13 @@ lines as (
 
 parsed as (
 
-    {# Every field in one json_extract_string call: each line is parsed once, not once per field. #}
+    {# Every field in one json_extract_string call: each line is parsed once, not once per field;
+       a line that is not JSON gives null (try), and is kept as malformed. #}
     select
         filename,
         line,
         line_number,
-        json_valid(line) as is_json,
-        case when json_valid(line) then json_extract_string(line, [
+        try(json_extract_string(line, [
             '$.recordId',                                   -- 1
             '$.modelOutput.content[0].text',                -- 2  Claude
             '$.modelOutput.output.message.content[0].text', -- 3  Nova
@@ -62,9 +62,15 @@ parsed as (
             '$.modelInput.inferenceConfig.topK',            -- 24
             '$.error',                                      -- 25
             '$.error.retryable'                             -- 26
-        ]) end as v
+        ])) as v
     from lines
     where line <> ''
+
+),
+
+checked as (
+
+    select *, v is not null as is_json from parsed
 
 ),
 
@@ -101,7 +107,7 @@ renamed as (
         v[25] is not null as is_error,
         coalesce(v[26]::boolean, v[9]::integer = 429 or v[9]::integer >= 500) as is_error_retryable
 
-    from parsed
+    from checked
 
 )
 
