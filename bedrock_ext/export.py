@@ -72,6 +72,7 @@ class SqlExport:
                      then row_number() over (partition by skip_reason is null order by request_key) - 1
                 end as position, null::INTEGER as job_number, null::INTEGER as file_number
             from ({self.records_sql})""")
+        self._check_unique_keys()
         sent, truncated, tokens = self.con.execute(
             f"select count(position), count(*) filter (is_truncated), coalesce(sum(estimated_input_tokens), 0) "
             f"from {PLAN}").fetchone()  # type: ignore[misc]
@@ -82,6 +83,14 @@ class SqlExport:
             skipped[reason] += n
         return Estimate(records=int(sent), skipped=dict(skipped), truncated=int(truncated),
                         cost=cost(price, int(tokens), int(sent) * self.settings.max_tokens))
+
+    def _check_unique_keys(self) -> None:
+        """Two requests with one key would be one recordId twice in a file: Bedrock rejects that."""
+        duplicate = self.con.execute(f"select request_key, count(*) from {PLAN} group by request_key "
+                                     "having count(*) > 1 limit 1").fetchone()
+        if duplicate:
+            raise ExportError(f"request_key {duplicate[0]} appears {duplicate[1]} times in the requests to "
+                              "export; each request must be one row (check int_summary_requests).")
 
     def prepared(self) -> list[PreparedRecord]:
         """The records to send, as Python objects (the on-demand path: fewer than a batch's minimum)."""
@@ -194,7 +203,7 @@ class SqlExport:
                                    f"TO {literal(path)} ({_RAW_LINES})").fetchone()[0]  # type: ignore[index]
         if written != expected:
             raise ExportError(f"{uri}: {written} records to write, expected {expected}; the requests "
-                              "changed during the export or their request_key is not unique. Re-run dbt build.")
+                              "changed during the export. Re-run dbt build.")
 
 
 def _upload_and_remove(s3: S3, path: str, bucket: str, key: str) -> None:
