@@ -207,8 +207,10 @@ class SqlExport:
 
 
 def _upload_and_remove(s3: S3, path: str, bucket: str, key: str) -> None:
+    size = Path(path).stat().st_size
     s3.upload_file(path, bucket, key)
     Path(path).unlink()
+    log.info("uploaded s3://%s/%s (%.1f MB)", bucket, key, size / 1e6)
 
 
 def export_requests(con: duckdb.DuckDBPyConnection, requests_sql: str, settings: RecordSettings, *,

@@ -2,8 +2,10 @@
 peak RSS), against an emulator served out of process. Prints one JSON line: seconds and count.
 
 Export: transcripts in DuckDB -> Bedrock JSONL in S3.
-  loop  = the article's way: a dict per row, json.dumps per line, write a file, upload it;
-  floor = one DuckDB COPY (select ...) TO 's3://...' (FORMAT json) of the same records;
+  loop  = the article's way: a dict per row, json.dumps per line, write a file, upload it (a file
+          per 50,000 records);
+  floor = one DuckDB COPY (select ...) TO 's3://...' (FORMAT json) of the same records, in files
+          of at most 100 MB (FILE_SIZE_BYTES);
   ours  = bedrock_ext.export (what bedrock_batch_input runs): plan, shard, one COPY per file,
           reading table ``requests``: the same rows keyed as int_summary_requests keys them
           (in dbt that model computes the request keys, before the export).
@@ -54,23 +56,27 @@ class NoUpload:
         pass
 
 
-def export_loop(con: duckdb.DuckDBPyConnection, s3: S3 | None) -> int:
+def export_loop(con: duckdb.DuckDBPyConnection, s3: S3 | None, per_file: int = 50_000) -> int:
+    """The article's loop, one file per 50,000 records (Bedrock's per-file quota)."""
     n = 0
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "loop.jsonl"
-        with path.open("w") as fh:
-            cursor = con.execute("select call_id, transcript from t")
-            while batch := cursor.fetchmany(10_000):
-                for call_id, text in batch:
+        cursor = con.execute("select call_id, transcript from t")
+        while rows := cursor.fetchmany(per_file):
+            path = Path(tmp) / f"part-{n // per_file:05d}.jsonl"
+            with path.open("w") as fh:
+                for call_id, text in rows:
                     record = {"recordId": call_id, "modelInput": model_input(SETTINGS, text)}
                     fh.write(json.dumps(record) + "\n")
-                    n += 1
-        if s3 is not None:
-            s3.client.upload_file(str(path), BUCKET, "loop/part-00000.jsonl")
+            n += len(rows)
+            if s3 is not None:
+                s3.client.upload_file(str(path), BUCKET, f"loop/{path.name}")
+            path.unlink()
     return n
 
 
-def export_floor(con: duckdb.DuckDBPyConnection, target: str = f"s3://{BUCKET}/floor/part-00000.jsonl") -> int:
+def export_floor(con: duckdb.DuckDBPyConnection, target: str = f"s3://{BUCKET}/floor/") -> int:
+    """One COPY; files of at most ~100 MB (about 50,000 records, like ours), since one file of
+    the whole table would break Bedrock's 1 GB file quota (and moto fails on 2 GB uploads)."""
     prompt = SETTINGS.prompt
     head, tail = prompt.user.split("{transcript}")
     row = con.execute(
@@ -78,7 +84,7 @@ def export_floor(con: duckdb.DuckDBPyConnection, target: str = f"s3://{BUCKET}/f
         f"{SETTINGS.max_tokens}, 'system': {literal(prompt.system)}, 'messages': [{{'role': 'user', 'content': "
         f"[{{'type': 'text', 'text': {literal(head)} || transcript || {literal(tail)}}}]}}], 'temperature': "
         f"{SETTINGS.temperature}}} as modelInput from t) "
-        f"TO {literal(target)} (FORMAT json)").fetchone()
+        f"TO {literal(target)} (FORMAT json, FILE_SIZE_BYTES 100000000)").fetchone()
     return int(row[0])  # type: ignore[index]
 
 
@@ -149,7 +155,7 @@ def parse_ours(con: duckdb.DuckDBPyConnection) -> int:
 
 
 def _approach(step: str, approach: str, con: duckdb.DuckDBPyConnection, s3: S3, scratch: Path) -> Callable[[], int]:
-    local = str(scratch / "floor-local.jsonl")
+    local = str(scratch / "floor-local")
     table: dict[tuple[str, str], Callable[[], int]] = {
         ("export", "loop"): lambda: export_loop(con, s3), ("export", "floor"): lambda: export_floor(con),
         ("export", "ours"): lambda: export_ours(con, s3), ("parse", "loop"): lambda: parse_loop(s3),
