@@ -5,21 +5,26 @@ Two passes over the requests, and no record goes through Python:
 1. ``plan``: one query (``record_sql.records_sql``) judges every request (sent, or skipped with
    the reason) and measures its JSONL line, into a narrow temp table without the text. This
    gives the pre-submit estimate before anything is written.
-2. ``write``: ``sharding.ShardPlanner`` cuts the line sizes into jobs and files under the quotas;
-   each file is one ``COPY (select line ...) TO 's3://...'`` streamed by httpfs (multipart), at
-   ``<prefix>/input/<job key>/part-NNNNN.jsonl``. The job key hashes the job's request keys and
-   attempt numbers, so a re-run finds the files in S3 and writes nothing; a retry is a new job.
+2. ``write``: the line sizes are cut into jobs and files under the quotas (in closed form when
+   no byte quota can bind, else by ``sharding.ShardPlanner``); one partitioned ``COPY`` writes
+   every file to local disk, each checked against its planned byte size, and the files upload
+   to ``<prefix>/input/<job key>/part-NNNNN.jsonl`` (boto3 multipart). The job key hashes the
+   job's request keys and attempt numbers, so a re-run finds the files in S3 and writes
+   nothing; a retry is a new job.
 
-Memory: the plan holds about 200 bytes per request; the text is read from the requests table
-file by file, so peak memory follows the file size, not the table size.
+Memory: the plan holds about 200 bytes per request and the COPY buffers at most _FLUSH_ROWS
+lines per file; DuckDB's own page cache follows its memory_limit. Local disk holds the files
+of one export until they are uploaded.
 """
 
 from __future__ import annotations
 
 import logging
+import shutil
 import tempfile
 from collections import Counter
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +45,9 @@ PLAN, FILES = "bedrock_ext_export_plan", "bedrock_ext_export_files"
 # COPY writes each line as one CSV field: no quoting (JSON lines hold no raw control characters,
 # so the unit separator never occurs), header off.
 _RAW_LINES = "FORMAT csv, HEADER false, QUOTE '', ESCAPE '', DELIMITER '\x1f'"
+# Rows a partitioned COPY buffers per file before writing (DuckDB's default, 524,288, would hold
+# about 1 GB of 2 KB lines per file in memory).
+_FLUSH_ROWS = 20_000
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -60,7 +68,7 @@ class SqlExport:
     """The export of one query's requests; ``plan`` first, then ``write`` or ``prepared``."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, requests_sql: str, settings: RecordSettings) -> None:
-        self.con, self.requests_sql, self.settings = con, requests_sql, settings
+        self.con, self.settings = con, settings
         self.records_sql = records_sql(requests_sql, settings)
 
     def plan(self, price: ModelPrice) -> Estimate:
@@ -173,37 +181,56 @@ class SqlExport:
         self.con.register(FILES, pa.table(list(zip(*ranges, strict=True)) if ranges else [[]] * 4,
                                           names=["job_number", "file_number", "first", "last"]))
         try:
-            self.con.execute(f"update {PLAN} set job_number = f.job_number, file_number = f.file_number "
-                             f"from {FILES} f where {PLAN}.position between f.first and f.last")
+            self.con.execute(  # files are contiguous position ranges: an ASOF join finds each one's
+                f"create or replace temp table {PLAN} as select p.* exclude (job_number, file_number), "
+                f"f.job_number, f.file_number from {PLAN} p asof left join {FILES} f on p.position >= f.first")
         finally:
             self.con.unregister(FILES)
 
     def _write_files(self, files: list[tuple[int, int, str]], s3: S3, bucket: str) -> None:
-        """DuckDB writes each file to a local temp file while the previous one uploads (multipart,
-        parts in parallel); in order, so a job's last file is the last to arrive in S3."""
+        """One COPY writes every file to local disk in a single pass over the requests (one
+        partition per file), each checked against its planned size, then the files upload in
+        order (multipart, parts in parallel), so a job's last file is the last to arrive in S3."""
+        if not files:
+            return
+        jobs = ", ".join(str(n) for n in sorted({job for job, _, _ in files}))
+        sizes = {(j, f): int(b) for j, f, b in self.con.execute(
+            f"select job_number, file_number, sum(line_bytes) from {PLAN} where job_number in ({jobs}) "
+            "group by all").fetchall()}
         with tempfile.TemporaryDirectory(prefix="bedrock-ext-export-") as tmp, \
-                ThreadPoolExecutor(max_workers=1) as uploader:
-            pending: Future[None] | None = None
-            for index, (job_number, file_number, key) in enumerate(files):
-                path = str(Path(tmp) / f"{index}.jsonl")
-                self._copy_file(job_number, file_number, path, f"s3://{bucket}/{key}")
-                if pending is not None:
-                    pending.result()
-                pending = uploader.submit(_upload_and_remove, s3, path, bucket, key)
-            if pending is not None:
-                pending.result()
+                _setting(self.con, "partitioned_write_flush_threshold", _FLUSH_ROWS):
+            self.con.execute(
+                f"COPY (select r.line, p.job_number, p.file_number from ({self.records_sql}) r "
+                f"join {PLAN} p using (request_key) where p.job_number in ({jobs})) "
+                f"TO {literal(tmp)} ({_RAW_LINES}, PARTITION_BY (job_number, file_number))")
+            for job, file, key in files:
+                path = _one_file(Path(tmp) / f"job_number={job}" / f"file_number={file}")
+                if path.stat().st_size != sizes[(job, file)]:
+                    raise ExportError(f"s3://{bucket}/{key}: {path.stat().st_size} bytes written, "
+                                      f"{sizes[(job, file)]} planned; the requests changed during the "
+                                      "export. Re-run dbt build.")
+                _upload_and_remove(s3, str(path), bucket, key)
 
-    def _copy_file(self, job_number: int, file_number: int, path: str, uri: str) -> None:
-        """One input file: the lines of a contiguous range of request keys, written by DuckDB."""
-        first, last, expected = self.con.execute(
-            f"select min(request_key), max(request_key), count(*) from {PLAN} "
-            "where job_number = ? and file_number = ?", [job_number, file_number]).fetchone()  # type: ignore[misc]
-        lines = records_sql(self.requests_sql, self.settings, key_range=(first, last))
-        written = self.con.execute(f"COPY (select line from ({lines}) where skip_reason is null) "
-                                   f"TO {literal(path)} ({_RAW_LINES})").fetchone()[0]  # type: ignore[index]
-        if written != expected:
-            raise ExportError(f"{uri}: {written} records to write, expected {expected}; the requests "
-                              "changed during the export. Re-run dbt build.")
+
+@contextmanager
+def _setting(con: duckdb.DuckDBPyConnection, name: str, value: int) -> Iterator[None]:
+    """A DuckDB setting for the duration of a block, then the session's own value again."""
+    previous = con.execute("select current_setting(?)", [name]).fetchone()[0]  # type: ignore[index]
+    con.execute(f"SET {name} = {int(value)}")
+    try:
+        yield
+    finally:
+        con.execute(f"SET {name} = {literal(str(previous))}")
+
+
+def _one_file(folder: Path) -> Path:
+    """The partition's file (DuckDB may split a partition into several; they are joined)."""
+    parts = sorted(folder.iterdir())
+    for extra in parts[1:]:
+        with parts[0].open("ab") as out, extra.open("rb") as src:
+            shutil.copyfileobj(src, out)
+        extra.unlink()
+    return parts[0]
 
 
 def _upload_and_remove(s3: S3, path: str, bucket: str, key: str) -> None:

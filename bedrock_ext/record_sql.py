@@ -43,12 +43,11 @@ def _tokens_sql(chars_sql: str) -> str:
     return f"ceil(({chars_sql}) / {CHARS_PER_TOKEN})::BIGINT"
 
 
-def records_sql(requests_sql: str, settings: RecordSettings, key_range: tuple[str, str] | None = None) -> str:
+def records_sql(requests_sql: str, settings: RecordSettings) -> str:
     """A query over ``requests_sql`` (columns request_key, transcript_row_id, call_id,
     transcript_text, attempt_number) adding record_id, is_truncated, estimated_input_tokens,
     skip_reason (null when sent), line (the JSONL line, no newline) and line_bytes (its UTF-8
-    size with the newline, computed without building the line). ``key_range`` limits it to
-    request keys between two keys, both included."""
+    size with the newline, computed without building the line)."""
     t = truncation(settings)
     prompt = settings.prompt
     p0, p1, p2 = line_template(settings)
@@ -59,12 +58,9 @@ def records_sql(requests_sql: str, settings: RecordSettings, key_range: tuple[st
     tokens = f"{system_tokens} + {_tokens_sql(f'{user_chars} + length(_fitted)')}"
     assert TRANSCRIPT_SLOT not in p0 + p1 + p2
     fixed_bytes = len((p0 + p1 + p2).encode()) + RECORD_ID_LENGTH + 1  # + the newline
-    where = ""
-    if key_range:
-        where = f"where request_key between {literal(key_range[0])} and {literal(key_range[1])}"
     return f"""
 with source as (
-    select *, coalesce(transcript_text, '') as _text from ({requests_sql}) {where}
+    select *, coalesce(transcript_text, '') as _text from ({requests_sql})
 ),
 fitted as (
     select *,
