@@ -175,12 +175,12 @@ def main() -> None:
                                              "fetch-boto3", "fetch-duckdb"])
     parser.add_argument("endpoint", help="the emulator's endpoint URL")
     parser.add_argument("database", help="DuckDB file with tables t(call_id, transcript) and requests")
-    parser.add_argument("--memory-limit", default="1GB",
-                        help="DuckDB's memory_limit (its default, 80%% of RAM, would measure its page cache)")
+    parser.add_argument("--memory-limit", help="DuckDB's memory_limit (default: DuckDB's, 80%% of RAM)")
     args = parser.parse_args()
     settings = AwsSettings(endpoint_url=args.endpoint, placeholder_credentials=True)
     con = connect(settings, database=args.database)
-    con.execute(f"SET memory_limit = {literal(args.memory_limit)}")
+    if args.memory_limit:
+        con.execute(f"SET memory_limit = {literal(args.memory_limit)}")
     run: Any = _approach(args.step, args.approach, con, S3(settings), Path(args.database).parent)
     start = time.perf_counter()
     count = run()
