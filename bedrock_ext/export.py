@@ -181,7 +181,8 @@ class SqlExport:
         self.con.register(FILES, pa.table(list(zip(*ranges, strict=True)) if ranges else [[]] * 4,
                                           names=["job_number", "file_number", "first", "last"]))
         try:
-            self.con.execute(  # files are contiguous position ranges: an ASOF join finds each one's
+            # Each file is a contiguous range of positions: an ASOF join finds each record's file.
+            self.con.execute(
                 f"create or replace temp table {PLAN} as select p.* exclude (job_number, file_number), "
                 f"f.job_number, f.file_number from {PLAN} p asof left join {FILES} f on p.position >= f.first")
         finally:
