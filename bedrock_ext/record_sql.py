@@ -78,16 +78,17 @@ judged as (
     from fitted
 ),
 encoded as (
-    select *, case when skip_reason is null then to_json(_fitted)::VARCHAR end as _json_text from judged
+    select *,
+        case when skip_reason is null then {record_id_sql('request_key')} end as record_id,
+        case when skip_reason is null then to_json(_fitted)::VARCHAR end as _json_text
+    from judged
 )
 select
-    request_key, transcript_row_id, call_id, attempt_number, skip_reason,
-    case when skip_reason is null then {record_id_sql('request_key')} end as record_id,
+    request_key, transcript_row_id, call_id, attempt_number, skip_reason, record_id,
     coalesce(skip_reason is null and _is_cut, false) as is_truncated,
     case when skip_reason is null
          then {tokens} else 0 end as estimated_input_tokens,
-    {literal(p0)} || {record_id_sql('request_key')} || {literal(p1)} || _json_text[2:-2] || {literal(p2)}
-        as line,
+    {literal(p0)} || record_id || {literal(p1)} || _json_text[2:-2] || {literal(p2)} as line,
     {fixed_bytes} + strlen(_json_text) - 2 as line_bytes
 from encoded
 """
