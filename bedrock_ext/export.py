@@ -22,7 +22,6 @@ from __future__ import annotations
 import logging
 import shutil
 import tempfile
-from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -84,12 +83,10 @@ class SqlExport:
         sent, truncated, tokens = self.con.execute(
             f"select count(position), count(*) filter (is_truncated), coalesce(sum(estimated_input_tokens), 0) "
             f"from {PLAN}").fetchone()  # type: ignore[misc]
-        skipped: Counter[str] = Counter()
-        for reason, n in self.con.execute(
-                f"select split_part(skip_reason, ':', 1), count(*) from {PLAN} "
-                "where skip_reason is not null group by all").fetchall():
-            skipped[reason] += n
-        return Estimate(records=int(sent), skipped=dict(skipped), truncated=int(truncated),
+        skipped = dict(self.con.execute(
+            f"select split_part(skip_reason, ':', 1), count(*) from {PLAN} "
+            "where skip_reason is not null group by all").fetchall())
+        return Estimate(records=int(sent), skipped=skipped, truncated=int(truncated),
                         cost=cost(price, int(tokens), int(sent) * self.settings.max_tokens))
 
     def _check_unique_keys(self) -> None:
