@@ -72,10 +72,6 @@ def _rows(args: argparse.Namespace) -> Iterator[tuple[str, str | None]]:
             yield from batch
 
 
-def _quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
-
-
 def _cmd_estimate(args: argparse.Namespace) -> int:
     from bedrock_ext.estimate import check_budget, estimate
     from bedrock_ext.pricing import price_for
