@@ -135,10 +135,15 @@ def ratios(what: str, figures: dict[str, tuple[float, int, int]], floor: str) ->
             f"{ours / low:.2f}x the floor)")
 
 
+def job_specs(inputs: list[tuple[str, str]], output_uri: str) -> list[JobSpec]:
+    """One JobSpec per (job key, input URI), all writing under output_uri."""
+    return [JobSpec(job_key=key, input_s3_uri=uri, output_s3_uri=output_uri, model_id=MODEL, role_arn=ROLE)
+            for key, uri in inputs]
+
+
 def run_exported_jobs(endpoint: str, s3: S3) -> int:
     folders = sorted({key.rsplit("/", 1)[0] for key in s3.list_keys(BUCKET, "ours/input/")})
-    specs = [JobSpec(job_key=f.rsplit("/", 1)[1], input_s3_uri=f"s3://{BUCKET}/{f}/",
-                     output_s3_uri=f"s3://{BUCKET}/out/", model_id=MODEL, role_arn=ROLE) for f in folders]
+    specs = job_specs([(f.rsplit("/", 1)[1], f"s3://{BUCKET}/{f}/") for f in folders], f"s3://{BUCKET}/out/")
     client = BedrockBatchClient(AwsSettings(endpoint_url=endpoint, placeholder_credentials=True).client("bedrock"))
     JobRunner(client, poll=PollPolicy(initial_s=0.2, max_s=0.5)).run(specs)
     return len(specs)
@@ -156,8 +161,7 @@ def bench_orchestration(tmp: Path, k: int = 6, n: int = 2, duration: float = 3.0
             jobs, _ = export_requests(con, table_requests_sql("t", settings), settings, price=price_for(MODEL),
                                       s3=s3, bucket=BUCKET, prefix="orch",
                                       quotas=ExportQuotas(max_records_per_job=per_job, min_records_per_job=1))
-        specs = [JobSpec(job_key=j.job_key, input_s3_uri=j.input_s3_uri, output_s3_uri=f"s3://{BUCKET}/orch-out/",
-                         model_id=MODEL, role_arn=ROLE) for j in jobs]
+        specs = job_specs([(j.job_key, j.input_s3_uri) for j in jobs], f"s3://{BUCKET}/orch-out/")
         runner = JobRunner(BedrockBatchClient(aws.client("bedrock")), max_concurrent=n,
                            poll=PollPolicy(initial_s=0.05, max_s=0.25))
         start = time.perf_counter()
