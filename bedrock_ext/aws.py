@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, BinaryIO
+from typing import Any
 
 import boto3
 from boto3.s3.transfer import TransferConfig
@@ -64,14 +64,11 @@ class S3:
         self._transfer = TransferConfig(multipart_threshold=MULTIPART_THRESHOLD,
                                         multipart_chunksize=MULTIPART_CHUNK, max_concurrency=10)
 
-    def upload(self, bucket: str, key: str, body: BinaryIO) -> None:
-        self.client.upload_fileobj(body, bucket, key, Config=self._transfer)
-
     def upload_file(self, path: str, bucket: str, key: str) -> None:
         self.client.upload_file(path, bucket, key, Config=self._transfer)
 
     def put_bytes(self, bucket: str, key: str, data: bytes) -> None:
-        self.upload(bucket, key, io.BytesIO(data))
+        self.client.upload_fileobj(io.BytesIO(data), bucket, key, Config=self._transfer)
 
     def exists(self, bucket: str, key: str) -> bool:
         try:
