@@ -84,6 +84,15 @@ class S3:
             for obj in page.get("Contents", []):
                 yield obj["Key"]
 
+    def get_bytes_or_none(self, bucket: str, key: str) -> bytes | None:
+        """The object's bytes, or None when there is no such key."""
+        try:
+            return self.get_bytes(bucket, key)
+        except ClientError as err:
+            if error_code(err) in ("404", "NoSuchKey", "NotFound"):
+                return None
+            raise
+
     def get_bytes(self, bucket: str, key: str) -> bytes:
         data: bytes = self.client.get_object(Bucket=bucket, Key=key)["Body"].read()
         return data

@@ -9,14 +9,15 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
+import math
 from dataclasses import dataclass, fields
 from typing import Any
 
 import pyarrow as pa
 
-from bedrock_ext import runtime
+from bedrock_ext import runtime, validate
 from bedrock_ext.aws import S3
-from bedrock_ext.errors import ConfigError, JobFailedError
+from bedrock_ext.errors import ConfigError
 from bedrock_ext.estimate import Estimate, check_budget
 from bedrock_ext.export import SqlExport
 from bedrock_ext.jobs import (
@@ -63,6 +64,8 @@ class BatchConfig:
     prompt_version: str
     max_tokens: int
     temperature: float
+    top_p: float | None
+    top_k: int | None
     s3_bucket: str
     s3_prefix: str
     role_arn: str
@@ -76,6 +79,8 @@ class BatchConfig:
     min_records_per_job: int
     max_concurrent_jobs: int
     max_attempts: int
+    retry_failed: bool
+    retry_max_wait_hours: float
     bedrock_budget_usd: float | None
     small_batch_policy: str
     overlong_policy: str
@@ -89,13 +94,29 @@ class BatchConfig:
         values: dict[str, Any] = {}
         for f in fields(cls):
             raw = settings.get(f.name)
-            if raw is None and f.name not in ("job_timeout_s", "bedrock_budget_usd"):
+            value = _coerce(f.name, raw, str(f.type))
+            if value is None and f.name not in _OPTIONAL:
                 raise ConfigError(f"dbt var/config {f.name!r} is not set; see README 'Configuration'")
-            values[f.name] = _coerce(f.name, raw, str(f.type))
+            values[f.name] = value
         config = cls(**values)
-        if config.small_batch_policy not in ("defer", "fail", "on_demand"):
-            raise ConfigError(f"small_batch_policy {config.small_batch_policy!r}: use defer, fail or on_demand")
+        config.validate()
         return config
+
+    def validate(self) -> None:
+        """Refuse, before anything is uploaded or invoked, every value AWS would refuse later."""
+        validate.one_of("small_batch_policy", self.small_batch_policy, ("defer", "fail", "on_demand"))
+        validate.one_of("overlong_policy", self.overlong_policy, ("truncate", "reject"))
+        validate.inference_params(self.bedrock_model_id, max_tokens=self.max_tokens,
+                                  temperature=self.temperature, top_p=self.top_p, top_k=self.top_k)
+        validate.s3_location(self.s3_bucket, self.s3_prefix)
+        validate.role_arn(self.role_arn)
+        for name in ("max_attempts", "max_records_per_file", "max_records_per_job", "max_bytes_per_file",
+                     "max_bytes_per_job", "min_records_per_job", "max_concurrent_jobs"):
+            validate.at_least(name, getattr(self, name), 1)
+        for name in ("poll_interval_s", "job_timeout_s"):
+            validate.at_least(name, getattr(self, name), 0.001)
+        for name in ("bedrock_budget_usd", "retry_max_wait_hours"):
+            validate.at_least(name, getattr(self, name), 0)
 
     @property
     def quotas(self) -> Quotas:
@@ -107,26 +128,41 @@ class BatchConfig:
     @property
     def records(self) -> RecordSettings:
         return RecordSettings(model_id=self.bedrock_model_id, prompt_version=self.prompt_version,
-                              max_tokens=self.max_tokens, temperature=self.temperature,
-                              overlong_policy=self.overlong_policy)  # type: ignore[arg-type]
+                              max_tokens=self.max_tokens, temperature=self.temperature, top_p=self.top_p,
+                              top_k=self.top_k, overlong_policy=self.overlong_policy)  # type: ignore[arg-type]
 
     @property
     def output_s3_uri(self) -> str:
         return f"s3://{self.s3_bucket}/{self.s3_prefix.strip('/')}/output/"
 
 
+_OPTIONAL = ("job_timeout_s", "bedrock_budget_usd", "top_p", "top_k")
+_TRUE, _FALSE = ("1", "true", "yes"), ("0", "false", "no")
+
+
 def _coerce(name: str, raw: Any, type_name: str) -> Any:
-    if raw is None or raw == "":
+    """A dbt var as rendered into model config (always text) back to its type; None for unset."""
+    if raw is None or str(raw).strip().lower() in ("", "none", "null"):
         return None
+    kind = type_name.split(" ")[0]
     try:
-        if type_name == "bool":
-            return raw if isinstance(raw, bool) else str(raw).strip().lower() in ("1", "true", "yes")
-        if type_name == "int":
-            return int(raw)
-        if type_name.startswith("float"):
-            return float(raw)
-    except (TypeError, ValueError):
-        raise ConfigError(f"dbt var {name!r} must be a {type_name.split(' ')[0]}, got {raw!r}") from None
+        if kind == "bool":
+            text = str(raw).strip().lower()
+            if isinstance(raw, bool) or text in _TRUE + _FALSE:
+                return raw if isinstance(raw, bool) else text in _TRUE
+            raise ValueError(raw)
+        if kind == "int":
+            as_float = float(raw)
+            if as_float != int(as_float):
+                raise ValueError(raw)
+            return int(as_float)
+        if kind == "float":
+            value = float(raw)
+            if math.isnan(value):
+                raise ValueError(raw)
+            return value
+    except (TypeError, ValueError, OverflowError):
+        raise ConfigError(f"dbt var {name!r} must be a {kind}, got {raw!r}") from None
     return str(raw)
 
 
@@ -137,10 +173,11 @@ def _from(relation: Any) -> str:
     return str(relation)
 
 
-def _pending_sql(requests: Any, this: Any | None, previous: Any | None, max_attempts: int) -> str:
-    """Requests to export now: never exported, or due for a retry according to the previous build.
+def _pending_sql(requests: Any, this: Any | None, previous: Any | None, config: BatchConfig) -> str:
+    """Requests to export now: never exported, due for a retry according to the previous build,
+    or (with ``retry_failed``) failed for good in the previous build. Never a summarized one.
 
-    A retry is due only when the previous build judged the request's latest attempt (its
+    A verdict counts only when the previous build judged the request's latest attempt (its
     attempt_count equals the exports so far): if a build failed before the marts were rebuilt,
     the stale verdict cannot trigger a second export of the same attempt.
     """
@@ -152,9 +189,12 @@ def _pending_sql(requests: Any, this: Any | None, previous: Any | None, max_atte
            f"left join {attempts} a on a.request_key = r.request_key ")
     if previous is None:
         return sql + "where a.request_key is null"
+    retry = f"p.is_retry_due and a.attempts < {int(config.max_attempts)}"
+    if config.retry_failed:
+        retry = f"({retry}) or p.summary_status = 'failed'"
     return sql + (
-        f"left join {_from(previous)} p on p.request_key = r.request_key and p.is_retry_due "
-        f"where a.request_key is null or (p.attempt_count = a.attempts and a.attempts < {int(max_attempts)})")
+        f"left join {_from(previous)} p on p.request_key = r.request_key "
+        f"where a.request_key is null or (p.attempt_count = a.attempts and ({retry}))")
 
 
 def batch_input(session: Any, requests: Any, this: Any | None, previous: Any | None,
@@ -169,16 +209,23 @@ def batch_input(session: Any, requests: Any, this: Any | None, previous: Any | N
     s3 = S3(rt.aws)
     if rt.is_local:
         _ensure_bucket(s3, config.s3_bucket)
-    export = SqlExport(session, _pending_sql(requests, this, previous, config.max_attempts), config.records)
+    pending = _pending_sql(requests, this, previous, config)
+    export = SqlExport(session, pending, config.records)
     try:
         estimate = export.plan(price_for(config.bedrock_model_id))
         log.info("to export: %s", estimate.describe())
         if estimate.records == 0:
             return _table(export.rows([], "batch"))
         if estimate.records < config.min_records_per_job:
-            if config.small_batch_policy != "on_demand":
+            overdue = _overdue_retries(session, pending, this, config) if this is not None else 0
+            if config.small_batch_policy != "on_demand" and not overdue:
                 _small_batch(config, estimate.records)
                 return _table(export.rows([], "batch"))  # the skipped ones only; the rest stay pending
+            if overdue:
+                log.warning("%d retries have waited more than retry_max_wait_hours (%g) for new records to "
+                            "reach min_records_per_job (%d): the %d pending records go on-demand (InvokeModel, "
+                            "at the on-demand price)", overdue, config.retry_max_wait_hours,
+                            config.min_records_per_job, estimate.records)
             check_budget(_on_demand_priced(estimate, config), config.bedrock_budget_usd)
             key = export.assign_one_job()
             uri = run_on_demand(export.prepared(), key=key, runtime=rt.aws.client("bedrock-runtime"),
@@ -192,6 +239,17 @@ def batch_input(session: Any, requests: Any, this: Any | None, previous: Any | N
         return _table(export.rows([(j.job_key, j.input_s3_uri) for j in jobs], "batch"))
     finally:
         export.close()
+
+
+def _overdue_retries(session: Any, pending_sql: str, this: Any, config: BatchConfig) -> int:
+    """Retries in ``pending_sql`` whose last export is older than ``retry_max_wait_hours``."""
+    seconds = float(config.retry_max_wait_hours) * 3600
+    row = session.execute(
+        f"select count(*) from ({pending_sql}) p join (select request_key, max(exported_at) as "
+        f"last_exported_at from {this} group by request_key) t using (request_key) "
+        f"where p.attempt_number > 1 and t.last_exported_at <= now() - to_microseconds({int(seconds * 1e6)})"
+    ).fetchone()
+    return int(row[0]) if row else 0
 
 
 def _table(rows: pa.Table) -> pa.Table:
@@ -225,9 +283,11 @@ def batch_jobs(session: Any, inputs: Any, this: Any | None, settings: Any) -> pa
     config = BatchConfig.from_dbt(settings)
     rt = runtime.current()
     done = ""
-    if this is not None:
+    if this is not None:  # settled jobs are never polled again; a Failed one only after its last attempt
         statuses = ", ".join(f"'{s}'" for s in TERMINAL_STATUSES)
-        done = f"and job_key not in (select job_key from {this} where job_status in ({statuses}))"
+        generation = "coalesce(try_cast(regexp_extract(job_name, '-g(\\d+)$', 1) as integer), 1)"
+        done = (f"and job_key not in (select job_key from {this} where job_status in ({statuses}) "
+                f"and (job_status <> 'Failed' or {generation} >= {int(config.max_attempts)}))")
     rows = session.execute(
         f"select job_key, any_value(input_s3_uri), any_value(model_id) from {_from(inputs)} "
         f"where job_key is not null and inference_mode = 'batch' {done} group by job_key order by job_key"
@@ -241,21 +301,24 @@ def batch_jobs(session: Any, inputs: Any, this: Any | None, settings: Any) -> pa
     runner = JobRunner(BedrockBatchClient(rt.aws.client("bedrock")), max_concurrent=config.max_concurrent_jobs,
                        poll=poll, timeout_s=config.job_timeout_s, max_generations=config.max_attempts)
     jobs = runner.run(specs, wait=config.wait)
-    _raise_for_failed(jobs, config.max_attempts)
+    _warn_failed(jobs, config.max_attempts)
     keys = {s.base_name: s.job_key for s in specs}
     rows = [_job_row(keys[split_generation(j.job_name)[0]], j, rt) for j in jobs]
     return pa.Table.from_pylist(rows, schema=JOBS_SCHEMA)
 
 
-def _raise_for_failed(jobs: list[BatchJob], max_attempts: int) -> None:
-    """A Failed job (bad input, role, quota) fails the model; its records stay pending."""
-    failed = [j for j in jobs if j.status == JobStatus.FAILED]
-    if failed:
-        details = "; ".join(f"{j.job_name} [{j.job_id}]: {j.message or 'no message'}" for j in failed)
-        raise JobFailedError(
-            f"{len(failed)} Bedrock batch job(s) Failed: {details}. Their records stay pending. Fix the "
-            "cause (the service role's S3 access and trust policy, the input files, the model's quotas), "
-            f"then re-run dbt build: the input is resubmitted, up to {max_attempts} times.", failed)
+def _warn_failed(jobs: list[BatchJob], max_attempts: int) -> None:
+    """A Failed job (bad input, role, quota) never blocks the other jobs' results: the build warns
+    and goes on. Its records stay pending and the next build resubmits the input; after the last
+    attempt they are failed in the marts with AWS's message."""
+    for job in (j for j in jobs if j.status == JobStatus.FAILED):
+        generation = split_generation(job.job_name)[1]
+        then = (f"the next build resubmits it (attempt {generation + 1} of {max_attempts})"
+                if generation < max_attempts else
+                f"that was the last of {max_attempts} attempts: its records are failed in the marts")
+        log.warning("Bedrock batch job %s [%s] Failed: %s. Fix the cause (the service role's S3 access and "
+                    "trust policy, the input files, the model's quotas); %s.", job.job_name, job.job_id,
+                    job.message or "no message", then)
 
 
 def _job_row(job_key: str, job: BatchJob, rt: runtime.Runtime) -> dict[str, Any]:

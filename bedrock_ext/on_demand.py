@@ -5,6 +5,11 @@ batch output line format (``recordId``, ``modelInput``, ``modelOutput`` or ``err
 ``<prefix>/on-demand/<key>/part-00000.jsonl.out``, so the same staging and parsing read them.
 Concurrency is bounded; throttling and 5xx are retried by botocore's standard retry mode, and
 what still fails becomes an error line (retryable or not), never a crash or a lost record.
+
+Crash safety: each answer (a paid call) is written to S3 the moment it arrives, at
+``<prefix>/on-demand-answers/<request key>-a<attempt>.json``, before the next record is invoked.
+A build killed midway and run again reuses those answers and invokes only the records that have
+none, so no record is paid for twice.
 """
 
 from __future__ import annotations
@@ -24,7 +29,13 @@ _STATUS = {"ThrottlingException": 429, "ValidationException": 400, "AccessDenied
            "ServiceUnavailableException": 503, "InternalServerException": 500}
 
 
-def _invoke(runtime: Any, model_id: str, record: PreparedRecord) -> str:
+def answer_key(prefix: str, record: PreparedRecord) -> str:
+    """Where one record's paid answer is kept (one object per request and attempt)."""
+    return f"{prefix.strip('/')}/on-demand-answers/{record.request_key}-a{record.attempt}.json"
+
+
+def _invoke(runtime: Any, model_id: str, record: PreparedRecord) -> tuple[str, bool]:
+    """The output line of one InvokeModel call, and whether it succeeded (was paid for)."""
     model_input = json.loads(record.line)["modelInput"]
     line: dict[str, Any] = {"modelInput": model_input}
     try:
@@ -36,14 +47,33 @@ def _invoke(runtime: Any, model_id: str, record: PreparedRecord) -> str:
         line["error"] = {"errorCode": code, "errorMessage": error_message(err),
                          "retryable": code == 429 or code >= 500}
     line["recordId"] = record.record_id
-    return json.dumps(line, ensure_ascii=False, separators=(",", ":"))
+    return json.dumps(line, ensure_ascii=False, separators=(",", ":")), "modelOutput" in line
+
+
+def _answer(runtime: Any, model_id: str, record: PreparedRecord, s3: S3, bucket: str,
+            prefix: str) -> tuple[str, bool]:
+    """The record's output line, from S3 when an earlier build already paid for it, else invoked
+    (and a successful answer written to S3 at once); and whether it was reused."""
+    key = answer_key(prefix, record)
+    kept = s3.get_bytes_or_none(bucket, key)
+    if kept is not None:
+        return kept.decode("utf-8", "surrogatepass"), True
+    line, paid = _invoke(runtime, model_id, record)
+    if paid:
+        s3.put_bytes(bucket, key, line.encode("utf-8", "surrogatepass"))
+    return line, False
 
 
 def run_on_demand(records: Sequence[PreparedRecord], *, key: str, runtime: Any, s3: S3, bucket: str,
                   prefix: str, model_id: str, concurrency: int = 4) -> str:
-    """Invoke every record, write the output file under the group's ``key``; returns its S3 URI."""
+    """Invoke every record (reusing answers kept by an interrupted build), write the output file
+    under the group's ``key``; returns its S3 URI."""
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
-        lines = list(pool.map(lambda r: _invoke(runtime, model_id, r), records))
+        answers = list(pool.map(lambda r: _answer(runtime, model_id, r, s3, bucket, prefix), records))
+    lines = [line for line, _ in answers]
+    reused = sum(was_kept for _, was_kept in answers)
+    if reused:
+        log.info("on-demand: %d answers reused from an earlier interrupted build (not invoked again)", reused)
     uri_key = f"{prefix.strip('/')}/on-demand/{key}/part-00000.jsonl.out"
     s3.put_bytes(bucket, uri_key, "".join(line + "\n" for line in lines).encode("utf-8", "surrogatepass"))
     errors = sum('"error":' in line and '"modelOutput"' not in line for line in lines)

@@ -29,6 +29,7 @@ from bedrock_ext import runtime
 from bedrock_ext.aws import AwsSettings
 from bedrock_ext.duckdb_s3 import create_s3_secret, ensure_httpfs
 from bedrock_ext.errors import ConfigError
+from bedrock_ext.sql_functions import register_functions
 
 _EMULATORS: dict[Path, Any] = {}
 _DBT_LOG = AdapterLogger("bedrock_ext")
@@ -98,3 +99,4 @@ class Plugin(BasePlugin):
 
     def configure_connection(self, conn: duckdb.DuckDBPyConnection) -> None:
         create_s3_secret(conn, self.runtime.aws)
+        register_functions(conn)

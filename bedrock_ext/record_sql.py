@@ -19,6 +19,7 @@ from bedrock_ext.records import (
     TRUNCATION_MARK,
     RecordSettings,
     line_template,
+    request_fingerprint,
     truncation,
 )
 
@@ -98,7 +99,6 @@ def table_requests_sql(table: str, settings: RecordSettings, id_column: str = "c
                        text_column: str = "transcript") -> str:
     """Requests (first attempts) for every row of a table, keyed like int_summary_requests and
     ``records.request_key``: for exports outside dbt (tests, benchmarks)."""
-    version, model = literal(settings.prompt_version), literal(settings.model_id)
-    parts = f"{id_column}, coalesce({text_column}, ''), {version}, {model}"
+    parts = f"{id_column}, coalesce({text_column}, ''), {literal(request_fingerprint(settings))}"
     return (f"select sha256(concat_ws(chr(31), {parts})) as request_key, {id_column} as transcript_row_id, "
             f"{id_column} as call_id, {text_column} as transcript_text, 1 as attempt_number from {table}")

@@ -1,8 +1,10 @@
 """Bedrock batch records from transcripts: request keys, recordIds, prompts, modelInput bodies.
 
 Pure functions. A record's identity is its request key, a hash of (transcript id, transcript
-text, prompt version, model id): the same request is never summarized twice, and a new prompt
-version or model makes a new request.
+text, request fingerprint), where the fingerprint hashes everything else that shapes the request:
+the model id, the prompt version label, and the modelInput body around the transcript (the prompt
+text itself, max_tokens, temperature, top_p, top_k). The same request is never summarized twice;
+change any of them and the row is requested again.
 """
 
 from __future__ import annotations
@@ -123,10 +125,18 @@ def model_family(model_id: str) -> Family:
                       "or Meta Llama model id (e.g. anthropic.claude-3-haiku-20240307-v1:0)")
 
 
-def request_key(transcript_id: str, text: str, prompt_version: str, model_id: str) -> str:
-    """sha256 of the four parts joined by U+001F; the SQL model computes the same with
-    ``sha256(concat_ws(chr(31), call_id, transcript_text, prompt_version, model_id))``."""
-    payload = "\x1f".join([transcript_id, text, prompt_version, model_id])
+def request_fingerprint(settings: RecordSettings) -> str:
+    """sha256 of everything but the row that shapes a request: model id, prompt version and the
+    literal modelInput body around the transcript (prompt text and every inference parameter).
+    dbt computes it once per build through the SQL function ``bedrock_ext_request_fingerprint``."""
+    payload = "\x1f".join([settings.model_id, settings.prompt_version, *line_template(settings)])
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def request_key(transcript_id: str, text: str, fingerprint: str) -> str:
+    """sha256 of the three parts joined by U+001F; the SQL model computes the same with
+    ``sha256(concat_ws(chr(31), call_id, transcript_text, request_fingerprint))``."""
+    payload = "\x1f".join([transcript_id, text, fingerprint])
     return hashlib.sha256(payload.encode("utf-8", "surrogatepass")).hexdigest()
 
 
@@ -219,7 +229,7 @@ def line_template(settings: RecordSettings) -> tuple[str, str, str]:
 
 def prepare(transcript_id: str, text: str | None, settings: RecordSettings) -> PreparedRecord | SkippedRecord:
     """A record for one transcript, or the reason it is skipped (blank, or too long to send)."""
-    key = request_key(transcript_id, text or "", settings.prompt_version, settings.model_id)
+    key = request_key(transcript_id, text or "", request_fingerprint(settings))
     if text is None or not text.strip():
         return SkippedRecord(request_key=key, transcript_id=transcript_id, reason="blank_transcript")
     fitted, cut = _fit(settings, text)

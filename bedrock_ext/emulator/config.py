@@ -47,6 +47,7 @@ class Faults:
     create_throttle_count: int = 0
     slow_job_s: float = 0.0
     missing_manifest: bool = False
+    invoke_latency_s: float = 0.0  # InvokeModel (on-demand) takes this long per call
 
     def __post_init__(self) -> None:
         if self.job_outcome is not None and self.job_outcome not in OUTCOMES:

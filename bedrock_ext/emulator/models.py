@@ -17,6 +17,7 @@ from typing import Any
 
 from bedrock_ext.emulator import model_families, validation
 from bedrock_ext.emulator.config import EmulatorConfig, Faults
+from bedrock_ext.emulator.errors import EmulatorError
 from bedrock_ext.emulator.exceptions import (
     ConflictException,
     ResourceNotFoundException,
@@ -229,9 +230,28 @@ class BatchBackend:
     def _load(self) -> None:
         if self._state_file is None or not self._state_file.exists():
             return
-        data = json.loads(self._state_file.read_text())
-        self._tokens = data["tokens"]
-        self.jobs = {j["job_id"]: Job(**j) for j in data["jobs"]}
+        try:
+            data = json.loads(self._state_file.read_text())
+            tokens, jobs = dict(data["tokens"]), {j["job_id"]: Job(**j) for j in data["jobs"]}
+        except (ValueError, KeyError, TypeError, AttributeError) as err:
+            raise EmulatorError(
+                f"the emulator's job state file {self._state_file} is damaged ({type(err).__name__}: {err}). "
+                f"Move it aside to start with no jobs (mv '{self._state_file}' '{self._state_file}.bad'); "
+                "S3 objects under the state dir are kept.") from None
+        self._tokens, self.jobs = tokens, jobs
+
+    def record_invocation(self, body: bytes) -> None:
+        """Append one paid InvokeModel call to ``runtime_invocations.jsonl`` in the state dir (an
+        audit trail that outlives the process: tests count calls across a killed build)."""
+        if self._state_file is None:
+            return
+        entry = json.dumps({"body_sha256": hashlib.sha256(body).hexdigest(), "at": time.time()}) + "\n"
+        fd = os.open(self._state_file.with_name("runtime_invocations.jsonl"),
+                     os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, entry.encode())
+        finally:
+            os.close(fd)
 
 
 def _fingerprint(body: Mapping[str, Any]) -> str:

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote
 
+from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
 from bedrock_ext.emulator import model_families
@@ -26,6 +28,10 @@ from bedrock_ext.emulator.exceptions import (
 from bedrock_ext.emulator.models import BatchBackend
 
 Admin = Callable[[Request], Response]
+# Body limits: the control plane's requests are a few KB; InvokeModel bodies carry a whole prompt.
+# AWS does not publish either figure for Bedrock; these are ours, chosen to refuse abuse early.
+MAX_CONTROL_BODY = 1024 * 1024
+MAX_INVOKE_BODY = 25 * 1024 * 1024
 
 
 class BedrockResponses:
@@ -35,10 +41,17 @@ class BedrockResponses:
         self.backend, self.admin = backend, admin
 
     def __call__(self, request: Request) -> Response:
+        """Every failure is an AWS-style 4xx; an unexpected one is a 500 InternalServerException."""
         try:
+            _limit_body(request)
             return self._route(request)
         except BedrockClientError as err:
             return _error(err)
+        except (HTTPException, OSError) as err:  # unreadable body: bad chunked encoding, too large, cut off
+            return _error(ValidationException(f"The request body could not be read: {err}"))
+        except (TypeError, AttributeError, KeyError, ValueError) as err:  # a member of the wrong type
+            return _error(ValidationException(f"1 validation error detected: the request has a member of the "
+                                              f"wrong type ({type(err).__name__}: {err})"))
 
     def _route(self, request: Request) -> Response:
         segments = [unquote(s) for s in _raw_path(request).strip("/").split("/")]
@@ -73,10 +86,23 @@ class BedrockResponses:
         except ValueError:
             raise ValidationException("Malformed input request: #: expected type: JSONObject, "
                                       "please reformat your input and try again.") from None
+        if faults.invoke_latency_s:
+            time.sleep(faults.invoke_latency_s)
         try:
-            return _json(model_families.invoke(model_id, body))
+            answer = model_families.invoke(model_id, body)
         except model_families.ModelInputError as err:
             raise ValidationException(err.message) from None
+        self.backend.record_invocation(raw)
+        return _json(answer)
+
+
+def _limit_body(request: Request) -> None:
+    """Refuse an oversized body from its Content-Length, before reading it; cap chunked bodies."""
+    limit = MAX_INVOKE_BODY if request.path.endswith("/invoke") else MAX_CONTROL_BODY
+    request.max_content_length = limit
+    if request.content_length is not None and request.content_length > limit:
+        raise ValidationException(f"The request body of {request.content_length} bytes is larger than the "
+                                  f"limit of {limit} bytes.")
 
 
 def _raw_path(request: Request) -> str:

@@ -23,12 +23,13 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
 from bedrock_ext.emulator.config import EmulatorConfig
+from bedrock_ext.emulator.errors import EmulatorError
 from bedrock_ext.emulator.lifecycle import Lifecycle
 from bedrock_ext.emulator.models import BatchBackend
 from bedrock_ext.emulator.responses import BedrockResponses
 from bedrock_ext.emulator.s3_persistence import S3Mirror
 from bedrock_ext.emulator.s3store import BotoObjectStore
-from bedrock_ext.errors import EmulatorError
+from bedrock_ext.emulator.state_lock import StateDirLock
 
 log = logging.getLogger("bedrock_ext.emulator")
 LOOPBACK = "127.0.0.1"
@@ -49,8 +50,10 @@ class Emulator:
     def __init__(self, config: EmulatorConfig | None = None, state_dir: Path | None = None,
                  port: int = 0) -> None:
         self.state_dir = Path(state_dir) if state_dir else None
+        self._lock: StateDirLock | None = None
         if self.state_dir:
             self.state_dir.mkdir(parents=True, exist_ok=True)
+            self._lock = StateDirLock(self.state_dir).acquire()  # one emulator process per state dir
         self.backend = BatchBackend(config or EmulatorConfig(), self.state_dir)
         self._mirror = S3Mirror(self.state_dir / "s3", self.backend.config.region) if self.state_dir else None
         self._responses = BedrockResponses(self.backend, self._admin)
@@ -104,6 +107,9 @@ class Emulator:
             self._thread.join(timeout=5)
         self.backend.save()
         self._server = None
+        if self._lock:
+            self._lock.release()
+            self._lock = None
 
     def __enter__(self) -> Emulator:
         return self.start()

@@ -55,6 +55,12 @@ def one_of(value: Any, path: str, allowed: tuple[str, ...]) -> None:
         raise fail(value, path, f"Member must satisfy enum value set: [{', '.join(allowed)}]")
 
 
+def structure(value: Any, path: str) -> Mapping[str, Any]:
+    if not isinstance(value, dict):
+        raise fail(value, path, "Member must be a structure")
+    return value
+
+
 def create_request(body: Mapping[str, Any]) -> None:
     """Validate a CreateModelInvocationJob body as the service does before creating anything."""
     require(body, "jobName", "roleArn", "modelId", "inputDataConfig", "outputDataConfig")
@@ -64,8 +70,10 @@ def create_request(body: Mapping[str, Any]) -> None:
         pattern(body["clientRequestToken"], "clientRequestToken", TOKEN, 256)
     int_range(body.get("timeoutDurationInHours"), "timeoutDurationInHours", 24, 168)
     one_of(body.get("modelInvocationType"), "modelInvocationType", ("InvokeModel", "Converse"))
-    s3_in = (body["inputDataConfig"] or {}).get("s3InputDataConfig")
-    s3_out = (body["outputDataConfig"] or {}).get("s3OutputDataConfig")
+    if not isinstance(body["modelId"], str) or not 1 <= len(body["modelId"]) <= 2048:
+        raise fail(body["modelId"], "modelId", "Member must be a string of length 1 to 2048")
+    s3_in = structure(body["inputDataConfig"], "inputDataConfig").get("s3InputDataConfig")
+    s3_out = structure(body["outputDataConfig"], "outputDataConfig").get("s3OutputDataConfig")
     if not isinstance(s3_in, dict):
         raise fail(None, "inputDataConfig.s3InputDataConfig", "Member must not be null")
     if not isinstance(s3_out, dict):
@@ -74,6 +82,8 @@ def create_request(body: Mapping[str, Any]) -> None:
     pattern(s3_out.get("s3Uri"), "outputDataConfig.s3OutputDataConfig.s3Uri", S3_URI, 1024)
     one_of(s3_in.get("s3InputFormat"), "inputDataConfig.s3InputDataConfig.s3InputFormat", ("JSONL",))
     tags = body.get("tags") or []
+    if not isinstance(tags, list) or not all(isinstance(t, dict) for t in tags):
+        raise fail(tags, "tags", "Member must be a list of structures")
     if len(tags) > 200:
         raise fail(len(tags), "tags", "Member must have length less than or equal to 200")
 

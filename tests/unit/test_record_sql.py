@@ -8,7 +8,14 @@ import duckdb
 import pytest
 
 from bedrock_ext.record_sql import record_id_sql, records_sql, table_requests_sql
-from bedrock_ext.records import PreparedRecord, RecordSettings, prepare, record_id, request_key
+from bedrock_ext.records import (
+    PreparedRecord,
+    RecordSettings,
+    prepare,
+    record_id,
+    request_fingerprint,
+    request_key,
+)
 from bedrock_ext.transcripts.adversarial import ADVERSARIAL_TEXTS
 
 MODELS = ["anthropic.claude-3-haiku-20240307-v1:0", "amazon.nova-lite-v1:0", "meta.llama3-8b-instruct-v1:0"]
@@ -33,7 +40,7 @@ def test_sql_records_equal_python_records_on_adversarial_text(model: str, policy
     kinds = set()
     for call_id, text in rows:
         expected = prepare(call_id, text, settings)
-        key, rid, cut, tokens, reason, line, size = got[request_key(call_id, text or "", "v1", model)]
+        key, rid, cut, tokens, reason, line, size = got[request_key(call_id, text or "", request_fingerprint(settings))]
         if isinstance(expected, PreparedRecord):
             assert reason is None
             assert (rid, cut, tokens) == (expected.record_id, expected.is_truncated, expected.estimated_input_tokens)
@@ -48,7 +55,7 @@ def test_sql_records_equal_python_records_on_adversarial_text(model: str, policy
 
 
 def test_record_id_in_sql_equals_python() -> None:
-    keys = [request_key(f"C{i}", "t", "v1", MODELS[0]) for i in range(2_000)] + ["f" * 64, "0" * 64]
+    keys = [request_key(f"C{i}", "t", "fp") for i in range(2_000)] + ["f" * 64, "0" * 64]
     con = duckdb.connect()
     con.execute("create table k (request_key varchar)")
     con.executemany("insert into k values (?)", [(k,) for k in keys])
@@ -59,4 +66,5 @@ def test_record_id_in_sql_equals_python() -> None:
 def test_request_key_in_sql_equals_python() -> None:
     settings = RecordSettings(model_id=MODELS[0])
     got = _sql_records(settings, [("C1", "héllo \x00 \"x\""), ("C2", None)])
-    assert set(got) == {request_key("C1", "héllo \x00 \"x\"", "v1", MODELS[0]), request_key("C2", "", "v1", MODELS[0])}
+    fp = request_fingerprint(settings)
+    assert set(got) == {request_key("C1", "héllo \x00 \"x\"", fp), request_key("C2", "", fp)}

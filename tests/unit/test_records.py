@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 
@@ -16,6 +17,7 @@ from bedrock_ext.records import (
     model_input,
     prepare,
     record_id,
+    request_fingerprint,
     request_key,
 )
 from bedrock_ext.transcripts.adversarial import ADVERSARIAL_TEXTS
@@ -24,16 +26,36 @@ HAIKU = "anthropic.claude-3-haiku-20240307-v1:0"
 SETTINGS = RecordSettings(model_id=HAIKU)
 
 
+FP = request_fingerprint(SETTINGS)
+
+
 def test_request_key_changes_with_each_part() -> None:
-    base = request_key("C1", "text", "v1", HAIKU)
-    assert base == request_key("C1", "text", "v1", HAIKU)
-    others = {request_key("C2", "text", "v1", HAIKU), request_key("C1", "text!", "v1", HAIKU),
-              request_key("C1", "text", "v2", HAIKU), request_key("C1", "text", "v1", "amazon.nova-lite-v1:0")}
-    assert base not in others and len(others) == 4
+    base = request_key("C1", "text", FP)
+    assert base == request_key("C1", "text", FP)
+    others = {request_key("C2", "text", FP), request_key("C1", "text!", FP), request_key("C1", "text", "x" + FP)}
+    assert base not in others and len(others) == 3
+
+
+@pytest.mark.parametrize("change", [
+    {"model_id": "amazon.nova-lite-v1:0"}, {"prompt_version": "v1", "max_tokens": 513}, {"temperature": 0.1},
+    {"top_p": 0.9}, {"top_k": 40},
+])
+def test_fingerprint_covers_model_and_every_inference_parameter(change: dict) -> None:
+    changed = RecordSettings(**{"model_id": HAIKU, **change})
+    assert request_fingerprint(changed) != FP
+    assert request_fingerprint(RecordSettings(model_id=HAIKU)) == FP  # stable for equal settings
+
+
+def test_fingerprint_covers_the_prompt_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    import bedrock_ext.records as records
+
+    edited = dataclasses.replace(records.PROMPTS["v1"], system=records.PROMPTS["v1"].system + " Be brief.")
+    monkeypatch.setitem(records.PROMPTS, "v1", edited)
+    assert request_fingerprint(RecordSettings(model_id=HAIKU)) != FP
 
 
 def test_record_ids_are_11_alphanumerics_and_unique() -> None:
-    ids = {record_id(request_key(f"C{i}", "t", "v1", HAIKU)) for i in range(50_000)}
+    ids = {record_id(request_key(f"C{i}", "t", FP)) for i in range(50_000)}
     assert len(ids) == 50_000
     assert all(re.fullmatch(r"[A-Za-z0-9]{11}", i) for i in list(ids)[:1000])
 

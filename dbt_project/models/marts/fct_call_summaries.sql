@@ -62,6 +62,8 @@ joined as (
         jobs.job_id as batch_job_id,
         jobs.job_status,
         jobs.status_message as job_status_message,
+        {# Submissions of this job's input so far: a Failed job is resubmitted as <name>-g2, -g3, ... #}
+        coalesce(try_cast(regexp_extract(jobs.job_name, '-g(\d+)$', 1) as integer), 1) as job_attempt,
         answers.summary,
         answers.intent,
         answers.sentiment,
@@ -100,13 +102,17 @@ outcomes as (
             else 'waiting'
         end as outcome,
         case
-            when is_error then 'record_error_' || error_code::varchar
+            when is_error then 'record_error_' || error_code
             when has_output then 'invalid_answer'
+            when job_status = 'Failed' then 'job_failed'
             else 'missing_from_output'
         end as error_kind,
         case
             when is_error then error_message
             when has_output then parse_error
+            when job_status = 'Failed'
+                then 'batch job ' || batch_job_id || ' Failed (attempt ' || job_attempt::varchar || ' of '
+                    || {{ var('max_attempts') }} || '): ' || coalesce(job_status_message, 'no message')
             else 'job ended ' || job_status || ' without an output line for this record'
         end as error_detail
     from joined
@@ -122,6 +128,7 @@ classified as (
                 then 'skipped'
             when outcome = 'summarized' then 'summarized'
             when outcome = 'permanent_error' then 'failed'
+            when outcome = 'job_failed' and job_attempt >= {{ var('max_attempts') }} then 'failed'
             when outcome in ('transient_error', 'missing_from_output')
                 then case when attempt_count < {{ var('max_attempts') }} then 'pending' else 'failed' end
             else 'pending'

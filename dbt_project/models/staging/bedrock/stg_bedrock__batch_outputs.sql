@@ -94,7 +94,9 @@ renamed as (
         case when not is_json then left(line, 200) end as malformed_line_excerpt,
 
         ---------- numerics
-        v[9]::integer as error_code,
+        {# AWS documents an integer HTTP-style code; a line with a text code (for example
+           "ThrottlingException") is kept with the code as given, never failing the model. #}
+        v[9] as error_code,
         coalesce(v[10], v[11], v[12])::bigint as input_tokens,
         coalesce(v[13], v[14], v[15])::bigint as output_tokens,
         coalesce(v[16], v[17], v[18])::integer as max_tokens,
@@ -105,7 +107,12 @@ renamed as (
         ---------- booleans
         not is_json or v[1] is null as is_malformed,
         v[25] is not null as is_error,
-        coalesce(v[26]::boolean, v[9]::integer = 429 or v[9]::integer >= 500) as is_error_retryable
+        coalesce(
+            try_cast(v[26] as boolean),
+            try_cast(v[9] as integer) = 429 or try_cast(v[9] as integer) >= 500,
+            regexp_matches(v[9], '(?i)throttl|toomanyrequests|internal|serviceunavailable|timeout|modelerror|5\d\d'),
+            false
+        ) as is_error_retryable
 
     from checked
 

@@ -1,0 +1,74 @@
+"""Settings that AWS would refuse after money was spent are refused first, naming the setting."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bedrock_ext.dbt_models import BatchConfig
+from bedrock_ext.errors import ConfigError
+
+GOOD: dict[str, Any] = {
+    "bedrock_model_id": "anthropic.claude-3-haiku-20240307-v1:0", "prompt_version": "v1", "max_tokens": "512",
+    "temperature": "0.0", "top_p": "None", "top_k": "None", "s3_bucket": "call-summaries-local",
+    "s3_prefix": "call-summaries", "role_arn": "arn:aws:iam::123456789012:role/BedrockBatchInferenceRole",
+    "wait": "True", "poll_interval_s": "5", "job_timeout_s": "86400", "max_records_per_file": "50000",
+    "max_records_per_job": "50000", "max_bytes_per_file": "1073741824", "max_bytes_per_job": "5368709120",
+    "min_records_per_job": "100", "max_concurrent_jobs": "20", "max_attempts": "3", "retry_failed": "False",
+    "retry_max_wait_hours": "24", "bedrock_budget_usd": "25", "small_batch_policy": "defer",
+    "overlong_policy": "truncate",
+}
+
+
+def test_the_project_defaults_are_valid() -> None:
+    config = BatchConfig.from_dbt(GOOD)
+    assert config.top_p is None and config.retry_failed is False and config.max_tokens == 512
+
+
+@pytest.mark.parametrize(("name", "value", "message"), [
+    ("temperature", "5", "temperature 5.0 is out of range for anthropic.claude-3-haiku-20240307-v1:0: use 0.0 to 1.0"),
+    ("temperature", "nan", "dbt var 'temperature' must be a float"),
+    ("top_p", "1.5", "top_p 1.5 is out of range"),
+    ("top_k", "501", "top_k 501 is out of range"),
+    ("max_tokens", "5000", "max_tokens 5000 is out of range for anthropic.claude-3-haiku-20240307-v1:0: use 1 to 4096"),
+    ("max_tokens", "1.5", "dbt var 'max_tokens' must be a int"),
+    ("max_attempts", "0", "max_attempts must be >= 1, got 0"),
+    ("min_records_per_job", "-1", "min_records_per_job must be >= 1"),
+    ("s3_prefix", "../../escape", "s3_prefix '../../escape' is not allowed"),
+    ("s3_prefix", "my prefix+x%20#?", "s3_prefix 'my prefix+x%20#?' is not allowed"),
+    ("s3_prefix", "a/./b", "is not allowed"),
+    ("s3_prefix", "/", "is not allowed"),
+    ("s3_bucket", "My_Bucket", "s3_bucket 'My_Bucket' is not a valid S3 bucket name"),
+    ("s3_bucket", "192.168.0.1", "is not a valid S3 bucket name"),
+    ("role_arn", "BedrockRole", "role_arn 'BedrockRole' is not an IAM role ARN"),
+    ("small_batch_policy", "later", "small_batch_policy 'later' is not allowed: use defer, fail, on_demand"),
+    ("wait", "maybe", "dbt var 'wait' must be a bool"),
+    ("retry_max_wait_hours", "-1", "retry_max_wait_hours must be >= 0"),
+    ("bedrock_model_id", "acme.unknown-v1", "model 'acme.unknown-v1' is not supported"),
+])
+def test_bad_setting_is_refused_naming_it(name: str, value: str, message: str) -> None:
+    with pytest.raises(ConfigError) as exc:
+        BatchConfig.from_dbt({**GOOD, name: value})
+    assert message in str(exc.value)
+
+
+@pytest.mark.parametrize(("model", "extra"), [
+    ("meta.llama3-1-8b-instruct-v1:0", {"top_k": "10"}),  # Llama's body has no top_k
+    ("us.amazon.nova-lite-v1:0", {"max_tokens": "20000"}),
+])
+def test_family_specific_limits(model: str, extra: dict) -> None:
+    with pytest.raises(ConfigError):
+        BatchConfig.from_dbt({**GOOD, "bedrock_model_id": model, **extra})
+
+
+@pytest.mark.parametrize("model", [
+    "us.anthropic.claude-3-5-haiku-20241022-v1:0", "global.anthropic.claude-sonnet-4-20250514-v1:0",
+    "arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-3-haiku-20240307-v1:0",
+])
+def test_real_id_forms_are_accepted(model: str) -> None:
+    assert BatchConfig.from_dbt({**GOOD, "bedrock_model_id": model, "max_tokens": "4096"}).max_tokens == 4096
+
+
+def test_prefix_with_nested_safe_segments_is_accepted() -> None:
+    assert BatchConfig.from_dbt({**GOOD, "s3_prefix": "team-a/call_summaries/v1.0/"}).s3_prefix
