@@ -10,11 +10,12 @@ DBT := cd dbt_project && ../$(BIN)/dbt
 
 setup: $(STAMP)
 
-# Re-created when pyproject.toml changes; only package registries are contacted.
-$(STAMP): pyproject.toml
+# Re-created when pyproject.toml or constraints.txt changes; only package registries are contacted.
+# constraints.txt holds the exact versions tested here; pyproject.toml the ranges users get.
+$(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[local,dev]'
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -15,7 +15,7 @@ from typing import Any
 import boto3
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError
 
 __all__ = ["AwsSettings", "BotoCoreError", "ClientError", "S3", "bedrock_client", "error_code", "error_message"]
 
@@ -46,6 +46,22 @@ class AwsSettings:
 
 def bedrock_client(settings: AwsSettings) -> Any:
     return settings.client("bedrock")
+
+
+def explain_aws_error(err: BaseException) -> str | None:
+    """A one-line explanation of a botocore error a user can act on (None for anything else)."""
+    if isinstance(err, NoCredentialsError):
+        return ("no AWS credentials found in the standard chain (env vars AWS_ACCESS_KEY_ID/"
+                "AWS_SECRET_ACCESS_KEY, AWS_PROFILE, SSO, instance role). For the local emulator, set "
+                "BEDROCK_EXT_ENDPOINT_URL (or --endpoint-url) to its http://127.0.0.1:<port> address.")
+    if isinstance(err, EndpointConnectionError):
+        return (f"cannot reach {err.kwargs.get('endpoint_url', 'the endpoint')}: is the emulator running "
+                "(`bedrock-ext emulator serve`), or is the endpoint URL / AWS region right?")
+    if isinstance(err, ClientError):
+        return f"{getattr(err, 'operation_name', 'AWS')} failed with {error_code(err)}: {error_message(err)}"
+    if isinstance(err, BotoCoreError):
+        return f"AWS request failed: {err}"
+    return None
 
 
 def error_code(err: ClientError) -> str:
@@ -98,16 +114,24 @@ class S3:
         return data
 
 
-def frozen_credentials(settings: AwsSettings) -> tuple[str, str, str | None]:
-    """Key, secret and session token from the standard boto3 chain, for DuckDB's S3 secret.
+class CredentialSource:
+    """Credentials from the standard boto3 chain, for DuckDB's S3 secret.
 
-    The values go straight into the DuckDB connection; they are never logged or written.
+    ``current()`` returns fresh values: refreshable credentials (SSO, an assumed role, an instance
+    or task role, ``credential_process``) renew themselves when close to expiry, so a build that
+    waits hours on Bedrock still reads S3 afterwards. The values go only into the DuckDB connection;
+    they are never logged or written.
     """
-    credentials = boto3.session.Session(region_name=settings.region).get_credentials()
-    if credentials is None:
-        from bedrock_ext.errors import ConfigError
 
-        raise ConfigError("no AWS credentials found in the standard chain (env vars AWS_ACCESS_KEY_ID/"
-                          "AWS_SECRET_ACCESS_KEY, AWS_PROFILE, SSO, instance role); the aws target needs them")
-    frozen = credentials.get_frozen_credentials()
-    return frozen.access_key, frozen.secret_key, frozen.token
+    def __init__(self, settings: AwsSettings) -> None:
+        self._credentials = boto3.session.Session(region_name=settings.region).get_credentials()
+        if self._credentials is None:
+            from bedrock_ext.errors import ConfigError
+
+            raise ConfigError("no AWS credentials found in the standard chain (env vars AWS_ACCESS_KEY_ID/"
+                              "AWS_SECRET_ACCESS_KEY, AWS_PROFILE, SSO, instance role); the aws target "
+                              "needs them")
+
+    def current(self) -> tuple[str, str, str | None]:
+        frozen = self._credentials.get_frozen_credentials()
+        return frozen.access_key, frozen.secret_key, frozen.token

@@ -56,6 +56,7 @@ def _non_negative_int(text: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="bedrock-ext", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
     sub = parser.add_subparsers(dest="command", required=True)
     _add_generate(sub)
@@ -68,22 +69,53 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("bedrock-ext")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
+def user_error(err: BaseException) -> str | None:
+    """One line naming the problem and the fix, for the errors a user can act on; None otherwise."""
+    from bedrock_ext.aws import explain_aws_error
+
+    if isinstance(err, BedrockExtError):
+        return str(err)
+    explained = explain_aws_error(err)
+    if explained is not None:
+        return explained
+    import duckdb
+
+    if isinstance(err, duckdb.Error):
+        return f"DuckDB: {str(err).splitlines()[0]}"
+    if type(err).__name__ == "EmulatorError":  # the emulator's own error tree (it shares no code)
+        return str(err)
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.debug else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if not args.debug:  # botocore's INFO lines ("Found credentials in ...") are not ours to show
+        for noisy in ("botocore", "boto3", "urllib3", "s3transfer"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
     handler: Handler = args.handler
     try:
         return handler(args)
-    except BedrockExtError as err:
-        if args.debug:
-            raise
-        print(f"bedrock-ext: error: {err}", file=sys.stderr)
-        return 1
     except KeyboardInterrupt:
         return 130
+    except Exception as err:
+        message = user_error(err)
+        if message is None or args.debug:
+            raise
+        print(f"bedrock-ext: error: {message}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

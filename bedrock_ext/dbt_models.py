@@ -15,7 +15,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from bedrock_ext import runtime, validate
+from bedrock_ext import locking, runtime, validate
 from bedrock_ext.aws import S3
 from bedrock_ext.errors import ConfigError
 from bedrock_ext.estimate import Estimate, check_budget
@@ -209,6 +209,7 @@ def batch_input(session: Any, requests: Any, this: Any | None, previous: Any | N
     s3 = S3(rt.aws)
     if rt.is_local:
         _ensure_bucket(s3, config.s3_bucket)
+    locking.acquire(rt.endpoint_label, config.s3_bucket, config.s3_prefix)  # released by batch_jobs
     pending = _pending_sql(requests, this, previous, config)
     export = SqlExport(session, pending, config.records)
     try:
@@ -293,6 +294,7 @@ def batch_jobs(session: Any, inputs: Any, this: Any | None, settings: Any) -> pa
         f"where job_key is not null and inference_mode = 'batch' {done} group by job_key order by job_key"
     ).fetchall()
     if not rows:
+        locking.release(rt.endpoint_label, config.s3_bucket, config.s3_prefix)
         log.info("no batch jobs to submit or wait for")
         return JOBS_SCHEMA.empty_table()
     specs = [JobSpec(job_key=k, input_s3_uri=uri, output_s3_uri=config.output_s3_uri, model_id=model,
@@ -301,6 +303,7 @@ def batch_jobs(session: Any, inputs: Any, this: Any | None, settings: Any) -> pa
     runner = JobRunner(BedrockBatchClient(rt.aws.client("bedrock")), max_concurrent=config.max_concurrent_jobs,
                        poll=poll, timeout_s=config.job_timeout_s, max_generations=config.max_attempts)
     jobs = runner.run(specs, wait=config.wait)
+    locking.release(rt.endpoint_label, config.s3_bucket, config.s3_prefix)
     _warn_failed(jobs, config.max_attempts)
     keys = {s.base_name: s.job_key for s in specs}
     rows = [_job_row(keys[split_generation(j.job_name)[0]], j, rt) for j in jobs]

@@ -1,7 +1,7 @@
 """DuckDB's S3 access without network: httpfs from the wheel, and the S3 secret.
 
 Used by the dbt plugin for every dbt connection, and by tests and benchmarks that run the export
-outside dbt. Credentials come from the standard boto3 chain (``aws.frozen_credentials``) and go
+outside dbt. Credentials come from the standard boto3 chain (``aws.CredentialSource``) and go
 only into the connection's in-memory secret.
 """
 
@@ -13,7 +13,7 @@ from typing import Any
 
 import duckdb
 
-from bedrock_ext.aws import AwsSettings, frozen_credentials
+from bedrock_ext.aws import AwsSettings, CredentialSource
 
 
 def ensure_httpfs(extension_directory: str | None) -> None:
@@ -29,13 +29,18 @@ def ensure_httpfs(extension_directory: str | None) -> None:
             con.execute(f"INSTALL '{wheel}'")
 
 
-def create_s3_secret(conn: duckdb.DuckDBPyConnection, settings: AwsSettings) -> None:
-    """The connection's S3 secret: the endpoint override if any, credentials from the boto3 chain
-    (placeholders for the local emulator, which checks none)."""
-    if settings.placeholder_credentials:
-        key, secret, token = "emulator", "emulator", None
-    else:
-        key, secret, token = frozen_credentials(settings)
+Credentials = tuple[str, str, str | None]
+PLACEHOLDER: Credentials = ("emulator", "emulator", None)  # the local emulator checks none
+
+
+def create_s3_secret(conn: duckdb.DuckDBPyConnection, settings: AwsSettings,
+                     credentials: Credentials | None = None, scope: list[str] | None = None) -> None:
+    """The connection's S3 secret: the endpoint override if any, the given credentials (default:
+    placeholders for the emulator, else the boto3 chain's current ones), limited to ``scope`` (S3
+    URL prefixes, e.g. the project's bucket and prefix) when given."""
+    if credentials is None:
+        credentials = PLACEHOLDER if settings.placeholder_credentials else CredentialSource(settings).current()
+    key, secret, token = credentials
     options = ["TYPE s3", "KEY_ID ?", "SECRET ?", "REGION ?"]
     params: list[Any] = [key, secret, settings.region]
     if token:
@@ -46,6 +51,9 @@ def create_s3_secret(conn: duckdb.DuckDBPyConnection, settings: AwsSettings) -> 
         use_ssl = str(settings.endpoint_url.startswith("https")).lower()
         options += ["ENDPOINT ?", "URL_STYLE 'path'", f"USE_SSL {use_ssl}"]
         params.append(host)
+    if scope:
+        options.append("SCOPE ?")
+        params.append(scope if len(scope) > 1 else scope[0])
     conn.execute(f"CREATE OR REPLACE SECRET bedrock_ext_s3 ({', '.join(options)})", params)
 
 

@@ -57,3 +57,7 @@ class BudgetExceededError(BedrockExtError):
 
 class ExportError(BedrockExtError):
     """Batch input could not be written as planned (e.g. the requests changed mid-export)."""
+
+
+class ConcurrentBuildError(BedrockExtError):
+    """Another build holds the export-and-submit lock of the same S3 prefix."""

@@ -3,17 +3,29 @@
 from __future__ import annotations
 
 import argparse
+import glob
 import json
 import os
-from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 from bedrock_ext.aws import AwsSettings, bedrock_client
+from bedrock_ext.errors import ConfigError
 from bedrock_ext.jobs import BatchJob, BedrockBatchClient, JobRunner, JobStatus, PollPolicy
+from bedrock_ext.record_sql import literal
 
 
 def _client(args: argparse.Namespace) -> BedrockBatchClient:
-    settings = AwsSettings(region=args.region, endpoint_url=args.endpoint_url)
+    settings = AwsSettings(region=args.region, endpoint_url=args.endpoint_url,
+                           placeholder_credentials=is_loopback(args.endpoint_url))
     return BedrockBatchClient(bedrock_client(settings))
+
+
+def is_loopback(endpoint_url: str | None) -> bool:
+    """True for the local emulator's endpoint, which checks no credentials."""
+    host = urlsplit(endpoint_url or "").hostname or ""
+    return host in ("localhost", "::1") or host.startswith("127.")
 
 
 def _row(job: BatchJob) -> dict[str, object]:
@@ -61,27 +73,48 @@ def _cmd_stop(args: argparse.Namespace) -> int:
     return 0
 
 
-def _rows(args: argparse.Namespace) -> Iterator[tuple[str, str | None]]:
-    import duckdb
+def _quoted(name: str) -> str:
+    """A table name (optionally schema.table) as quoted DuckDB identifiers."""
+    return ".".join('"' + part.replace('"', '""') + '"' for part in name.split("."))
 
-    with duckdb.connect(args.duckdb or ":memory:", read_only=bool(args.duckdb)) as con:
-        source = "read_parquet(?)" if args.parquet else duckdb.escape_identifier(args.table)  # type: ignore[attr-defined]
-        sql = f"select {args.id_column}::varchar, {args.text_column}::varchar from {source}"
-        result = con.execute(sql, [args.parquet] if args.parquet else [])
-        while batch := result.fetchmany(10_000):
-            yield from batch
+
+def _requests_sql(con: Any, source: str, args: argparse.Namespace, fingerprint: str) -> str:
+    """The requests dbt would make of this relation: one per id (the latest by --order-column when
+    the relation has it, as stg_call_center__transcripts does), blank text left to the plan."""
+    columns = {c[0] for c in con.execute(f"describe select * from {source}").fetchall()}
+    for flag, column in (("--id-column", args.id_column), ("--text-column", args.text_column)):
+        if column not in columns:
+            raise ConfigError(f"{flag} {column!r} is not a column of the input; "
+                              f"it has: {', '.join(sorted(columns))}")
+    ident, text = _quoted(args.id_column), _quoted(args.text_column)
+    latest = (f"qualify row_number() over (partition by {ident} order by {_quoted(args.order_column)} desc "
+              "nulls last) = 1") if args.order_column in columns else ""
+    key = f"sha256(concat_ws(chr(31), {ident}::varchar, coalesce({text}::varchar, ''), {literal(fingerprint)}))"
+    return (f"select {key} as request_key, {ident}::varchar as transcript_row_id, {ident}::varchar as call_id, "
+            f"{text}::varchar as transcript_text, 1 as attempt_number from {source} {latest}")
 
 
 def _cmd_estimate(args: argparse.Namespace) -> int:
-    from bedrock_ext.estimate import check_budget, estimate
-    from bedrock_ext.pricing import price_for
-    from bedrock_ext.records import RecordSettings
+    import duckdb
 
-    if not args.parquet and not (args.duckdb and args.table):
-        raise SystemExit("bedrock-ext estimate: give --parquet FILE, or --duckdb FILE --table NAME")
+    from bedrock_ext.estimate import check_budget
+    from bedrock_ext.export import SqlExport
+    from bedrock_ext.pricing import price_for
+    from bedrock_ext.records import RecordSettings, request_fingerprint
+
+    if bool(args.parquet) == bool(args.duckdb and args.table):
+        raise ConfigError("give --parquet FILE, or --duckdb FILE --table NAME")
+    if args.parquet and not glob.glob(args.parquet):
+        raise ConfigError(f"--parquet {args.parquet!r}: no such file")
+    if args.duckdb and not Path(args.duckdb).exists():
+        raise ConfigError(f"--duckdb {args.duckdb!r}: no such file")
     settings = RecordSettings(model_id=args.model, prompt_version=args.prompt_version,
                               max_tokens=args.max_tokens)
-    est = estimate(_rows(args), settings, price_for(args.model))
+    price = price_for(args.model)
+    with duckdb.connect(args.duckdb or ":memory:", read_only=bool(args.duckdb)) as con:
+        source = f"read_parquet({literal(args.parquet)})" if args.parquet else _quoted(args.table)
+        export = SqlExport(con, _requests_sql(con, source, args, request_fingerprint(settings)), settings)
+        est = export.plan(price)
     print(est.describe())
     check_budget(est, args.budget_usd)
     return 0
@@ -118,6 +151,8 @@ def add_jobs_commands(sub: argparse._SubParsersAction) -> None:
     est.add_argument("--table", help="table name in --duckdb")
     est.add_argument("--id-column", default="call_id")
     est.add_argument("--text-column", default="transcript")
+    est.add_argument("--order-column", default="started_at",
+                     help="when an id repeats, the latest row by this column counts (as in the dbt build)")
     est.add_argument("--model", default="anthropic.claude-3-haiku-20240307-v1:0")
     est.add_argument("--prompt-version", default="v1")
     est.add_argument("--max-tokens", type=int, default=512)

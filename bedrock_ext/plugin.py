@@ -26,7 +26,7 @@ from dbt.adapters.duckdb.plugins import BasePlugin
 from dbt.adapters.events.logging import AdapterLogger
 
 from bedrock_ext import runtime
-from bedrock_ext.aws import AwsSettings
+from bedrock_ext.aws import AwsSettings, CredentialSource
 from bedrock_ext.duckdb_s3 import create_s3_secret, ensure_httpfs
 from bedrock_ext.errors import ConfigError
 from bedrock_ext.sql_functions import register_functions
@@ -60,8 +60,12 @@ def local_emulator(state_dir: Path, settings: dict[str, Any] | None = None) -> A
     ``settings`` (timings, quotas, faults) come from the plugin config's ``emulator`` key and the
     env var BEDROCK_EXT_EMULATOR_CONFIG (JSON), used by tests and demos of failure handling.
     """
-    from bedrock_ext.emulator.config import EmulatorConfig
-    from bedrock_ext.emulator.server import Emulator
+    try:
+        from bedrock_ext.emulator.config import EmulatorConfig
+        from bedrock_ext.emulator.server import Emulator
+    except ImportError as err:
+        raise ConfigError(f"the bedrock_ext plugin's mode: local needs the local emulator, which is not "
+                          f"installed ({err}): pip install 'bedrock-ext[local]', or use mode: aws") from None
 
     key = state_dir.resolve()
     if key not in _EMULATORS:
@@ -94,9 +98,24 @@ class Plugin(BasePlugin):
         else:
             raise ConfigError(f"bedrock_ext plugin mode {mode!r} is unknown: use 'local' or 'aws'")
         self.runtime = runtime.Runtime(mode=mode, aws=settings)
+        self._credentials = None if settings.placeholder_credentials else CredentialSource(settings)
+        self._secret_credentials: tuple[str, str, str | None] | None = None
+        scope = plugin_config.get("s3_scope") or []
+        self.s3_scope = [scope] if isinstance(scope, str) else [str(s) for s in scope]
         runtime.activate(self.runtime)
         _DBT_LOG.info(f"jobs run on {self.runtime.endpoint_label}")
 
     def configure_connection(self, conn: duckdb.DuckDBPyConnection) -> None:
-        create_s3_secret(conn, self.runtime.aws)
+        self._write_secret(conn)
         register_functions(conn)
+
+    def configure_cursor(self, cursor: duckdb.DuckDBPyConnection) -> None:
+        """Each dbt node's cursor: renew the S3 secret when the boto3 chain's credentials changed
+        (an STS session or SSO token can expire while a build waits hours on Bedrock)."""
+        if self._credentials is not None and self._credentials.current() != self._secret_credentials:
+            self._write_secret(cursor)
+
+    def _write_secret(self, conn: duckdb.DuckDBPyConnection) -> None:
+        values = self._credentials.current() if self._credentials is not None else None
+        create_s3_secret(conn, self.runtime.aws, values, self.s3_scope)
+        self._secret_credentials = values

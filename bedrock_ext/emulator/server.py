@@ -54,7 +54,12 @@ class Emulator:
         if self.state_dir:
             self.state_dir.mkdir(parents=True, exist_ok=True)
             self._lock = StateDirLock(self.state_dir).acquire()  # one emulator process per state dir
-        self.backend = BatchBackend(config or EmulatorConfig(), self.state_dir)
+        try:
+            self.backend = BatchBackend(config or EmulatorConfig(), self.state_dir)
+        except EmulatorError:
+            if self._lock:
+                self._lock.release()
+            raise
         self._mirror = S3Mirror(self.state_dir / "s3", self.backend.config.region) if self.state_dir else None
         self._responses = BedrockResponses(self.backend, self._admin)
         self._moto = DomainDispatcherApplication(create_backend_app)

@@ -8,13 +8,16 @@ import pytest
 
 from bedrock_ext.emulator.config import EmulatorConfig
 from bedrock_ext.emulator.server import Emulator
+from bedrock_ext.cli import main
 from tests.dbt.conftest import DbtProject, assert_all_passed, write_transcripts
 
 FAST = {"poll_interval_s": 0.05}
 
 
-def test_build_summarizes_every_transcript_and_prices_every_job(dbt_project: DbtProject) -> None:
-    write_transcripts(dbt_project, rows=300, adversarial=True)
+def test_build_summarizes_every_transcript_and_prices_every_job(dbt_project: DbtProject, capsys) -> None:  # type: ignore[no-untyped-def]
+    data = write_transcripts(dbt_project, rows=300, adversarial=True)
+    assert main(["estimate", "--parquet", str(data)]) == 0
+    assert capsys.readouterr().out.startswith("307 records")  # the CLI counts what the build sends
     assert_all_passed(dbt_project.dbt(["build"], **FAST))
     counts = dict(dbt_project.query(
         "select summary_status, count(*) from fct_call_summaries group by all"))

@@ -88,14 +88,13 @@ def test_partial_jobs_are_harvested_and_missing_records_retried(dbt_project: Dbt
     assert dbt_project.query("select count(*) from dim_batch_jobs") == [(2,)]
 
 
-def test_failed_job_fails_the_model_and_is_resubmitted_next_build(dbt_project: DbtProject) -> None:
+def test_failed_job_warns_and_is_resubmitted_next_build(dbt_project: DbtProject) -> None:
     emulator = emulator_for(dbt_project, faults={"job_outcome": "Failed",
                                                 "failure_message": "Bedrock could not assume the service role"})
     write_transcripts(dbt_project, rows=60)
-    result = dbt_project.dbt(["build"], **FAST)
-    assert not result.success and statuses(result)["bedrock_batch_jobs"] == "error"
-    message = next(str(r.message) for r in result.result if r.node.name == "bedrock_batch_jobs")
-    assert "could not assume the service role" in message and "re-run dbt build" in message
+    assert_all_passed(dbt_project.dbt(["build"], **FAST))  # a Failed job no longer fails the build
+    (reason,), = dbt_project.query("select distinct pending_reason from fct_call_summaries")
+    assert "could not assume the service role" in reason and "the next build resubmits it" in reason
     emulator.configure(faults={"job_outcome": None})  # type: ignore[attr-defined]
     assert_all_passed(dbt_project.dbt(["build"], **FAST))
     assert status_counts(dbt_project) == {"summarized": 60}
@@ -190,9 +189,10 @@ def test_a_stale_retry_verdict_does_not_export_twice(dbt_project: DbtProject) ->
     emulator = emulator_for(dbt_project, faults={"record_error_rate": 1.0, "record_error_codes": [429]})
     write_transcripts(dbt_project, rows=40)
     assert_all_passed(dbt_project.dbt(["build"], **{**FAST, "max_attempts": 5}))  # attempt 1: all retry due
-    emulator.configure(faults={"job_outcome": "Failed"})  # type: ignore[attr-defined]
-    assert not dbt_project.dbt(["build"], **{**FAST, "max_attempts": 5}).success  # attempt 2 exported, job fails
-    emulator.configure(faults={"job_outcome": None, "record_error_rate": 0.0})  # type: ignore[attr-defined]
+    emulator.configure(faults={"record_error_rate": 0.0}, timings={"in_progress_s": 2.0})  # type: ignore[attr-defined]
+    timed_out = dbt_project.dbt(["build"], **{**FAST, "max_attempts": 5, "job_timeout_s": 0.3})
+    assert not timed_out.success  # attempt 2 exported; the wait gave up before the marts were rebuilt
+    emulator.configure(timings={"in_progress_s": 0.2})  # type: ignore[attr-defined]
     # The marts still hold build 1's verdict (attempt 1 due). Attempt 2 exists: nothing new to export.
     assert_all_passed(dbt_project.dbt(["build"], **{**FAST, "max_attempts": 5}))
     assert dbt_project.query("select max(attempt_number), count(*) from bedrock_batch_input") == [(2, 80)]

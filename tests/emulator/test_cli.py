@@ -38,6 +38,78 @@ def test_estimate_and_budget_guard(tmp_path: Path, capsys: pytest.CaptureFixture
     write_dataset(GenerateSpec(rows=200, adversarial=True), data)
     assert main(["estimate", "--parquet", str(data)]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("208 records") and "4 blank_transcript" in out and "batch $" in out
+    # 212 rows: 3 blank and 2 superseded duplicate call ids, as the dbt build counts them (207).
+    assert out.startswith("207 records") and "3 blank_transcript" in out and "batch $" in out
     assert main(["estimate", "--parquet", str(data), "--budget-usd", "0.001"]) == 1
     assert "above bedrock_budget_usd $0.0010" in capsys.readouterr().err
+
+
+def _one_line_error(capsys: pytest.CaptureFixture[str]) -> str:
+    err = capsys.readouterr().err
+    assert err.startswith("bedrock-ext: error: ") and err.count("\n") == 1 and "Traceback" not in err, err
+    return err
+
+
+def test_jobs_list_against_the_emulator_needs_no_credentials(aws: Aws, monkeypatch: pytest.MonkeyPatch,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("BEDROCK_EXT_ENDPOINT_URL", aws.emulator.endpoint_url)
+    assert main(["jobs", "list", "--endpoint-url", aws.emulator.endpoint_url]) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_no_credentials_for_aws_is_one_line(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "BEDROCK_EXT_ENDPOINT_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    assert main(["jobs", "list"]) == 1  # fails before any request is sent: no credentials
+    assert "no AWS credentials found" in _one_line_error(capsys)
+
+
+def test_unreachable_endpoint_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    import socket
+
+    with socket.socket() as s:  # a free port on 127.0.0.1 that nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    assert main(["jobs", "list", "--endpoint-url", f"http://127.0.0.1:{port}"]) == 1
+    assert "cannot reach" in _one_line_error(capsys)
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--parquet", "/nonexistent/t.parquet"], "no such file"),
+    (["--duckdb", "MISSING", "--table", "t"], "no such file"),
+    (["--parquet", "DATA", "--text-column", "body"], "--text-column 'body' is not a column"),
+    (["--duckdb", "DB", "--table", "nope"], "Table with name nope does not exist"),
+])
+def test_estimate_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str],
+                                      message: str) -> None:
+    import duckdb
+
+    data, db = tmp_path / "t.parquet", tmp_path / "t.duckdb"
+    write_dataset(GenerateSpec(rows=20), data)
+    with duckdb.connect(str(db)) as con:
+        con.execute(f"create schema analytics; create table analytics.calls as select * from read_parquet('{data}')")
+    names = {"DATA": str(data), "DB": str(db), "MISSING": str(tmp_path / "missing.duckdb")}
+    assert main(["estimate", *[names.get(a, a) for a in args]]) == 1
+    assert message in _one_line_error(capsys)
+
+
+def test_estimate_reads_a_schema_qualified_duckdb_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import duckdb
+
+    data, db = tmp_path / "t.parquet", tmp_path / "t.duckdb"
+    write_dataset(GenerateSpec(rows=30), data)
+    with duckdb.connect(str(db)) as con:
+        con.execute(f"create schema analytics; create table analytics.calls as select * from read_parquet('{data}')")
+    assert main(["estimate", "--duckdb", str(db), "--table", "analytics.calls"]) == 0
+    assert capsys.readouterr().out.startswith("30 records")
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0 and capsys.readouterr().out.startswith("bedrock-ext ")

@@ -1,0 +1,335 @@
+"""The logic behind the Python dbt models; each model file is a thin call into this module.
+
+- ``bedrock_batch_input``: export the summary requests not yet exported, as Bedrock JSONL in S3.
+- ``bedrock_batch_jobs``: submit (or re-attach to) one job per exported shard and await them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+import math
+from dataclasses import dataclass, fields
+from typing import Any
+
+import pyarrow as pa
+
+from bedrock_ext import locking, runtime, validate
+from bedrock_ext.aws import S3
+from bedrock_ext.errors import ConfigError
+from bedrock_ext.estimate import Estimate, check_budget
+from bedrock_ext.export import SqlExport
+from bedrock_ext.jobs import (
+    BatchJob,
+    BedrockBatchClient,
+    JobRunner,
+    JobSpec,
+    JobStatus,
+    PollPolicy,
+    split_generation,
+)
+from bedrock_ext.on_demand import run_on_demand
+from bedrock_ext.pricing import price_for
+from bedrock_ext.records import RecordSettings
+from bedrock_ext.sharding import Quotas
+
+log = logging.getLogger("bedrock_ext.dbt")
+
+INPUT_SCHEMA = pa.schema([
+    ("request_key", pa.string()), ("transcript_row_id", pa.string()), ("call_id", pa.string()),
+    ("record_id", pa.string()), ("job_key", pa.string()), ("input_s3_uri", pa.string()),
+    ("model_id", pa.string()), ("prompt_version", pa.string()), ("inference_mode", pa.string()),
+    ("is_truncated", pa.bool_()),
+    ("estimated_input_tokens", pa.int64()), ("attempt_number", pa.int64()), ("skip_reason", pa.string()),
+    ("exported_at", pa.timestamp("us", tz="UTC")),
+])
+JOBS_SCHEMA = pa.schema([
+    ("job_key", pa.string()), ("job_id", pa.string()), ("job_arn", pa.string()), ("job_name", pa.string()),
+    ("model_id", pa.string()), ("job_status", pa.string()), ("status_message", pa.string()),
+    ("submitted_at", pa.timestamp("us", tz="UTC")), ("ended_at", pa.timestamp("us", tz="UTC")),
+    ("input_s3_uri", pa.string()), ("output_s3_uri", pa.string()), ("total_record_count", pa.int64()),
+    ("processed_record_count", pa.int64()), ("success_record_count", pa.int64()),
+    ("error_record_count", pa.int64()), ("endpoint", pa.string()), ("is_local_emulator", pa.bool_()),
+    ("checked_at", pa.timestamp("us", tz="UTC")),
+])
+TERMINAL_STATUSES = ("Completed", "PartiallyCompleted", "Failed", "Stopped", "Expired")
+
+
+@dataclass(frozen=True, kw_only=True)
+class BatchConfig:
+    """The dbt vars that drive a build (set as model config in dbt_project.yml)."""
+
+    bedrock_model_id: str
+    prompt_version: str
+    max_tokens: int
+    temperature: float
+    top_p: float | None
+    top_k: int | None
+    s3_bucket: str
+    s3_prefix: str
+    role_arn: str
+    wait: bool
+    poll_interval_s: float
+    job_timeout_s: float | None
+    max_records_per_file: int
+    max_records_per_job: int
+    max_bytes_per_file: int
+    max_bytes_per_job: int
+    min_records_per_job: int
+    max_concurrent_jobs: int
+    max_attempts: int
+    retry_failed: bool
+    retry_max_wait_hours: float
+    bedrock_budget_usd: float | None
+    small_batch_policy: str
+    overlong_policy: str
+
+    @classmethod
+    def from_dbt(cls, settings: Any) -> BatchConfig:
+        """From the model's ``bedrock_ext`` config dict (set in models/batch/_batch__models.yml)."""
+        if not isinstance(settings, dict):
+            raise ConfigError("model config 'bedrock_ext' is missing: the batch models read their "
+                              "settings from it (models/batch/_batch__models.yml)")
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = settings.get(f.name)
+            value = _coerce(f.name, raw, str(f.type))
+            if value is None and f.name not in _OPTIONAL:
+                raise ConfigError(f"dbt var/config {f.name!r} is not set; see README 'Configuration'")
+            values[f.name] = value
+        config = cls(**values)
+        config.validate()
+        return config
+
+    def validate(self) -> None:
+        """Refuse, before anything is uploaded or invoked, every value AWS would refuse later."""
+        validate.one_of("small_batch_policy", self.small_batch_policy, ("defer", "fail", "on_demand"))
+        validate.one_of("overlong_policy", self.overlong_policy, ("truncate", "reject"))
+        validate.inference_params(self.bedrock_model_id, max_tokens=self.max_tokens,
+                                  temperature=self.temperature, top_p=self.top_p, top_k=self.top_k)
+        validate.s3_location(self.s3_bucket, self.s3_prefix)
+        validate.role_arn(self.role_arn)
+        for name in ("max_attempts", "max_records_per_file", "max_records_per_job", "max_bytes_per_file",
+                     "max_bytes_per_job", "min_records_per_job", "max_concurrent_jobs"):
+            validate.at_least(name, getattr(self, name), 1)
+        for name in ("poll_interval_s", "job_timeout_s"):
+            validate.at_least(name, getattr(self, name), 0.001)
+        for name in ("bedrock_budget_usd", "retry_max_wait_hours"):
+            validate.at_least(name, getattr(self, name), 0)
+
+    @property
+    def quotas(self) -> Quotas:
+        return Quotas(
+            max_records_per_file=self.max_records_per_file, max_bytes_per_file=self.max_bytes_per_file,
+            max_records_per_job=self.max_records_per_job, max_bytes_per_job=self.max_bytes_per_job,
+            min_records_per_job=self.min_records_per_job)
+
+    @property
+    def records(self) -> RecordSettings:
+        return RecordSettings(model_id=self.bedrock_model_id, prompt_version=self.prompt_version,
+                              max_tokens=self.max_tokens, temperature=self.temperature, top_p=self.top_p,
+                              top_k=self.top_k, overlong_policy=self.overlong_policy)  # type: ignore[arg-type]
+
+    @property
+    def output_s3_uri(self) -> str:
+        return f"s3://{self.s3_bucket}/{self.s3_prefix.strip('/')}/output/"
+
+
+_OPTIONAL = ("job_timeout_s", "bedrock_budget_usd", "top_p", "top_k")
+_TRUE, _FALSE = ("1", "true", "yes"), ("0", "false", "no")
+
+
+def _coerce(name: str, raw: Any, type_name: str) -> Any:
+    """A dbt var as rendered into model config (always text) back to its type; None for unset."""
+    if raw is None or str(raw).strip().lower() in ("", "none", "null"):
+        return None
+    kind = type_name.split(" ")[0]
+    try:
+        if kind == "bool":
+            text = str(raw).strip().lower()
+            if isinstance(raw, bool) or text in _TRUE + _FALSE:
+                return raw if isinstance(raw, bool) else text in _TRUE
+            raise ValueError(raw)
+        if kind == "int":
+            as_float = float(raw)
+            if as_float != int(as_float):
+                raise ValueError(raw)
+            return int(as_float)
+        if kind == "float":
+            value = float(raw)
+            if math.isnan(value):
+                raise ValueError(raw)
+            return value
+    except (TypeError, ValueError, OverflowError):
+        raise ConfigError(f"dbt var {name!r} must be a {kind}, got {raw!r}") from None
+    return str(raw)
+
+
+def _from(relation: Any) -> str:
+    """A FROM clause for a dbt ref (a DuckDB relation) or a relation name (``dbt.this``)."""
+    if hasattr(relation, "sql_query"):
+        return f"({relation.sql_query()})"
+    return str(relation)
+
+
+def _pending_sql(requests: Any, this: Any | None, previous: Any | None, config: BatchConfig) -> str:
+    """Requests to export now: never exported, due for a retry according to the previous build,
+    or (with ``retry_failed``) failed for good in the previous build. Never a summarized one.
+
+    A verdict counts only when the previous build judged the request's latest attempt (its
+    attempt_count equals the exports so far): if a build failed before the marts were rebuilt,
+    the stale verdict cannot trigger a second export of the same attempt.
+    """
+    select = "select r.request_key, r.transcript_row_id, r.call_id, r.transcript_text"
+    if this is None:
+        return f"{select}, 1 as attempt_number from {_from(requests)} r"
+    attempts = f"(select request_key, count(*) as attempts from {this} group by request_key)"
+    sql = (f"{select}, coalesce(a.attempts, 0) + 1 as attempt_number from {_from(requests)} r "
+           f"left join {attempts} a on a.request_key = r.request_key ")
+    if previous is None:
+        return sql + "where a.request_key is null"
+    retry = f"p.is_retry_due and a.attempts < {int(config.max_attempts)}"
+    if config.retry_failed:
+        retry = f"({retry}) or p.summary_status = 'failed'"
+    return sql + (
+        f"left join {_from(previous)} p on p.request_key = r.request_key "
+        f"where a.request_key is null or (p.attempt_count = a.attempts and ({retry}))")
+
+
+def batch_input(session: Any, requests: Any, this: Any | None, previous: Any | None,
+                settings: Any) -> pa.Table:
+    """Export the requests of ``int_summary_requests`` not exported yet, and the retries due.
+
+    ``this`` is the model's own table on incremental runs (None on the first build);
+    ``previous`` is fct_call_summaries as the previous build left it (None before there is one).
+    """
+    config = BatchConfig.from_dbt(settings)
+    rt = runtime.current()
+    s3 = S3(rt.aws)
+    if rt.is_local:
+        _ensure_bucket(s3, config.s3_bucket)
+    locking.acquire(rt.endpoint_label, config.s3_bucket, config.s3_prefix)  # released by batch_jobs
+    pending = _pending_sql(requests, this, previous, config)
+    export = SqlExport(session, pending, config.records)
+    try:
+        estimate = export.plan(price_for(config.bedrock_model_id))
+        log.info("to export: %s", estimate.describe())
+        if estimate.records == 0:
+            return _table(export.rows([], "batch"))
+        if estimate.records < config.min_records_per_job:
+            overdue = _overdue_retries(session, pending, this, config) if this is not None else 0
+            if config.small_batch_policy != "on_demand" and not overdue:
+                _small_batch(config, estimate.records)
+                return _table(export.rows([], "batch"))  # the skipped ones only; the rest stay pending
+            if overdue:
+                log.warning("%d retries have waited more than retry_max_wait_hours (%g) for new records to "
+                            "reach min_records_per_job (%d): the %d pending records go on-demand (InvokeModel, "
+                            "at the on-demand price)", overdue, config.retry_max_wait_hours,
+                            config.min_records_per_job, estimate.records)
+            check_budget(_on_demand_priced(estimate, config), config.bedrock_budget_usd)
+            key = export.assign_one_job()
+            uri = run_on_demand(export.prepared(), key=key, runtime=rt.aws.client("bedrock-runtime"),
+                                s3=s3, bucket=config.s3_bucket, prefix=config.s3_prefix,
+                                model_id=config.bedrock_model_id)
+            return _table(export.rows([(key, uri)], "on_demand"))
+        check_budget(estimate, config.bedrock_budget_usd)
+        jobs = export.write(s3=s3, bucket=config.s3_bucket, prefix=config.s3_prefix, quotas=config.quotas)
+        log.info("exported %d records in %d job(s); %s", estimate.records, len(jobs),
+                 "nothing uploaded (already in S3)" if not any(j.uploaded for j in jobs) else "uploaded")
+        return _table(export.rows([(j.job_key, j.input_s3_uri) for j in jobs], "batch"))
+    finally:
+        export.close()
+
+
+def _overdue_retries(session: Any, pending_sql: str, this: Any, config: BatchConfig) -> int:
+    """Retries in ``pending_sql`` whose last export is older than ``retry_max_wait_hours``."""
+    seconds = float(config.retry_max_wait_hours) * 3600
+    row = session.execute(
+        f"select count(*) from ({pending_sql}) p join (select request_key, max(exported_at) as "
+        f"last_exported_at from {this} group by request_key) t using (request_key) "
+        f"where p.attempt_number > 1 and t.last_exported_at <= now() - to_microseconds({int(seconds * 1e6)})"
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def _table(rows: pa.Table) -> pa.Table:
+    return rows.select(INPUT_SCHEMA.names).cast(INPUT_SCHEMA)
+
+
+def _on_demand_priced(estimate: Estimate, config: BatchConfig) -> Estimate:
+    """The estimate at the on-demand price (no batch discount): what the on-demand path costs."""
+    c = estimate.cost
+    return dataclasses.replace(estimate, cost=dataclasses.replace(c, batch_usd=c.on_demand_usd))
+
+
+def _small_batch(config: BatchConfig, n: int) -> None:
+    message = (f"{n} new records are fewer than min_records_per_job ({config.min_records_per_job}), "
+               "Bedrock's minimum for a batch job")
+    if config.small_batch_policy == "fail":
+        raise ConfigError(f"{message}. Set small_batch_policy: defer to wait for more transcripts, "
+                          "or on_demand to summarize them now at the on-demand price.")
+    log.warning("%s: deferred; they stay pending until enough accumulate", message)
+
+
+def _ensure_bucket(s3: S3, bucket: str) -> None:
+    """On the local emulator only: create the bucket the first time."""
+    existing = {b["Name"] for b in s3.client.list_buckets().get("Buckets", [])}
+    if bucket not in existing:
+        s3.client.create_bucket(Bucket=bucket)
+
+
+def batch_jobs(session: Any, inputs: Any, this: Any | None, settings: Any) -> pa.Table:
+    """Submit or re-attach to one job per exported shard; await them unless ``wait`` is false."""
+    config = BatchConfig.from_dbt(settings)
+    rt = runtime.current()
+    done = ""
+    if this is not None:  # settled jobs are never polled again; a Failed one only after its last attempt
+        statuses = ", ".join(f"'{s}'" for s in TERMINAL_STATUSES)
+        generation = "coalesce(try_cast(regexp_extract(job_name, '-g(\\d+)$', 1) as integer), 1)"
+        done = (f"and job_key not in (select job_key from {this} where job_status in ({statuses}) "
+                f"and (job_status <> 'Failed' or {generation} >= {int(config.max_attempts)}))")
+    rows = session.execute(
+        f"select job_key, any_value(input_s3_uri), any_value(model_id) from {_from(inputs)} "
+        f"where job_key is not null and inference_mode = 'batch' {done} group by job_key order by job_key"
+    ).fetchall()
+    if not rows:
+        locking.release(rt.endpoint_label, config.s3_bucket, config.s3_prefix)
+        log.info("no batch jobs to submit or wait for")
+        return JOBS_SCHEMA.empty_table()
+    specs = [JobSpec(job_key=k, input_s3_uri=uri, output_s3_uri=config.output_s3_uri, model_id=model,
+                     role_arn=config.role_arn) for k, uri, model in rows]
+    poll = PollPolicy(initial_s=config.poll_interval_s, max_s=max(60.0, config.poll_interval_s))
+    runner = JobRunner(BedrockBatchClient(rt.aws.client("bedrock")), max_concurrent=config.max_concurrent_jobs,
+                       poll=poll, timeout_s=config.job_timeout_s, max_generations=config.max_attempts)
+    jobs = runner.run(specs, wait=config.wait)
+    locking.release(rt.endpoint_label, config.s3_bucket, config.s3_prefix)
+    _warn_failed(jobs, config.max_attempts)
+    keys = {s.base_name: s.job_key for s in specs}
+    rows = [_job_row(keys[split_generation(j.job_name)[0]], j, rt) for j in jobs]
+    return pa.Table.from_pylist(rows, schema=JOBS_SCHEMA)
+
+
+def _warn_failed(jobs: list[BatchJob], max_attempts: int) -> None:
+    """A Failed job (bad input, role, quota) never blocks the other jobs' results: the build warns
+    and goes on. Its records stay pending and the next build resubmits the input; after the last
+    attempt they are failed in the marts with AWS's message."""
+    for job in (j for j in jobs if j.status == JobStatus.FAILED):
+        generation = split_generation(job.job_name)[1]
+        then = (f"the next build resubmits it (attempt {generation + 1} of {max_attempts})"
+                if generation < max_attempts else
+                f"that was the last of {max_attempts} attempts: its records are failed in the marts")
+        log.warning("Bedrock batch job %s [%s] Failed: %s. Fix the cause (the service role's S3 access and "
+                    "trust policy, the input files, the model's quotas); %s.", job.job_name, job.job_id,
+                    job.message or "no message", then)
+
+
+def _job_row(job_key: str, job: BatchJob, rt: runtime.Runtime) -> dict[str, Any]:
+    return {"job_key": job_key, "job_id": job.job_id, "job_arn": job.job_arn, "job_name": job.job_name,
+            "model_id": job.model_id, "job_status": job.status.value, "status_message": job.message,
+            "submitted_at": job.submitted_at, "ended_at": job.ended_at, "input_s3_uri": job.input_s3_uri,
+            "output_s3_uri": job.output_prefix_uri, "total_record_count": job.total_record_count,
+            "processed_record_count": job.processed_record_count,
+            "success_record_count": job.success_record_count, "error_record_count": job.error_record_count,
+            "endpoint": rt.endpoint_label, "is_local_emulator": rt.is_local,
+            "checked_at": dt.datetime.now(dt.UTC)}

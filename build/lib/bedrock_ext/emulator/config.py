@@ -1,0 +1,94 @@
+"""Emulator settings: lifecycle timings, service quotas and deterministic fault injection."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+OUTCOMES = ("PartiallyCompleted", "Failed", "Expired", "Stopped")
+GIB = 1024**3
+
+
+@dataclass(frozen=True, kw_only=True)
+class Timings:
+    """Seconds a job spends in each status (real Bedrock: minutes to hours)."""
+
+    submitted_s: float = 0.2
+    validating_s: float = 0.3
+    scheduled_s: float = 0.3
+    in_progress_s: float = 1.0
+    stopping_s: float = 0.2
+
+
+@dataclass(frozen=True, kw_only=True)
+class Quotas:
+    """Per-model service quotas; defaults are the commonly reported AWS defaults."""
+
+    max_concurrent_jobs: int = 20
+    min_records_per_job: int = 100
+    max_records_per_job: int = 50_000
+    max_records_per_file: int = 50_000
+    max_bytes_per_file: int = 1 * GIB
+    max_bytes_per_job: int = 5 * GIB
+
+
+@dataclass(frozen=True, kw_only=True)
+class Faults:
+    """Faults injected into jobs created while set; every choice is deterministic by seed."""
+
+    seed: int = 0
+    record_error_rate: float = 0.0
+    record_error_codes: tuple[int, ...] = (429, 400, 500)
+    malformed_line_rate: float = 0.0
+    job_outcome: str | None = None
+    failure_message: str = "Internal failure while processing the job. Retry the job."
+    partial_fraction: float = 0.5
+    create_throttle_count: int = 0
+    slow_job_s: float = 0.0
+    missing_manifest: bool = False
+    invoke_latency_s: float = 0.0  # InvokeModel (on-demand) takes this long per call
+
+    def __post_init__(self) -> None:
+        if self.job_outcome is not None and self.job_outcome not in OUTCOMES:
+            raise ValueError(f"job_outcome {self.job_outcome!r} is not one of {OUTCOMES}")
+        for name in ("record_error_rate", "malformed_line_rate", "partial_fraction"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"{name} must be within [0, 1], got {getattr(self, name)}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class EmulatorConfig:
+    """Everything that is settable per emulator instance (also at run time, via /_emulator/config)."""
+
+    region: str = "us-east-1"
+    account_id: str = "123456789012"
+    timings: Timings = field(default_factory=Timings)
+    quotas: Quotas = field(default_factory=Quotas)
+    faults: Faults = field(default_factory=Faults)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> EmulatorConfig:
+        faults = dict(data.get("faults", {}))
+        if "record_error_codes" in faults:
+            faults["record_error_codes"] = tuple(faults["record_error_codes"])
+        return cls(
+            region=data.get("region", "us-east-1"),
+            account_id=data.get("account_id", "123456789012"),
+            timings=Timings(**data.get("timings", {})),
+            quotas=Quotas(**data.get("quotas", {})),
+            faults=Faults(**faults),
+        )
+
+    def updated(self, data: dict[str, Any]) -> EmulatorConfig:
+        """A copy with the sections in ``data`` merged over this one."""
+        merged = self.to_dict()
+        for section, values in data.items():
+            if isinstance(merged.get(section), dict):
+                merged[section].update(values)
+            else:
+                merged[section] = values
+        return EmulatorConfig.from_dict(merged)

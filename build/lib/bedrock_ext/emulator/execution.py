@@ -1,0 +1,193 @@
+"""What a batch job does with its data: validate the input JSONL, run each record, write outputs.
+
+Output layout as Bedrock writes it: ``<output s3Uri>/<jobId>/<input file name>.out`` (one per input
+file, lines in no particular order) and ``<output s3Uri>/<jobId>/manifest.json.out``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from bedrock_ext.emulator import model_families
+from bedrock_ext.emulator.config import Faults, Quotas
+
+_ERROR_MESSAGES = {
+    429: ("Too many requests, please wait before trying again.", True),
+    500: ("The system encountered an unexpected error during processing. Try your request again.", True),
+    400: ("Malformed input request, please reformat your input and try again.", False),
+}
+
+
+class ObjectStore(Protocol):
+    def list_keys(self, bucket: str, prefix: str) -> list[tuple[str, int]]: ...
+    def get(self, bucket: str, key: str) -> bytes: ...
+    def put(self, bucket: str, key: str, body: bytes) -> None: ...
+
+
+class InputInvalid(Exception):
+    """The job's input fails validation: the job ends Failed with this message."""
+
+
+@dataclass(frozen=True)
+class InputRecord:
+    file_name: str
+    record_id: str
+    model_input: Any
+
+
+@dataclass(frozen=True)
+class RecordResult:
+    file_name: str
+    line: str
+    is_error: bool
+    input_tokens: int
+    output_tokens: int
+
+
+def split_s3_uri(uri: str) -> tuple[str, str]:
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    return bucket, key
+
+
+def load_input(store: ObjectStore, uri: str, quotas: Quotas) -> list[InputRecord]:
+    """Every record of every ``.jsonl`` file under ``uri`` (a file or a prefix), validated."""
+    bucket, prefix = split_s3_uri(uri)
+    try:
+        listed = store.list_keys(bucket, prefix)
+    except Exception as err:  # noqa: BLE001 - any S3 failure is a job failure, as on AWS
+        raise InputInvalid(f"Unable to read the input location {uri}: {err}") from None
+    files = [(k, size) for k, size in listed if k.endswith(".jsonl")]
+    if not files:
+        raise InputInvalid(f"No .jsonl files were found at the input location {uri}.")
+    _check_sizes(files, quotas)
+    records: list[InputRecord] = []
+    for key, _ in files:
+        records += _parse_file(key, store.get(bucket, key), quotas)
+    _check_record_counts(records, quotas)
+    return records
+
+
+def _check_sizes(files: list[tuple[str, int]], quotas: Quotas) -> None:
+    for key, size in files:
+        if size > quotas.max_bytes_per_file:
+            raise InputInvalid(f"The input file {key} is {size} bytes, which exceeds the "
+                               f"quota of {quotas.max_bytes_per_file} bytes per file.")
+    total = sum(size for _, size in files)
+    if total > quotas.max_bytes_per_job:
+        raise InputInvalid(f"The job input is {total} bytes, which exceeds the quota of "
+                           f"{quotas.max_bytes_per_job} bytes per job.")
+
+
+def _parse_file(key: str, data: bytes, quotas: Quotas) -> list[InputRecord]:
+    name = key.rsplit("/", 1)[-1]
+    out: list[InputRecord] = []
+    for number, raw in enumerate(data.splitlines(), start=1):
+        if not raw.strip():
+            continue
+        try:
+            obj = json.loads(raw)
+        except ValueError:
+            raise InputInvalid(f"Line {number} of {name} is not valid JSON.") from None
+        if not isinstance(obj, dict) or not isinstance(obj.get("modelInput"), dict):
+            raise InputInvalid(f"Line {number} of {name} has no modelInput object.")
+        record_id = obj.get("recordId")
+        if record_id is not None and not isinstance(record_id, str):
+            raise InputInvalid(f"Line {number} of {name}: recordId must be a string.")
+        out.append(InputRecord(name, record_id or _generated_id(name, number), obj["modelInput"]))
+    if len(out) > quotas.max_records_per_file:
+        raise InputInvalid(f"The input file {name} has {len(out)} records, which exceeds the "
+                           f"quota of {quotas.max_records_per_file} records per file.")
+    return out
+
+
+def _check_record_counts(records: list[InputRecord], quotas: Quotas) -> None:
+    n = len(records)
+    if n < quotas.min_records_per_job:
+        raise InputInvalid(f"The job has {n} records, fewer than the minimum of "
+                           f"{quotas.min_records_per_job} records per batch inference job.")
+    if n > quotas.max_records_per_job:
+        raise InputInvalid(f"The job has {n} records, more than the maximum of "
+                           f"{quotas.max_records_per_job} records per batch inference job.")
+    seen: set[str] = set()
+    for r in records:
+        if r.record_id in seen:
+            raise InputInvalid(f"Duplicate recordId {r.record_id} in {r.file_name}; "
+                               "every recordId in a job must be unique.")
+        seen.add(r.record_id)
+
+
+def _generated_id(file_name: str, line: int) -> str:
+    digest = hashlib.sha256(f"{file_name}:{line}".encode()).hexdigest().upper()
+    return digest[:11]
+
+
+def _roll(seed: int, job_id: str, record_id: str, salt: str) -> float:
+    h = hashlib.blake2b(f"{seed}:{job_id}:{record_id}:{salt}".encode(), digest_size=8).digest()
+    return int.from_bytes(h, "big") / 2**64
+
+
+def run_record(record: InputRecord, model_id: str, job_id: str, faults: Faults) -> RecordResult:
+    """One output line for one record: modelOutput, or an error object (injected or real)."""
+    line: dict[str, Any] = {"modelInput": record.model_input}
+    tokens = (0, 0)
+    roll = _roll(faults.seed, job_id, record.record_id, "error")
+    if roll < faults.record_error_rate:
+        codes = faults.record_error_codes
+        code = codes[int(roll / faults.record_error_rate * len(codes)) % len(codes)]
+        line["error"] = _error(code, _ERROR_MESSAGES.get(code, _ERROR_MESSAGES[500])[0])
+    else:
+        try:
+            output = model_families.invoke(model_id, record.model_input)
+        except model_families.ModelInputError as err:
+            line["error"] = _error(err.code, err.message)
+        else:
+            line["modelOutput"] = output
+            tokens = model_families.usage_of(output)
+    line["recordId"] = record.record_id
+    text = json.dumps(line, ensure_ascii=False, separators=(",", ":"))
+    if _roll(faults.seed, job_id, record.record_id, "malformed") < faults.malformed_line_rate:
+        text = text[: len(text) // 2]
+    return RecordResult(record.file_name, text, "error" in line, *tokens)
+
+
+def _error(code: int, message: str) -> dict[str, Any]:
+    retryable = _ERROR_MESSAGES.get(code, ("", code >= 500))[1]
+    return {"errorCode": code, "errorMessage": message, "expired": False, "retryable": retryable}
+
+
+def output_order(results: Sequence[RecordResult], job_id: str) -> list[RecordResult]:
+    """Results in a deterministic order unrelated to the input order, as Bedrock does not keep it."""
+    return sorted(results, key=lambda r: hashlib.blake2b(f"{job_id}{r.line[-40:]}".encode(),
+                                                         digest_size=6).digest())
+
+
+def write_outputs(store: ObjectStore, output_uri: str, job_id: str, total: int,
+                  results: Sequence[RecordResult], file_names: Sequence[str],
+                  write_manifest: bool) -> None:
+    """Write one ``.out`` file per input file and the manifest, under ``<output>/<jobId>/``."""
+    bucket, prefix = split_s3_uri(output_uri.rstrip("/") + "/" + job_id + "/")
+    by_file: dict[str, list[str]] = {name: [] for name in file_names}
+    for r in output_order(results, job_id):
+        by_file[r.file_name].append(r.line)
+    for name, lines in by_file.items():
+        body = "".join(line + "\n" for line in lines).encode("utf-8", "surrogatepass")
+        store.put(bucket, f"{prefix}{name}.out", body)
+    if write_manifest:
+        store.put(bucket, f"{prefix}manifest.json.out",
+                  json.dumps(manifest(total, results), separators=(",", ":")).encode())
+
+
+def manifest(total: int, results: Sequence[RecordResult]) -> dict[str, int]:
+    errors = sum(r.is_error for r in results)
+    return {
+        "totalRecordCount": total,
+        "processedRecordCount": len(results),
+        "successRecordCount": len(results) - errors,
+        "errorRecordCount": errors,
+        "inputTokenCount": sum(r.input_tokens for r in results),
+        "outputTokenCount": sum(r.output_tokens for r in results),
+    }

@@ -1,0 +1,194 @@
+"""Request validation and response bodies per model family, in the shapes Bedrock returns.
+
+Anthropic Claude Messages, Amazon Nova (messages-v1) and Meta Llama. The answer text comes from
+the local heuristic summarizer; the envelope (ids, stop reasons, usage) is shaped like the real
+InvokeModel response body of the family, with `model` naming the local heuristic plainly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from bedrock_ext.emulator import summarizer
+
+ANTHROPIC_VERSION = "bedrock-2023-05-31"
+
+
+class ModelInputError(Exception):
+    """A record's modelInput is invalid for its model: becomes a 400 error (line or response)."""
+
+    def __init__(self, message: str, code: int = 400) -> None:
+        super().__init__(message)
+        self.message, self.code = message, code
+
+
+@dataclass(frozen=True)
+class Family:
+    name: str
+    context_tokens: int
+    respond: Callable[[str, Mapping[str, Any]], dict[str, Any]]
+
+
+def _malformed(detail: str) -> ModelInputError:
+    return ModelInputError(f"Malformed input request: {detail}, please reformat your input and try again.")
+
+
+def _text_of(content: Any, where: str) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        parts = [b.get("text") for b in content if isinstance(b, dict)]
+        if all(isinstance(p, str) for p in parts):
+            return "\n".join(parts)  # type: ignore[arg-type]
+    raise _malformed(f"#/{where}: expected a string or a list of text blocks")
+
+
+def _check_keys(body: Mapping[str, Any], allowed: set[str], required: tuple[str, ...]) -> None:
+    for key in required:
+        if key not in body:
+            raise _malformed(f"#: required key [{key}] not found")
+    for key in body:
+        if key not in allowed:
+            raise _malformed(f"#: extraneous key [{key}] is not permitted")
+
+
+def _check_range(body: Mapping[str, Any], key: str, low: float, high: float) -> None:
+    value = body.get(key)
+    if value is not None and (not isinstance(value, int | float) or not low <= value <= high):
+        raise _malformed(f"#/{key}: {value!r} is not in range [{low}, {high}]")
+
+
+def _max_tokens(value: Any, key: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise _malformed(f"#/{key}: expected a positive integer, got {value!r}")
+    return value
+
+
+def _finish(prompt: str, limit: int, context: int) -> tuple[str, int, int, bool]:
+    """Answer text, input tokens, output tokens, and whether max tokens cut the answer."""
+    tokens_in = summarizer.count_tokens(prompt)
+    if tokens_in > context:
+        raise ModelInputError("Input is too long for requested model.")
+    text = summarizer.answer(prompt)
+    cut = summarizer.count_tokens(text) > limit
+    if cut:
+        text = text[: limit * 4]
+    return text, tokens_in, summarizer.count_tokens(text), cut
+
+
+def _message_id(prompt: str) -> str:
+    return "msg_bdrk_01" + hashlib.sha256(prompt.encode("utf-8", "surrogatepass")).hexdigest()[:22]
+
+
+def claude(model_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
+    allowed = {"anthropic_version", "max_tokens", "messages", "system", "temperature", "top_p",
+               "top_k", "stop_sequences", "anthropic_beta", "metadata"}
+    _check_keys(body, allowed, ("anthropic_version", "max_tokens", "messages"))
+    if body["anthropic_version"] != ANTHROPIC_VERSION:
+        raise _malformed(f"#/anthropic_version: expected {ANTHROPIC_VERSION!r}")
+    limit = _max_tokens(body["max_tokens"], "max_tokens")
+    _check_range(body, "temperature", 0, 1)
+    _check_range(body, "top_p", 0, 1)
+    _check_range(body, "top_k", 0, 500)
+    messages = body["messages"]
+    if not isinstance(messages, list) or not messages or not isinstance(messages[0], dict):
+        raise _malformed("#/messages: expected a non-empty list of messages")
+    if messages[0].get("role") != "user":
+        raise ModelInputError("messages: first message must use the \"user\" role")
+    parts = [_text_of(body["system"], "system")] if "system" in body else []
+    parts += [_text_of(m.get("content"), "messages/content") for m in messages if isinstance(m, dict)]
+    prompt = "\n".join(parts)
+    text, tokens_in, tokens_out, cut = _finish(prompt, limit, CLAUDE.context_tokens)
+    return {
+        "id": _message_id(prompt),
+        "type": "message",
+        "role": "assistant",
+        "model": f"{summarizer.MODEL_LABEL} as {_anthropic_name(model_id)}",
+        "content": [{"type": "text", "text": text}],
+        "stop_reason": "max_tokens" if cut else "end_turn",
+        "stop_sequence": None,
+        "usage": {"input_tokens": tokens_in, "output_tokens": tokens_out},
+    }
+
+
+def _anthropic_name(model_id: str) -> str:
+    tail = model_id.rsplit("/", 1)[-1].split("anthropic.", 1)[-1]
+    return tail.rsplit("-v", 1)[0]
+
+
+def nova(model_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
+    allowed = {"schemaVersion", "system", "messages", "inferenceConfig", "toolConfig"}
+    _check_keys(body, allowed, ("messages",))
+    config = body.get("inferenceConfig") or {}
+    if not isinstance(config, dict):
+        raise _malformed("#/inferenceConfig: expected an object")
+    limit = _max_tokens(config.get("maxTokens", 5000), "inferenceConfig/maxTokens")
+    _check_range(config, "temperature", 0, 1)
+    _check_range(config, "topP", 0, 1)
+    messages = body["messages"]
+    if not isinstance(messages, list) or not messages:
+        raise _malformed("#/messages: expected a non-empty list of messages")
+    parts = [_text_of(body["system"], "system")] if "system" in body else []
+    parts += [_text_of(m.get("content"), "messages/content") for m in messages if isinstance(m, dict)]
+    text, tokens_in, tokens_out, cut = _finish("\n".join(parts), limit, NOVA.context_tokens)
+    return {
+        "output": {"message": {"role": "assistant", "content": [{"text": text}]}},
+        "stopReason": "max_tokens" if cut else "end_turn",
+        "usage": {"inputTokens": tokens_in, "outputTokens": tokens_out,
+                  "totalTokens": tokens_in + tokens_out},
+    }
+
+
+def llama(model_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
+    _check_keys(body, {"prompt", "max_gen_len", "temperature", "top_p", "images"}, ("prompt",))
+    if not isinstance(body["prompt"], str):
+        raise _malformed("#/prompt: expected type: String")
+    limit = _max_tokens(body.get("max_gen_len", 512), "max_gen_len")
+    _check_range(body, "temperature", 0, 1)
+    _check_range(body, "top_p", 0, 1)
+    text, tokens_in, tokens_out, cut = _finish(body["prompt"], limit, LLAMA.context_tokens)
+    return {
+        "generation": text,
+        "prompt_token_count": tokens_in,
+        "generation_token_count": tokens_out,
+        "stop_reason": "length" if cut else "stop",
+    }
+
+
+CLAUDE = Family("anthropic", 200_000, claude)
+NOVA = Family("nova", 300_000, nova)
+LLAMA = Family("llama", 128_000, llama)
+_PREFIXES = (("anthropic.", CLAUDE), ("amazon.nova", NOVA), ("meta.llama", LLAMA))
+
+
+def family_for(model_id: str) -> Family | None:
+    """The family of a model id, inference-profile id (``us.anthropic...``) or model ARN."""
+    tail = model_id.rsplit("/", 1)[-1]
+    for prefix, family in _PREFIXES:
+        if tail.startswith(prefix) or tail.split(".", 1)[-1].startswith(prefix):
+            return family
+    return None
+
+
+def invoke(model_id: str, body: Any) -> dict[str, Any]:
+    """Run one request body against the local model; raises ModelInputError for bad input."""
+    family = family_for(model_id)
+    if family is None:
+        raise ModelInputError("The provided model identifier is invalid.")
+    if not isinstance(body, dict):
+        raise _malformed("#: expected type: JSONObject")
+    return family.respond(model_id, body)
+
+
+def usage_of(model_output: Mapping[str, Any]) -> tuple[int, int]:
+    """(input tokens, output tokens) of a response body of any family."""
+    if "usage" in model_output and "input_tokens" in model_output["usage"]:
+        u = model_output["usage"]
+        return u["input_tokens"], u["output_tokens"]
+    if "usage" in model_output:
+        u = model_output["usage"]
+        return u["inputTokens"], u["outputTokens"]
+    return model_output["prompt_token_count"], model_output["generation_token_count"]

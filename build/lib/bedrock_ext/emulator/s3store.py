@@ -1,0 +1,38 @@
+"""The emulator's own S3 access: a plain boto3 client against the S3 it serves (moto).
+
+The emulator reads job inputs and writes outputs through the S3 wire protocol, exactly as the
+real service's data plane is seen by users; it shares no code with the bedrock_ext client side.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+
+class BotoObjectStore:
+    """list/get/put on an S3 endpoint, with path-style addressing and standard retries."""
+
+    def __init__(self, endpoint_url: str, region: str) -> None:
+        self._client: Any = boto3.client(
+            "s3",
+            endpoint_url=endpoint_url,
+            region_name=region,
+            aws_access_key_id="emulator",
+            aws_secret_access_key="emulator",
+            config=Config(s3={"addressing_style": "path"},
+                          retries={"mode": "standard", "total_max_attempts": 3}),
+        )
+
+    def list_keys(self, bucket: str, prefix: str) -> list[tuple[str, int]]:
+        pages = self._client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+        return [(o["Key"], o["Size"]) for page in pages for o in page.get("Contents", [])]
+
+    def get(self, bucket: str, key: str) -> bytes:
+        body: bytes = self._client.get_object(Bucket=bucket, Key=key)["Body"].read()
+        return body
+
+    def put(self, bucket: str, key: str, body: bytes) -> None:
+        self._client.put_object(Bucket=bucket, Key=key, Body=body)

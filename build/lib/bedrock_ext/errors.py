@@ -1,0 +1,63 @@
+"""The one error tree of bedrock_ext: every error a user can hit is a BedrockExtError."""
+
+from __future__ import annotations
+
+
+class BedrockExtError(Exception):
+    """Base class: a problem the user can act on; the message names the bad value and the fix."""
+
+
+class ConfigError(BedrockExtError):
+    """A configuration value (dbt var, profile key, env var, CLI flag) is missing or invalid."""
+
+
+class EmulatorError(BedrockExtError):
+    """The local emulator could not start, or was asked for something it cannot do."""
+
+
+class ShardingError(BedrockExtError):
+    """Records cannot be split under the configured quotas (e.g. one record above a limit)."""
+
+
+class BedrockRequestError(BedrockExtError):
+    """Bedrock refused a request (validation, access, conflict); the message is AWS's."""
+
+
+class ThrottledError(BedrockRequestError):
+    """Bedrock throttled the request even after botocore's retries."""
+
+
+class QuotaExceededError(BedrockRequestError):
+    """The model already has its maximum of submitted and in-progress batch jobs."""
+
+
+class JobNotFoundError(BedrockRequestError):
+    """No batch job with that ARN or id exists in this account and region."""
+
+
+class JobFailedError(BedrockExtError):
+    """A batch job ended Failed; carries the job with AWS's message."""
+
+    def __init__(self, message: str, job: object) -> None:
+        super().__init__(message)
+        self.job = job
+
+
+class JobTimeoutError(BedrockExtError):
+    """Waiting for batch jobs took longer than the timeout; carries the last state seen."""
+
+    def __init__(self, message: str, jobs: object) -> None:
+        super().__init__(message)
+        self.jobs = jobs
+
+
+class BudgetExceededError(BedrockExtError):
+    """The pre-submit cost estimate is above the configured budget."""
+
+
+class ExportError(BedrockExtError):
+    """Batch input could not be written as planned (e.g. the requests changed mid-export)."""
+
+
+class ConcurrentBuildError(BedrockExtError):
+    """Another build holds the export-and-submit lock of the same S3 prefix."""

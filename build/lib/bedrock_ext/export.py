@@ -1,0 +1,251 @@
+"""Export summary requests as Bedrock batch input files in S3, built and written by DuckDB.
+
+Two passes over the requests, and no record goes through Python:
+
+1. ``plan``: one query (``record_sql.records_sql``) judges every request (sent, or skipped with
+   the reason) and measures its JSONL line, into a narrow temp table without the text. This
+   gives the pre-submit estimate before anything is written.
+2. ``write``: the line sizes are cut into jobs and files under the quotas (in closed form when
+   no byte quota can bind, else by ``sharding.ShardPlanner``); one partitioned ``COPY`` writes
+   every file to local disk, each checked against its planned byte size, and the files upload
+   to ``<prefix>/input/<job key>/part-NNNNN.jsonl`` (boto3 multipart). The job key hashes the
+   job's request keys and attempt numbers, so a re-run finds the files in S3 and writes
+   nothing; a retry is a new job.
+
+Memory: the plan holds about 200 bytes per request and the COPY buffers at most _FLUSH_ROWS
+lines per file; DuckDB's own page cache follows its memory_limit. Local disk holds the files
+of one export until they are uploaded.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from bedrock_ext.aws import S3
+from bedrock_ext.errors import ExportError
+from bedrock_ext.estimate import Estimate
+from bedrock_ext.pricing import ModelPrice, cost
+from bedrock_ext.record_sql import literal, records_sql
+from bedrock_ext.records import PreparedRecord, RecordSettings
+from bedrock_ext.sharding import Quotas, ShardPlanner, file_ranges, uniform_ranges
+
+log = logging.getLogger("bedrock_ext.export")
+
+PLAN, FILES = "bedrock_ext_export_plan", "bedrock_ext_export_files"
+# COPY writes each line as one CSV field: no quoting (JSON lines hold no raw control characters,
+# so the unit separator never occurs), header off.
+_RAW_LINES = "FORMAT csv, HEADER false, QUOTE '', ESCAPE '', DELIMITER '\x1f'"
+# Rows a partitioned COPY buffers per file before writing (DuckDB's default, 524,288, would hold
+# about 1 GB of 2 KB lines per file in memory).
+_FLUSH_ROWS = 20_000
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExportedJob:
+    """One job's input in S3."""
+
+    job_key: str
+    input_s3_uri: str
+    record_count: int
+    byte_count: int
+    file_count: int
+    estimated_input_tokens: int
+    below_minimum: bool
+    uploaded: bool  # False when the files were already in S3 (a re-run)
+
+
+class SqlExport:
+    """The export of one query's requests; ``plan`` first, then ``write`` or ``prepared``."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, requests_sql: str, settings: RecordSettings) -> None:
+        self.con, self.settings = con, settings
+        self.records_sql = records_sql(requests_sql, settings)
+
+    def plan(self, price: ModelPrice) -> Estimate:
+        """Judge and measure every request (nothing written); the estimate of what it will cost."""
+        self.con.execute(f"""
+            create or replace temp table {PLAN} as
+            select * exclude (line),
+                case when skip_reason is null
+                     then row_number() over (partition by skip_reason is null order by request_key) - 1
+                end as position, null::INTEGER as job_number, null::INTEGER as file_number
+            from ({self.records_sql})""")
+        self._check_unique_keys()
+        sent, truncated, tokens = self.con.execute(
+            f"select count(position), count(*) filter (is_truncated), coalesce(sum(estimated_input_tokens), 0) "
+            f"from {PLAN}").fetchone()  # type: ignore[misc]
+        skipped = dict(self.con.execute(
+            f"select split_part(skip_reason, ':', 1), count(*) from {PLAN} "
+            "where skip_reason is not null group by all").fetchall())
+        return Estimate(records=int(sent), skipped=skipped, truncated=int(truncated),
+                        cost=cost(price, int(tokens), int(sent) * self.settings.max_tokens))
+
+    def _check_unique_keys(self) -> None:
+        """Two requests with one key would be one recordId twice in a file: Bedrock rejects that."""
+        duplicate = self.con.execute(f"select request_key, count(*) from {PLAN} group by request_key "
+                                     "having count(*) > 1 limit 1").fetchone()
+        if duplicate:
+            raise ExportError(f"request_key {duplicate[0]} appears {duplicate[1]} times in the requests to "
+                              "export; each request must be one row (check int_summary_requests).")
+
+    def prepared(self) -> list[PreparedRecord]:
+        """The records to send, as Python objects (the on-demand path: fewer than a batch's minimum)."""
+        rows = self.con.execute(
+            f"select request_key, record_id, call_id, line, estimated_input_tokens, is_truncated, "
+            f"attempt_number from ({self.records_sql}) where skip_reason is null order by request_key"
+        ).fetchall()
+        return [PreparedRecord(request_key=k, record_id=r, transcript_id=c, line=line, estimated_input_tokens=t,
+                               is_truncated=cut, attempt=a) for k, r, c, line, t, cut, a in rows]
+
+    def write(self, *, s3: S3, bucket: str, prefix: str, quotas: Quotas) -> list[ExportedJob]:
+        """Shard under the quotas and write each file with one COPY; returns the jobs in order.
+        A job whose last file is already in S3 was written by an earlier run and is skipped."""
+        self._assign_files(quotas)
+        jobs, files = [], []
+        for number, key, records, size, file_count, tokens in self._job_stats():
+            folder = f"{prefix.strip('/')}/input/{key}/".lstrip("/")
+            names = [f"part-{f:05d}.jsonl" for f in range(file_count)]
+            uploaded = not s3.exists(bucket, folder + names[-1])
+            files += [(number, f, folder + name) for f, name in enumerate(names)] if uploaded else []
+            log.info("job input s3://%s/%s: %d records in %d file(s)%s", bucket, folder, records, file_count,
+                     "" if uploaded else " (already in S3, nothing uploaded)")
+            jobs.append(ExportedJob(job_key=key, input_s3_uri=f"s3://{bucket}/{folder}", record_count=records,
+                                    byte_count=size, file_count=file_count, estimated_input_tokens=tokens,
+                                    below_minimum=records < quotas.min_records_per_job, uploaded=uploaded))
+        self._write_files(files, s3, bucket)
+        return jobs
+
+    def assign_one_job(self) -> str:
+        """Put every record to send in one group (the on-demand path); returns its key."""
+        self.con.execute(f"update {PLAN} set job_number = 0, file_number = 0 where position is not null")
+        return self._job_stats()[0][1]
+
+    def rows(self, jobs: list[tuple[str, str]], mode: str) -> pa.Table:
+        """bedrock_batch_input's rows: every request planned, with the (job key, input URI) of its
+        job number when it is sent. With no jobs (a deferred small batch) only the skipped ones."""
+        self.con.register(FILES, pa.table({"job_number": pa.array(range(len(jobs)), pa.int32()),
+                                           "job_key": [k for k, _ in jobs],
+                                           "input_s3_uri": [u for _, u in jobs]}))
+        try:
+            return self.con.execute(f"""
+                select p.request_key, p.transcript_row_id, p.call_id, p.record_id, j.job_key, j.input_s3_uri,
+                    {literal(self.settings.model_id)} as model_id,
+                    {literal(self.settings.prompt_version)} as prompt_version,
+                    case when p.position is not null then {literal(mode)} end as inference_mode,
+                    p.is_truncated, p.estimated_input_tokens, p.attempt_number, p.skip_reason,
+                    now() as exported_at
+                from {PLAN} p left join {FILES} j on j.job_number = p.job_number
+                where p.position is null or {bool(jobs)}
+                order by p.request_key""").fetch_arrow_table()
+        finally:
+            self.con.unregister(FILES)
+
+    def _job_stats(self) -> list[tuple[int, str, int, int, int, int]]:
+        """Per job number: key (sha256 of its records' "request_key:attempt;" in order, 32 hex
+        digits), records, bytes, files and estimated input tokens."""
+        return self.con.execute(
+            f"select job_number, left(sha256(string_agg(request_key || ':' || attempt_number || ';', '' "
+            f"order by position)), 32), count(*), sum(line_bytes)::BIGINT, max(file_number) + 1, "
+            f"sum(estimated_input_tokens)::BIGINT from {PLAN} where position is not null "
+            "group by job_number order by job_number").fetchall()
+
+    def close(self) -> None:
+        self.con.execute(f"drop table if exists {PLAN}")
+
+    def _assign_files(self, quotas: Quotas) -> None:
+        """Set job_number and file_number of every record to send: in closed form when no byte
+        quota can bind (the usual case), else by ShardPlanner over the line sizes."""
+        count, max_size = self.con.execute(
+            f"select count(position), coalesce(max(line_bytes), 0) from {PLAN}").fetchone()  # type: ignore[misc]
+        ranges = uniform_ranges(int(count), int(max_size), quotas)
+        if ranges is None:
+            planner = ShardPlanner(int(count), quotas)
+            sizes = self.con.execute(
+                f"select line_bytes from {PLAN} where position is not null order by position")
+            while batch := sizes.fetchmany(100_000):  # no other query on this connection meanwhile
+                for (size,) in batch:
+                    planner.assign(size)
+            ranges = file_ranges(planner.finish())
+        self.con.register(FILES, pa.table(list(zip(*ranges, strict=True)) if ranges else [[]] * 4,
+                                          names=["job_number", "file_number", "first", "last"]))
+        try:
+            # Each file is a contiguous range of positions: an ASOF join finds each record's file.
+            self.con.execute(
+                f"create or replace temp table {PLAN} as select p.* exclude (job_number, file_number), "
+                f"f.job_number, f.file_number from {PLAN} p asof left join {FILES} f on p.position >= f.first")
+        finally:
+            self.con.unregister(FILES)
+
+    def _write_files(self, files: list[tuple[int, int, str]], s3: S3, bucket: str) -> None:
+        """One COPY writes every file to local disk in a single pass over the requests (one
+        partition per file), each checked against its planned size, then the files upload in
+        order (multipart, parts in parallel), so a job's last file is the last to arrive in S3."""
+        if not files:
+            return
+        jobs = ", ".join(str(n) for n in sorted({job for job, _, _ in files}))
+        sizes = {(j, f): int(b) for j, f, b in self.con.execute(
+            f"select job_number, file_number, sum(line_bytes) from {PLAN} where job_number in ({jobs}) "
+            "group by all").fetchall()}
+        with tempfile.TemporaryDirectory(prefix="bedrock-ext-export-") as tmp, \
+                _setting(self.con, "partitioned_write_flush_threshold", _FLUSH_ROWS):
+            self.con.execute(
+                f"COPY (select r.line, p.job_number, p.file_number from ({self.records_sql}) r "
+                f"join {PLAN} p using (request_key) where p.job_number in ({jobs})) "
+                f"TO {literal(tmp)} ({_RAW_LINES}, PARTITION_BY (job_number, file_number))")
+            for job, file, key in files:
+                path = _one_file(Path(tmp) / f"job_number={job}" / f"file_number={file}")
+                if path.stat().st_size != sizes[(job, file)]:
+                    raise ExportError(f"s3://{bucket}/{key}: {path.stat().st_size} bytes written, "
+                                      f"{sizes[(job, file)]} planned; the requests changed during the "
+                                      "export. Re-run dbt build.")
+                _upload_and_remove(s3, str(path), bucket, key)
+
+
+@contextmanager
+def _setting(con: duckdb.DuckDBPyConnection, name: str, value: int) -> Iterator[None]:
+    """A DuckDB setting for the duration of a block, then the session's own value again."""
+    previous = con.execute("select current_setting(?)", [name]).fetchone()[0]  # type: ignore[index]
+    con.execute(f"SET {name} = {int(value)}")
+    try:
+        yield
+    finally:
+        con.execute(f"SET {name} = {literal(str(previous))}")
+
+
+def _one_file(folder: Path) -> Path:
+    """The partition's file (DuckDB may split a partition into several; they are joined)."""
+    parts = sorted(folder.iterdir())
+    for extra in parts[1:]:
+        with parts[0].open("ab") as out, extra.open("rb") as src:
+            shutil.copyfileobj(src, out)
+        extra.unlink()
+    return parts[0]
+
+
+def _upload_and_remove(s3: S3, path: str, bucket: str, key: str) -> None:
+    size = Path(path).stat().st_size
+    s3.upload_file(path, bucket, key)
+    Path(path).unlink()
+    log.info("uploaded s3://%s/%s (%.1f MB)", bucket, key, size / 1e6)
+
+
+def export_requests(con: duckdb.DuckDBPyConnection, requests_sql: str, settings: RecordSettings, *,
+                    price: ModelPrice, s3: S3, bucket: str, prefix: str, quotas: Quotas
+                    ) -> tuple[list[ExportedJob], pa.Table]:
+    """Plan and write in one call (tests, benchmarks): the jobs and bedrock_batch_input's rows."""
+    export = SqlExport(con, requests_sql, settings)
+    try:
+        export.plan(price)
+        jobs = export.write(s3=s3, bucket=bucket, prefix=prefix, quotas=quotas)
+        return jobs, export.rows([(j.job_key, j.input_s3_uri) for j in jobs], "batch")
+    finally:
+        export.close()

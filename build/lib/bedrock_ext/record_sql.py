@@ -1,0 +1,104 @@
+"""The records of ``bedrock_ext.records.prepare``, built in DuckDB SQL (the export's fast path).
+
+Every rule comes from ``records``: the line is the literal template of ``records.line_template``
+with the recordId and the JSON-escaped transcript spliced in; truncation, the blank rule, the
+token estimate and the recordId are the same arithmetic. tests/unit/test_record_sql.py checks
+that both give the same records, adversarial texts included.
+"""
+
+from __future__ import annotations
+
+import math
+
+from bedrock_ext.records import (
+    _BASE62,
+    CHARS_PER_TOKEN,
+    RECORD_ID_HEX_DIGITS,
+    RECORD_ID_LENGTH,
+    TRANSCRIPT_SLOT,
+    TRUNCATION_MARK,
+    RecordSettings,
+    line_template,
+    request_fingerprint,
+    truncation,
+)
+
+# What Python's str.strip() removes (str.isspace), in RE2 syntax.
+_BLANK_PATTERN = r"[\s\x{0b}\x{1c}-\x{1f}\x{85}\p{Z}]*"
+
+
+def literal(text: str) -> str:
+    """A SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def record_id_sql(key_column: str) -> str:
+    """records.record_id in SQL: base62 digits of the key's first 64 bits, least significant first."""
+    n = f"('0x' || substr({key_column}, 1, {RECORD_ID_HEX_DIGITS}))::UBIGINT"
+    digits = [f"substr({literal(_BASE62)}, (({n} // {62**i}) % 62)::INTEGER + 1, 1)"
+              for i in range(RECORD_ID_LENGTH)]
+    return " || ".join(digits)
+
+
+def _tokens_sql(chars_sql: str) -> str:
+    return f"ceil(({chars_sql}) / {CHARS_PER_TOKEN})::BIGINT"
+
+
+def records_sql(requests_sql: str, settings: RecordSettings) -> str:
+    """A query over ``requests_sql`` (columns request_key, transcript_row_id, call_id,
+    transcript_text, attempt_number) adding record_id, is_truncated, estimated_input_tokens,
+    skip_reason (null when sent), line (the JSONL line, no newline) and line_bytes (its UTF-8
+    size with the newline, computed without building the line)."""
+    t = truncation(settings)
+    prompt = settings.prompt
+    p0, p1, p2 = line_template(settings)
+    system_tokens = math.ceil(len(prompt.system) / CHARS_PER_TOKEN)
+    user_chars = len(prompt.user) - len("{transcript}")
+    reject = settings.overlong_policy == "reject"
+    over_context = f"'over_context: about ' || {_tokens_sql('length(_text)')} || ' tokens'"
+    tokens = f"{system_tokens} + {_tokens_sql(f'{user_chars} + length(_fitted)')}"
+    assert TRANSCRIPT_SLOT not in p0 + p1 + p2
+    fixed_bytes = len((p0 + p1 + p2).encode()) + RECORD_ID_LENGTH + 1  # + the newline
+    return f"""
+with source as (
+    select *, coalesce(transcript_text, '') as _text from ({requests_sql})
+),
+fitted as (
+    select *,
+        regexp_full_match(_text, {literal(_BLANK_PATTERN)}) as _is_blank,
+        length(_text) > {t.allowed_chars} as _is_cut,
+        case when length(_text) <= {t.allowed_chars} then _text
+             else left(_text, {t.head}) || {literal(TRUNCATION_MARK)} || right(_text, {t.tail}) end as _fitted
+    from source
+),
+judged as (
+    select *,
+        case when _is_blank then 'blank_transcript'
+             when _is_cut and {reject} then {over_context}
+        end as skip_reason
+    from fitted
+),
+encoded as (
+    select *,
+        case when skip_reason is null then {record_id_sql('request_key')} end as record_id,
+        case when skip_reason is null then to_json(_fitted)::VARCHAR end as _json_text
+    from judged
+)
+select
+    request_key, transcript_row_id, call_id, attempt_number, skip_reason, record_id,
+    coalesce(skip_reason is null and _is_cut, false) as is_truncated,
+    case when skip_reason is null
+         then {tokens} else 0 end as estimated_input_tokens,
+    {literal(p0)} || record_id || {literal(p1)} || _json_text[2:-2] || {literal(p2)} as line,
+    {fixed_bytes} + strlen(_json_text) - 2 as line_bytes
+from encoded
+"""
+
+
+def table_requests_sql(table: str, settings: RecordSettings, id_column: str = "call_id",
+                       text_column: str = "transcript") -> str:
+    """Requests (first attempts) for every row of a table, keyed like int_summary_requests and
+    ``records.request_key``: for exports outside dbt (tests, benchmarks)."""
+    parts = f"{id_column}, coalesce({text_column}, ''), {literal(request_fingerprint(settings))}"
+    return (f"select sha256(concat_ws(chr(31), {parts})) as request_key, {id_column} as transcript_row_id, "
+            f"{id_column} as call_id, {text_column} as transcript_text, 1 as attempt_number from {table}")
