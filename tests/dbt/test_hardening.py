@@ -188,3 +188,27 @@ def test_a_second_build_of_the_same_project_is_refused_while_the_first_runs(dbt_
     assert len(json.loads(state.read_text())["jobs"]) == 1
     assert dict(dbt_project.query("select summary_status, count(*) from fct_call_summaries group by all")) == {
         "summarized": 100}
+
+
+def test_two_builds_on_the_aws_target_do_not_both_export_and_submit(dbt_project: DbtProject, monkeypatch,  # type: ignore[no-untyped-def]
+                                                                  tmp_path: Path) -> None:
+    from bedrock_ext.emulator.config import EmulatorConfig, Quotas, Timings
+    from bedrock_ext.emulator.server import Emulator
+
+    write_transcripts(dbt_project, rows=100)
+    config = EmulatorConfig(quotas=Quotas(min_records_per_job=1), timings=Timings(in_progress_s=3.0))
+    with Emulator(config) as remote:
+        monkeypatch.setenv("DBT_TARGET", "aws")
+        monkeypatch.setenv("BEDROCK_EXT_ENDPOINT_URL", remote.endpoint_url)
+        boto3.client("s3", endpoint_url=remote.endpoint_url).create_bucket(Bucket=os.environ["BEDROCK_EXT_S3_BUCKET"])
+        child = subprocess.Popen(_dbt_cli(dbt_project, FAST), cwd=dbt_project.root, env=dict(os.environ),
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _wait_for(lambda: bool(remote.backend.jobs), child, "the first build's job was created")
+        monkeypatch.setenv("DBT_DUCKDB_PATH", str(tmp_path / "second.duckdb"))  # another warehouse file
+        second = dbt_project.dbt(["build"], **FAST)
+        assert not second.success and statuses(second)["bedrock_batch_input"] == "error"
+        message = next(str(r.message) for r in second.result if r.node.name == "bedrock_batch_input")
+        assert "another build is exporting and submitting to s3://" in message and "pid " in message
+        assert child.wait(timeout=60) == 0
+        assert_all_passed(dbt_project.dbt(["build"], **FAST))  # now it runs: re-attaches, pays nothing new
+        assert len(remote.backend.jobs) == 1
