@@ -73,18 +73,20 @@ def error_message(err: ClientError) -> str:
 
 
 class S3:
-    """Small S3 helper: multipart uploads, paginated listing, existence checks."""
+    """Small S3 helper: multipart uploads, paginated listing, existence checks. With ``kms_key_id``
+    every object written is encrypted server-side with that KMS key (SSE-KMS)."""
 
-    def __init__(self, settings: AwsSettings) -> None:
+    def __init__(self, settings: AwsSettings, kms_key_id: str | None = None) -> None:
         self.client = settings.client("s3")
         self._transfer = TransferConfig(multipart_threshold=MULTIPART_THRESHOLD,
                                         multipart_chunksize=MULTIPART_CHUNK, max_concurrency=10)
+        self._extra = {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": kms_key_id} if kms_key_id else {}
 
     def upload_file(self, path: str, bucket: str, key: str) -> None:
-        self.client.upload_file(path, bucket, key, Config=self._transfer)
+        self.client.upload_file(path, bucket, key, ExtraArgs=self._extra, Config=self._transfer)
 
     def put_bytes(self, bucket: str, key: str, data: bytes) -> None:
-        self.client.upload_fileobj(io.BytesIO(data), bucket, key, Config=self._transfer)
+        self.client.upload_fileobj(io.BytesIO(data), bucket, key, ExtraArgs=self._extra, Config=self._transfer)
 
     def exists(self, bucket: str, key: str) -> bool:
         try:

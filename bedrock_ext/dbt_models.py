@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 import logging
 import math
 from dataclasses import dataclass, fields
@@ -51,7 +52,8 @@ JOBS_SCHEMA = pa.schema([
     ("input_s3_uri", pa.string()), ("output_s3_uri", pa.string()), ("total_record_count", pa.int64()),
     ("processed_record_count", pa.int64()), ("success_record_count", pa.int64()),
     ("error_record_count", pa.int64()), ("endpoint", pa.string()), ("is_local_emulator", pa.bool_()),
-    ("checked_at", pa.timestamp("us", tz="UTC")),
+    ("checked_at", pa.timestamp("us", tz="UTC")), ("output_kms_key_id", pa.string()), ("job_tags", pa.string()),
+    ("is_in_vpc", pa.bool_()), ("job_timeout_hours", pa.int64()),
 ])
 TERMINAL_STATUSES = ("Completed", "PartiallyCompleted", "Failed", "Stopped", "Expired")
 
@@ -84,6 +86,13 @@ class BatchConfig:
     bedrock_budget_usd: float | None
     small_batch_policy: str
     overlong_policy: str
+    output_kms_key_id: str | None
+    job_tags: dict[str, str]
+    vpc_subnet_ids: tuple[str, ...]
+    vpc_security_group_ids: tuple[str, ...]
+    job_timeout_hours: int | None
+    dbt_project_name: str
+    task_name: str
 
     @classmethod
     def from_dbt(cls, settings: Any) -> BatchConfig:
@@ -94,7 +103,7 @@ class BatchConfig:
         values: dict[str, Any] = {}
         for f in fields(cls):
             raw = settings.get(f.name)
-            value = _coerce(f.name, raw, str(f.type))
+            value = _json_setting(f.name, raw) if f.name in _JSON else _coerce(f.name, raw, str(f.type))
             if value is None and f.name not in _OPTIONAL:
                 raise ConfigError(f"dbt var/config {f.name!r} is not set; see README 'Configuration'")
             values[f.name] = value
@@ -117,6 +126,16 @@ class BatchConfig:
             validate.at_least(name, getattr(self, name), 0.001)
         for name in ("bedrock_budget_usd", "retry_max_wait_hours"):
             validate.at_least(name, getattr(self, name), 0)
+        validate.kms_key_id(self.output_kms_key_id)
+        validate.tags(self.job_tags)
+        validate.vpc(self.vpc_subnet_ids, self.vpc_security_group_ids)
+        validate.job_timeout_hours(self.job_timeout_hours)
+
+    def tags_for(self, job_key: str) -> tuple[tuple[str, str], ...]:
+        """The user's job_tags plus the product's own, which split spend by project, task and job."""
+        own = {"bedrock-ext:dbt-project": self.dbt_project_name, "bedrock-ext:task": self.task_name,
+               "bedrock-ext:job-key": job_key[:24]}
+        return tuple(sorted({**self.job_tags, **own}.items()))
 
     @property
     def quotas(self) -> Quotas:
@@ -136,7 +155,24 @@ class BatchConfig:
         return f"s3://{self.s3_bucket}/{self.s3_prefix.strip('/')}/output/"
 
 
-_OPTIONAL = ("job_timeout_s", "bedrock_budget_usd", "top_p", "top_k")
+_OPTIONAL = ("job_timeout_s", "bedrock_budget_usd", "top_p", "top_k", "output_kms_key_id", "job_timeout_hours")
+# Settings given as JSON (rendered with tojson in the model config): name -> (type, empty value).
+_JSON: dict[str, tuple[type, Any]] = {"job_tags": (dict, {}), "vpc_subnet_ids": (list, ()),
+                                      "vpc_security_group_ids": (list, ())}
+
+
+def _json_setting(name: str, raw: Any) -> Any:
+    kind, empty = _JSON[name]
+    if raw is None or str(raw).strip() in ("", "None", "null"):
+        return empty
+    try:
+        value = json.loads(raw) if isinstance(raw, str) else raw
+    except ValueError:
+        value = None
+    if not isinstance(value, kind) or (kind is dict and not all(isinstance(k, str) for k in value)):
+        wanted = "mapping of tag keys to values" if kind is dict else "list"
+        raise ConfigError(f"dbt var {name!r} must be a {wanted}, got {raw!r}")
+    return {k: str(v) for k, v in value.items()} if kind is dict else tuple(str(v) for v in value)
 _TRUE, _FALSE = ("1", "true", "yes"), ("0", "false", "no")
 
 
@@ -206,7 +242,7 @@ def batch_input(session: Any, requests: Any, this: Any | None, previous: Any | N
     """
     config = BatchConfig.from_dbt(settings)
     rt = runtime.current()
-    s3 = S3(rt.aws)
+    s3 = S3(rt.aws, kms_key_id=config.output_kms_key_id)
     if rt.is_local:
         _ensure_bucket(s3, config.s3_bucket)
     locking.acquire(rt.endpoint_label, config.s3_bucket, config.s3_prefix)  # released by batch_jobs
@@ -298,15 +334,17 @@ def batch_jobs(session: Any, inputs: Any, this: Any | None, settings: Any) -> pa
         log.info("no batch jobs to submit or wait for")
         return JOBS_SCHEMA.empty_table()
     specs = [JobSpec(job_key=k, input_s3_uri=uri, output_s3_uri=config.output_s3_uri, model_id=model,
-                     role_arn=config.role_arn) for k, uri, model in rows]
+                     role_arn=config.role_arn, kms_key_id=config.output_kms_key_id, tags=config.tags_for(k),
+                     subnet_ids=config.vpc_subnet_ids, security_group_ids=config.vpc_security_group_ids,
+                     timeout_hours=config.job_timeout_hours) for k, uri, model in rows]
     poll = PollPolicy(initial_s=config.poll_interval_s, max_s=max(60.0, config.poll_interval_s))
     runner = JobRunner(BedrockBatchClient(rt.aws.client("bedrock")), max_concurrent=config.max_concurrent_jobs,
                        poll=poll, timeout_s=config.job_timeout_s, max_generations=config.max_attempts)
     jobs = runner.run(specs, wait=config.wait)
     locking.release(rt.endpoint_label, config.s3_bucket, config.s3_prefix)
     _warn_failed(jobs, config.max_attempts)
-    keys = {s.base_name: s.job_key for s in specs}
-    rows = [_job_row(keys[split_generation(j.job_name)[0]], j, rt) for j in jobs]
+    by_name = {s.base_name: s for s in specs}
+    rows = [_job_row(by_name[split_generation(j.job_name)[0]], j, rt) for j in jobs]
     return pa.Table.from_pylist(rows, schema=JOBS_SCHEMA)
 
 
@@ -321,15 +359,17 @@ def _warn_failed(jobs: list[BatchJob], max_attempts: int) -> None:
                 f"that was the last of {max_attempts} attempts: its records are failed in the marts")
         log.warning("Bedrock batch job %s [%s] Failed: %s. Fix the cause (the service role's S3 access and "
                     "trust policy, the input files, the model's quotas); %s.", job.job_name, job.job_id,
-                    job.message or "no message", then)
+                    (job.message or "no message").rstrip("."), then)
 
 
-def _job_row(job_key: str, job: BatchJob, rt: runtime.Runtime) -> dict[str, Any]:
-    return {"job_key": job_key, "job_id": job.job_id, "job_arn": job.job_arn, "job_name": job.job_name,
+def _job_row(spec: JobSpec, job: BatchJob, rt: runtime.Runtime) -> dict[str, Any]:
+    return {"job_key": spec.job_key, "job_id": job.job_id, "job_arn": job.job_arn, "job_name": job.job_name,
             "model_id": job.model_id, "job_status": job.status.value, "status_message": job.message,
             "submitted_at": job.submitted_at, "ended_at": job.ended_at, "input_s3_uri": job.input_s3_uri,
             "output_s3_uri": job.output_prefix_uri, "total_record_count": job.total_record_count,
             "processed_record_count": job.processed_record_count,
             "success_record_count": job.success_record_count, "error_record_count": job.error_record_count,
             "endpoint": rt.endpoint_label, "is_local_emulator": rt.is_local,
-            "checked_at": dt.datetime.now(dt.UTC)}
+            "checked_at": dt.datetime.now(dt.UTC), "output_kms_key_id": job.kms_key_id,
+            "job_tags": json.dumps(dict(spec.tags), sort_keys=True), "is_in_vpc": job.uses_vpc,
+            "job_timeout_hours": job.timeout_hours}

@@ -68,6 +68,9 @@ class BatchJob:
     processed_record_count: int | None
     success_record_count: int | None
     error_record_count: int | None
+    kms_key_id: str | None = None
+    timeout_hours: int | None = None
+    uses_vpc: bool = False
 
     @property
     def job_id(self) -> str:
@@ -90,6 +93,9 @@ class BatchJob:
             processed_record_count=data.get("processedRecordCount"),
             success_record_count=data.get("successRecordCount"),
             error_record_count=data.get("errorRecordCount"),
+            kms_key_id=data["outputDataConfig"]["s3OutputDataConfig"].get("s3EncryptionKeyId"),
+            timeout_hours=data.get("timeoutDurationInHours"),
+            uses_vpc=bool(data.get("vpcConfig")),
         )
 
     def progress(self) -> str:
@@ -109,6 +115,10 @@ class JobSpec:
     role_arn: str
     name_prefix: str = "bedrock-ext"
     timeout_hours: int | None = None
+    kms_key_id: str | None = None  # encrypts the job's output (s3EncryptionKeyId)
+    tags: tuple[tuple[str, str], ...] = ()
+    subnet_ids: tuple[str, ...] = ()
+    security_group_ids: tuple[str, ...] = ()
     generation: int = 1  # 2, 3, ... when the same input is resubmitted after a Failed job
 
     @property
@@ -144,8 +154,15 @@ class BedrockBatchClient:
             "inputDataConfig": {"s3InputDataConfig": {"s3Uri": spec.input_s3_uri, "s3InputFormat": "JSONL"}},
             "outputDataConfig": {"s3OutputDataConfig": {"s3Uri": spec.output_s3_uri}},
         }
+        if spec.kms_key_id:
+            params["outputDataConfig"]["s3OutputDataConfig"]["s3EncryptionKeyId"] = spec.kms_key_id
         if spec.timeout_hours:
             params["timeoutDurationInHours"] = spec.timeout_hours
+        if spec.tags:
+            params["tags"] = [{"key": k, "value": v} for k, v in spec.tags]
+        if spec.subnet_ids:
+            params["vpcConfig"] = {"subnetIds": list(spec.subnet_ids),
+                                   "securityGroupIds": list(spec.security_group_ids)}
         return str(self._call("create_model_invocation_job", **params)["jobArn"])
 
     def get_job(self, identifier: str) -> BatchJob:

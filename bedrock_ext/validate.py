@@ -108,3 +108,51 @@ def at_least(name: str, value: float | None, low: float) -> None:
 def one_of(name: str, value: str, allowed: tuple[str, ...]) -> None:
     if value not in allowed:
         raise ConfigError(f"{name} {value!r} is not allowed: use {', '.join(allowed)}")
+
+
+# botocore's service model bedrock/2023-04-20: KmsKeyId, TagKey/TagValue, SubnetId/SecurityGroupId.
+KMS_KEY_ID = re.compile(r"(arn:aws(-[^:]+)?:kms:[a-zA-Z0-9-]*:[0-9]{12}:((key/[a-zA-Z0-9-]{36})|"
+                        r"(alias/[a-zA-Z0-9-_/]+)))|([a-zA-Z0-9-]{36})|(alias/[a-zA-Z0-9-_/]+)")
+TAG_TEXT = re.compile(r"[a-zA-Z0-9\s._:/=+@-]*")
+VPC_ID = re.compile(r"[-0-9a-zA-Z]+")
+
+
+def kms_key_id(value: str | None) -> None:
+    if value is not None and (not KMS_KEY_ID.fullmatch(value) or len(value) > 2048):
+        raise ConfigError(f"output_kms_key_id {value!r} is not a KMS key: use a key id (36 characters), "
+                          "a key ARN (arn:aws:kms:<region>:<account>:key/<id>), an alias (alias/<name>) "
+                          "or an alias ARN")
+
+
+def tags(values: dict[str, str], setting: str = "job_tags") -> None:
+    """Tag keys 1-128 and values 0-256 characters of letters, digits, spaces and . _ : / = + @ -;
+    keys starting with aws: are reserved by AWS."""
+    for key, value in values.items():
+        if not (1 <= len(key) <= 128 and TAG_TEXT.fullmatch(key)) or key.lower().startswith("aws:"):
+            raise ConfigError(f"{setting} key {key!r} is not allowed: 1 to 128 letters, digits, spaces and "
+                              ". _ : / = + @ -, not starting with aws:")
+        if not isinstance(value, str) or not (len(value) <= 256 and TAG_TEXT.fullmatch(value)):
+            raise ConfigError(f"{setting} value {value!r} (key {key!r}) is not allowed: a string of up to 256 "
+                              "letters, digits, spaces and . _ : / = + @ -")
+    if len(values) > 200:
+        raise ConfigError(f"{setting} has {len(values)} tags; a batch job takes at most 200")
+
+
+def vpc(subnet_ids: tuple[str, ...], security_group_ids: tuple[str, ...]) -> None:
+    """Both lists or neither; 1-16 subnets, 1-5 security groups, ids of letters, digits and -."""
+    if not subnet_ids and not security_group_ids:
+        return
+    lists = (("vpc_subnet_ids", subnet_ids, 16), ("vpc_security_group_ids", security_group_ids, 5))
+    for name, ids, most in lists:
+        if not 1 <= len(ids) <= most:
+            raise ConfigError(f"{name} must list 1 to {most} ids when a VPC is used (both vpc_subnet_ids and "
+                              f"vpc_security_group_ids), got {len(ids)}")
+        bad = [i for i in ids if not (isinstance(i, str) and len(i) <= 32 and VPC_ID.fullmatch(i))]
+        if bad:
+            raise ConfigError(f"{name} has ids that are not AWS ids ({', '.join(map(repr, bad))}): "
+                              "e.g. subnet-0abc1234, sg-0abc1234")
+
+
+def job_timeout_hours(value: int | None) -> None:
+    if value is not None and not 24 <= value <= 168:
+        raise ConfigError(f"job_timeout_hours {value} is out of range: Bedrock takes 24 to 168 hours")

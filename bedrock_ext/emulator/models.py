@@ -160,6 +160,17 @@ class BatchBackend:
             self.save()
         return {}
 
+    def list_tags_for_resource(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        """ListTagsForResource for a model invocation job ARN: the tags given at creation."""
+        arn = body.get("resourceARN")
+        if not isinstance(arn, str) or not 20 <= len(arn) <= 1011:
+            raise validation.fail(arn, "resourceARN", "Member must have length between 20 and 1011")
+        with self.lock:
+            job = next((j for j in self.jobs.values() if j.job_arn == arn), None)
+            if job is None:
+                raise ResourceNotFoundException(f"The resource {arn} was not found.")
+            return {"tags": list(job.request.get("tags") or [])}
+
     # ---- helpers ----------------------------------------------------------------------------
 
     def find(self, identifier: str) -> Job:

@@ -66,6 +66,8 @@ class BedrockResponses:
             return _json(self.backend.stop_model_invocation_job(segments[1]))
         if len(segments) == 2 and segments[0] == "model-invocation-job" and method == "GET":
             return _json(self.backend.get_model_invocation_job(segments[1]))
+        if segments == ["listTagsForResource"] and method == "POST":
+            return _json(self.backend.list_tags_for_resource(_body(request)))
         if len(segments) == 3 and segments[0] == "model" and segments[2] == "invoke":
             return self._invoke(segments[1], request.get_data())
         raise ResourceNotFoundException(f"No Bedrock operation at {method} {request.path}.")

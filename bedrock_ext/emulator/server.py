@@ -33,7 +33,7 @@ from bedrock_ext.emulator.state_lock import StateDirLock
 
 log = logging.getLogger("bedrock_ext.emulator")
 LOOPBACK = "127.0.0.1"
-_BEDROCK_PATHS = ("/model-invocation-job", "/model/", "/_emulator")
+_BEDROCK_PATHS = ("/model-invocation-job", "/model/", "/_emulator", "/listTagsForResource")
 
 
 def _signing_service(environ: dict[str, Any]) -> str | None:

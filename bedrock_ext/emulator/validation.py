@@ -18,6 +18,10 @@ S3_URI = re.compile(r"s3://[a-z0-9][\.\-a-z0-9]{1,61}[a-z0-9](/.*)?")
 JOB_IDENTIFIER = re.compile(
     r"((arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}:[0-9]{12}:model-invocation-job/)?[a-z0-9]{12})"
 )
+KMS_KEY_ID = re.compile(r"(arn:aws(-[^:]+)?:kms:[a-zA-Z0-9-]*:[0-9]{12}:((key/[a-zA-Z0-9-]{36})|"
+                        r"(alias/[a-zA-Z0-9-_/]+)))|([a-zA-Z0-9-]{36})|(alias/[a-zA-Z0-9-_/]+)")
+TAG_TEXT = re.compile(r"[a-zA-Z0-9\s._:/=+@-]*")
+VPC_ID = re.compile(r"[-0-9a-zA-Z]+")
 STATUSES = ("Submitted", "InProgress", "Completed", "Failed", "Stopping", "Stopped",
             "PartiallyCompleted", "Expired", "Validating", "Scheduled")
 
@@ -81,11 +85,38 @@ def create_request(body: Mapping[str, Any]) -> None:
     pattern(s3_in.get("s3Uri"), "inputDataConfig.s3InputDataConfig.s3Uri", S3_URI, 1024)
     pattern(s3_out.get("s3Uri"), "outputDataConfig.s3OutputDataConfig.s3Uri", S3_URI, 1024)
     one_of(s3_in.get("s3InputFormat"), "inputDataConfig.s3InputDataConfig.s3InputFormat", ("JSONL",))
-    tags = body.get("tags") or []
+    if s3_out.get("s3EncryptionKeyId") is not None:
+        pattern(s3_out["s3EncryptionKeyId"], "outputDataConfig.s3OutputDataConfig.s3EncryptionKeyId", KMS_KEY_ID,
+                2048)
+    if body.get("vpcConfig") is not None:
+        vpc_config(structure(body["vpcConfig"], "vpcConfig"))
+    tag_list(body.get("tags"))
+
+
+def tag_list(tags: Any) -> None:
+    """``tags``: at most 200 ``{key, value}``; keys 1-128 and values 0-256 of TagKey's pattern."""
+    tags = tags or []
     if not isinstance(tags, list) or not all(isinstance(t, dict) for t in tags):
         raise fail(tags, "tags", "Member must be a list of structures")
     if len(tags) > 200:
         raise fail(len(tags), "tags", "Member must have length less than or equal to 200")
+    for i, tag in enumerate(tags, start=1):
+        require(tag, "key", "value")
+        pattern(tag["key"], f"tags.{i}.member.key", TAG_TEXT, 128)
+        if not tag["key"]:
+            raise fail(tag["key"], f"tags.{i}.member.key", "Member must have length greater than or equal to 1")
+        pattern(tag["value"], f"tags.{i}.member.value", TAG_TEXT, 256)
+
+
+def vpc_config(vpc: Mapping[str, Any]) -> None:
+    """``vpcConfig``: 1-16 subnetIds and 1-5 securityGroupIds, each up to 32 of [-0-9a-zA-Z]."""
+    require(vpc, "subnetIds", "securityGroupIds")
+    for name, most in (("subnetIds", 16), ("securityGroupIds", 5)):
+        ids = vpc[name]
+        if not isinstance(ids, list) or not 1 <= len(ids) <= most:
+            raise fail(ids, f"vpcConfig.{name}", f"Member must have length between 1 and {most}")
+        for value in ids:
+            pattern(value, f"vpcConfig.{name}.member", VPC_ID, 32)
 
 
 def job_identifier(value: str) -> str:

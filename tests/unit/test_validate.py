@@ -17,7 +17,9 @@ GOOD: dict[str, Any] = {
     "max_records_per_job": "50000", "max_bytes_per_file": "1073741824", "max_bytes_per_job": "5368709120",
     "min_records_per_job": "100", "max_concurrent_jobs": "20", "max_attempts": "3", "retry_failed": "False",
     "retry_max_wait_hours": "24", "bedrock_budget_usd": "25", "small_batch_policy": "defer",
-    "overlong_policy": "truncate",
+    "overlong_policy": "truncate", "output_kms_key_id": "None", "job_tags": "{}", "vpc_subnet_ids": "[]",
+    "vpc_security_group_ids": "[]", "job_timeout_hours": "None", "dbt_project_name": "call_summaries",
+    "task_name": "call_summaries",
 }
 
 
@@ -72,3 +74,32 @@ def test_real_id_forms_are_accepted(model: str) -> None:
 
 def test_prefix_with_nested_safe_segments_is_accepted() -> None:
     assert BatchConfig.from_dbt({**GOOD, "s3_prefix": "team-a/call_summaries/v1.0/"}).s3_prefix
+
+
+@pytest.mark.parametrize(("name", "value", "message"), [
+    ("output_kms_key_id", "my key", "output_kms_key_id 'my key' is not a KMS key"),
+    ("job_tags", '{"aws:team": "x"}', "job_tags key 'aws:team' is not allowed"),
+    ("job_tags", '{"team": "<b>"}', "job_tags value '<b>' (key 'team') is not allowed"),
+    ("job_tags", '["a"]', "dbt var 'job_tags' must be a mapping of tag keys to values"),
+    ("vpc_subnet_ids", '["subnet-1"]', "vpc_security_group_ids must list 1 to 5 ids"),
+    ("vpc_subnet_ids", '["subnet 1"]', "vpc_subnet_ids has ids that are not AWS ids ('subnet 1')"),
+    ("job_timeout_hours", "200", "job_timeout_hours 200 is out of range: Bedrock takes 24 to 168 hours"),
+])
+def test_bad_job_option_is_refused_naming_it(name: str, value: str, message: str) -> None:
+    settings = {**GOOD, name: value}
+    if name == "vpc_subnet_ids" and "subnet 1" in value:
+        settings["vpc_security_group_ids"] = '["sg-1"]'
+    with pytest.raises(ConfigError) as exc:
+        BatchConfig.from_dbt(settings)
+    assert message in str(exc.value)
+
+
+def test_job_options_parse_and_the_product_tags_are_added() -> None:
+    config = BatchConfig.from_dbt({**GOOD, "output_kms_key_id": "alias/bedrock-out", "job_tags": '{"team": "bi"}',
+                                   "vpc_subnet_ids": '["subnet-1", "subnet-2"]', "vpc_security_group_ids": '["sg-1"]',
+                                   "job_timeout_hours": "48"})
+    assert (config.output_kms_key_id, config.vpc_subnet_ids, config.job_timeout_hours) == (
+        "alias/bedrock-out", ("subnet-1", "subnet-2"), 48)
+    assert dict(config.tags_for("a" * 32)) == {"team": "bi", "bedrock-ext:dbt-project": "call_summaries",
+                                               "bedrock-ext:task": "call_summaries",
+                                               "bedrock-ext:job-key": "a" * 24}

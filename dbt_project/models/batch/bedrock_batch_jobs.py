@@ -1,6 +1,7 @@
 def model(dbt, session):
     """One row per Bedrock batch job: submitted (or re-attached) and awaited (see bedrock_ext.dbt_models)."""
-    dbt.config(materialized="incremental", incremental_strategy="delete+insert", unique_key="job_key")
+    dbt.config(materialized="incremental", incremental_strategy="delete+insert", unique_key="job_key",
+               on_schema_change="append_new_columns")
     from bedrock_ext.dbt_models import batch_jobs
 
     this = dbt.this if dbt.is_incremental else None

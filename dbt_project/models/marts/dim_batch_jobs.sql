@@ -29,6 +29,8 @@ final as (
         jobs.output_s3_uri,
         manifests.manifest_uri,
         jobs.endpoint,
+        jobs.output_kms_key_id,
+        jobs.job_tags::json as job_tags,
 
         ---------- numerics
         jobs.total_record_count,
@@ -38,9 +40,11 @@ final as (
         manifests.input_token_count,
         manifests.output_token_count,
         date_diff('millisecond', jobs.submitted_at, jobs.ended_at) / 1000.0 as duration_seconds,
+        jobs.job_timeout_hours,
 
         ---------- booleans
         jobs.is_local_emulator,
+        coalesce(jobs.is_in_vpc, false) as is_in_vpc,
         manifests.batch_job_id is not null as has_manifest,
         jobs.job_status in ('Completed', 'PartiallyCompleted', 'Failed', 'Stopped', 'Expired') as is_terminal,
 
