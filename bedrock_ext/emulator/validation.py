@@ -86,8 +86,8 @@ def create_request(body: Mapping[str, Any]) -> None:
     pattern(s3_out.get("s3Uri"), "outputDataConfig.s3OutputDataConfig.s3Uri", S3_URI, 1024)
     one_of(s3_in.get("s3InputFormat"), "inputDataConfig.s3InputDataConfig.s3InputFormat", ("JSONL",))
     if s3_out.get("s3EncryptionKeyId") is not None:
-        pattern(s3_out["s3EncryptionKeyId"], "outputDataConfig.s3OutputDataConfig.s3EncryptionKeyId", KMS_KEY_ID,
-                2048)
+        path = "outputDataConfig.s3OutputDataConfig.s3EncryptionKeyId"
+        pattern(s3_out["s3EncryptionKeyId"], path, KMS_KEY_ID, 2048)
     if body.get("vpcConfig") is not None:
         vpc_config(structure(body["vpcConfig"], "vpcConfig"))
     tag_list(body.get("tags"))

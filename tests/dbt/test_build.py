@@ -6,9 +6,9 @@ from __future__ import annotations
 import boto3
 import pytest
 
+from bedrock_ext.cli import main
 from bedrock_ext.emulator.config import EmulatorConfig
 from bedrock_ext.emulator.server import Emulator
-from bedrock_ext.cli import main
 from tests.dbt.conftest import DbtProject, assert_all_passed, write_transcripts
 
 FAST = {"poll_interval_s": 0.05}

@@ -15,7 +15,7 @@ import pytest
 
 from bedrock_ext.plugin import local_emulator
 from bedrock_ext.transcripts.generator import generate_chunk
-from tests.dbt.conftest import DbtProject, assert_all_passed, statuses, write_transcripts
+from tests.dbt.conftest import DbtProject, assert_all_passed, write_transcripts
 
 FAST = {"poll_interval_s": 0.05, "min_records_per_job": 1, "max_attempts": 2}
 
