@@ -22,6 +22,7 @@ demo: $(STAMP)
 	$(BIN)/bedrock-ext generate --rows $(DEMO_ROWS) --adversarial --out dbt_project/data/transcripts.parquet
 	$(DBT) build --profiles-dir .
 	$(BIN)/python scripts/show_demo.py
+	$(BIN)/bedrock-ext report --duckdb dbt_project/target/call_summaries_bi.duckdb --out dbt_project/target/report.html
 
 test: $(STAMP)
 	$(BIN)/pytest -q

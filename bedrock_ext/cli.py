@@ -66,6 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     from bedrock_ext.jobs_cli import add_jobs_commands
 
     add_jobs_commands(sub)
+    from bedrock_ext.report.cli import add_report_command
+
+    add_report_command(sub)
     return parser
 
 

@@ -12,11 +12,12 @@ import json
 import logging
 import math
 from dataclasses import dataclass, fields
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 
-from bedrock_ext import locking, runtime, validate
+from bedrock_ext import locking, publish, runtime, validate
 from bedrock_ext.aws import S3
 from bedrock_ext.errors import ConfigError
 from bedrock_ext.estimate import Estimate, check_budget
@@ -373,3 +374,16 @@ def _job_row(spec: JobSpec, job: BatchJob, rt: runtime.Runtime) -> dict[str, Any
             "checked_at": dt.datetime.now(dt.UTC), "output_kms_key_id": job.kms_key_id,
             "job_tags": json.dumps(dict(spec.tags), sort_keys=True), "is_in_vpc": job.uses_vpc,
             "job_timeout_hours": job.timeout_hours}
+
+
+def publish_marts(session: Any, marts: dict[str, Any], bi_database_path: Any) -> pa.Table:
+    """Copy the marts to the BI file (``bi_database_path``, default ``<warehouse>_bi.duckdb``) and swap
+    it in atomically; one row per mart published."""
+    given = bi_database_path not in (None, "", "None")
+    path = Path(str(bi_database_path)) if given else publish.default_path(session)
+    counts = publish.publish(session, [(name, _from(relation)) for name, relation in marts.items()], path)
+    now = dt.datetime.now(dt.UTC)
+    return pa.table({"mart_name": [n for n, _ in counts],
+                     "row_count": pa.array([r for _, r in counts], pa.int64()),
+                     "published_path": [str(path.resolve())] * len(counts),
+                     "published_at": pa.array([now] * len(counts), pa.timestamp("us", tz="UTC"))})

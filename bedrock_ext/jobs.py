@@ -220,6 +220,16 @@ class PollPolicy:
         return base * (1 + rng.uniform(-self.jitter, self.jitter))
 
 
+def duration(seconds: float) -> str:
+    """``45s``, ``12m05s``, ``3h20m``."""
+    seconds = max(0, int(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+
+
 class JobRunner:
     """Submits one job per spec with at most ``max_concurrent`` in flight, then waits for them.
 
@@ -235,6 +245,7 @@ class JobRunner:
         self.poll, self.timeout_s = poll or PollPolicy(), timeout_s
         self.clock, self.sleep, self.rng = clock, sleep, rng or random.Random(0)
         self.api_calls = 0
+        self._rate_origin: tuple[float, int] | None = None  # (time, records) when processing began
 
     def attach_existing(self, specs: Sequence[JobSpec]) -> tuple[list[JobSpec], dict[str, BatchJob]]:
         """Jobs already created for these specs, found by listing by name prefix.
@@ -291,6 +302,7 @@ class JobRunner:
 
     def _drive(self, jobs: dict[str, BatchJob], queue: list[JobSpec]) -> None:
         start, attempt, last_log = self.clock(), 0, self.clock()
+        self._rate_origin = None
         while True:
             submitted = self._submit(queue, jobs)
             before = {name: j.status for name, j in jobs.items()}
@@ -299,7 +311,7 @@ class JobRunner:
                 return
             moved = submitted or any(jobs[n].status != s for n, s in before.items())
             if moved or self.clock() - last_log >= self.poll.log_every_s:
-                self._log_progress(jobs, len(queue))
+                self._log_progress(jobs, len(queue), start)
                 last_log = self.clock()
             self._check_timeout(start, jobs, len(queue))
             attempt = 0 if changed else attempt + 1
@@ -337,13 +349,26 @@ class JobRunner:
             jobs[name] = fresh
         return changed
 
-    def _log_progress(self, jobs: Mapping[str, BatchJob], queued: int) -> None:
+    def _log_progress(self, jobs: Mapping[str, BatchJob], queued: int, start: float) -> None:
         running = [j for j in jobs.values() if not j.status.is_terminal]
         done = sum(j.processed_record_count or 0 for j in jobs.values())
         total = sum(j.total_record_count or 0 for j in jobs.values())
-        log.info("batch progress: %d running, %d finished, %d queued; %d/%d records processed%s",
-                 len(running), len(jobs) - len(running), queued, done, total,
-                 "".join(f"\n  {j.progress()}" for j in running))
+        log.info("batch progress after %s: %d running, %d finished, %d queued; %d/%d records processed%s%s",
+                 duration(self.clock() - start), len(running), len(jobs) - len(running), queued, done, total,
+                 self._time_left(done, total), "".join(f"\n  {j.progress()}" for j in running))
+
+    def _time_left(self, done: int, total: int) -> str:
+        """``; about 4m left at 120 records/s``, from the records processed since processing began."""
+        now = self.clock()
+        if self._rate_origin is None:
+            if done > 0:
+                self._rate_origin = (now, done)
+            return ""
+        since, base = self._rate_origin
+        if done <= base or now <= since or total <= done:
+            return ""
+        rate = (done - base) / (now - since)
+        return f"; about {duration((total - done) / rate)} left at {rate:,.1f} records/s"
 
     def _check_timeout(self, start: float, jobs: Mapping[str, BatchJob], queued: int) -> None:
         if self.timeout_s is not None and self.clock() - start > self.timeout_s:

@@ -44,14 +44,29 @@ def _invocations(root: Path) -> list[str]:
     return [json.loads(line)["body_sha256"] for line in log.read_text().splitlines()] if log.exists() else []
 
 
-def test_on_demand_killed_midway_then_rerun_pays_each_record_once(dbt_project: DbtProject,
-                                                                  monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("BEDROCK_EXT_EMULATOR_CONFIG", json.dumps({"faults": {
-        "record_error_rate": 0.3, "record_error_codes": [400], "seed": 4, "invoke_latency_s": 0.05}}))
+def test_on_demand_killed_midway_then_rerun_pays_each_record_once(dbt_project: DbtProject, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv(
+        "BEDROCK_EXT_EMULATOR_CONFIG",
+        json.dumps(
+            {
+                "faults": {
+                    "record_error_rate": 0.3,
+                    "record_error_codes": [400],
+                    "seed": 4,
+                    "invoke_latency_s": 0.05,
+                }
+            }
+        ),
+    )
     write_transcripts(dbt_project, rows=60)
     variables = {"poll_interval_s": 0.05, "small_batch_policy": "on_demand"}
-    child = subprocess.Popen(_dbt_cli(dbt_project, variables), cwd=dbt_project.root, env=dict(os.environ),
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    child = subprocess.Popen(
+        _dbt_cli(dbt_project, variables),
+        cwd=dbt_project.root,
+        env=dict(os.environ),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     _wait_for(lambda: len(_invocations(dbt_project.root)) >= 10, child, "10 paid invocations")
     time.sleep(0.02)  # a moment between calls: not right after the emulator logged one
     child.send_signal(signal.SIGKILL)
@@ -65,25 +80,32 @@ def test_on_demand_killed_midway_then_rerun_pays_each_record_once(dbt_project: D
     # the service, not yet stored: at most one per worker, 4) can be paid again. Before the fix every
     # answer of the killed build was paid again.
     assert len(paid) - len(set(paid)) <= 4, (len(paid), len(set(paid)), paid_before_kill)
-    (summarized,), = dbt_project.query(
-        "select count(*) from fct_call_summaries where summary_status = 'summarized' and inference_mode = 'on_demand'")
+    ((summarized,),) = dbt_project.query(
+        "select count(*) from fct_call_summaries where summary_status = 'summarized' and inference_mode = 'on_demand'"
+    )
     assert summarized == len(set(paid)) > 30
     assert sum(_status_counts(dbt_project).values()) == 60
 
 
-def test_failed_job_after_its_last_attempt_fails_its_records_and_blocks_nothing(dbt_project: DbtProject) -> None:
+def test_failed_job_after_its_last_attempt_fails_its_records_and_blocks_nothing(
+    dbt_project: DbtProject,
+) -> None:
     emulator = local_emulator(dbt_project.root / "target" / "emulator")
-    emulator.configure(quotas={"min_records_per_job": 1},
-                       faults={"job_outcome": "Failed", "failure_message": "Bedrock could not assume the role"})
+    emulator.configure(
+        quotas={"min_records_per_job": 1},
+        faults={"job_outcome": "Failed", "failure_message": "Bedrock could not assume the role"},
+    )
     write_transcripts(dbt_project, rows=60)
     first = dbt_project.dbt(["build"], **FAST, max_attempts=2)
     assert_all_passed(first)  # a Failed job warns; the build goes on
-    (reason,), = dbt_project.query("select distinct pending_reason from fct_call_summaries")
+    ((reason,),) = dbt_project.query("select distinct pending_reason from fct_call_summaries")
     assert "failed (Bedrock could not assume the role); the next build resubmits it" in reason
 
     assert_all_passed(dbt_project.dbt(["build"], **FAST, max_attempts=2))  # attempt 2 (-g2) Fails too
     assert _status_counts(dbt_project) == {"failed": 60}
-    (code, message), = dbt_project.query("select distinct failure_code, failure_message from fct_call_summaries")
+    ((code, message),) = dbt_project.query(
+        "select distinct failure_code, failure_message from fct_call_summaries"
+    )
     assert code == "job_failed" and "(attempt 2 of 2): Bedrock could not assume the role" in message
 
     emulator.configure(faults={"job_outcome": None})
@@ -109,7 +131,10 @@ def test_fixing_a_setting_requests_the_failed_rows_again(dbt_project: DbtProject
     assert _status_counts(dbt_project) == {"failed": 50}
     assert_all_passed(dbt_project.dbt(["build"], **FAST, max_attempts=1, max_tokens=600))
     assert _status_counts(dbt_project) == {"summarized": 50}
-    assert dbt_project.query("select distinct max_tokens from stg_bedrock__batch_outputs order by 1") == [(20,), (600,)]
+    assert dbt_project.query("select distinct max_tokens from stg_bedrock__batch_outputs order by 1") == [
+        (20,),
+        (600,),
+    ]
     jobs = len(emulator.backend.jobs)
     assert_all_passed(dbt_project.dbt(["build"], **FAST, max_attempts=1, max_tokens=600))  # nothing changed
     assert len(emulator.backend.jobs) == jobs == 2
@@ -117,9 +142,11 @@ def test_fixing_a_setting_requests_the_failed_rows_again(dbt_project: DbtProject
 
 def test_a_bad_setting_is_refused_before_anything_is_uploaded(dbt_project: DbtProject) -> None:
     write_transcripts(dbt_project, rows=120)
-    for name, value, message in (("temperature", 5, "temperature 5.0 is out of range"),
-                                 ("s3_prefix", "../../escape", "s3_prefix '../../escape' is not allowed"),
-                                 ("max_attempts", 0, "max_attempts must be >= 1")):
+    for name, value, message in (
+        ("temperature", 5, "temperature 5.0 is out of range"),
+        ("s3_prefix", "../../escape", "s3_prefix '../../escape' is not allowed"),
+        ("max_attempts", 0, "max_attempts must be >= 1"),
+    ):
         result = dbt_project.dbt(["build"], **FAST, **{name: value})
         assert not result.success and statuses(result)["bedrock_batch_input"] == "error"
         text = next(str(r.message) for r in result.result if r.node.name == "bedrock_batch_input")
@@ -142,8 +169,8 @@ def test_retries_below_the_minimum_go_on_demand_after_the_wait(dbt_project: DbtP
     assert_all_passed(dbt_project.dbt(["build"], **variables, retry_max_wait_hours=0))
     assert _status_counts(dbt_project) == {"summarized": 150}
     assert dbt_project.query(
-        "select inference_mode, count(*) from fct_call_summaries group by all order by 1") == [
-        ("batch", 150 - retries), ("on_demand", retries)]
+        "select inference_mode, count(*) from fct_call_summaries group by all order by 1"
+    ) == [("batch", 150 - retries), ("on_demand", retries)]
     assert len(emulator.backend.jobs) == 1
 
 
@@ -152,46 +179,70 @@ def test_an_output_line_with_a_text_error_code_is_kept(dbt_project: DbtProject) 
     emulator.configure(quotas={"min_records_per_job": 1})
     write_transcripts(dbt_project, rows=20)
     assert_all_passed(dbt_project.dbt(["build"], **FAST))
-    (job_id,), = dbt_project.query("select batch_job_id from dim_batch_jobs")
-    lines = [{"recordId": "TXT1", "modelInput": {}, "error": {"errorCode": "ThrottlingException",
-                                                              "errorMessage": "Too many requests"}},
-             {"recordId": "TXT2", "modelInput": {}, "error": {"errorCode": "ValidationException",
-                                                              "errorMessage": "bad", "retryable": "maybe"}}]
+    ((job_id,),) = dbt_project.query("select batch_job_id from dim_batch_jobs")
+    lines = [
+        {
+            "recordId": "TXT1",
+            "modelInput": {},
+            "error": {"errorCode": "ThrottlingException", "errorMessage": "Too many requests"},
+        },
+        {
+            "recordId": "TXT2",
+            "modelInput": {},
+            "error": {"errorCode": "ValidationException", "errorMessage": "bad", "retryable": "maybe"},
+        },
+    ]
     s3 = boto3.client("s3", endpoint_url=emulator.endpoint_url, region_name="us-east-1")
-    s3.put_object(Bucket=os.environ["BEDROCK_EXT_S3_BUCKET"],
-                  Key=f"call-summaries/output/{job_id}/extra.jsonl.out",
-                  Body="".join(json.dumps(line) + "\n" for line in lines).encode())
+    s3.put_object(
+        Bucket=os.environ["BEDROCK_EXT_S3_BUCKET"],
+        Key=f"call-summaries/output/{job_id}/extra.jsonl.out",
+        Body="".join(json.dumps(line) + "\n" for line in lines).encode(),
+    )
     assert_all_passed(dbt_project.dbt(["build"], **FAST))
     assert dbt_project.query(
         "select record_id, error_code, is_error_retryable from stg_bedrock__batch_outputs "
-        "where record_id like 'TXT%' order by 1") == [("TXT1", "ThrottlingException", True),
-                                                      ("TXT2", "ValidationException", False)]
+        "where record_id like 'TXT%' order by 1"
+    ) == [("TXT1", "ThrottlingException", True), ("TXT2", "ValidationException", False)]
     assert _status_counts(dbt_project) == {"summarized": 20}
 
 
-def test_a_second_build_of_the_same_project_is_refused_while_the_first_runs(dbt_project: DbtProject,
-                                                                            monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("BEDROCK_EXT_EMULATOR_CONFIG", json.dumps({
-        "quotas": {"min_records_per_job": 1}, "timings": {"in_progress_s": 3.0}}))
+def test_a_second_build_of_the_same_project_is_refused_while_the_first_runs(
+    dbt_project: DbtProject, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv(
+        "BEDROCK_EXT_EMULATOR_CONFIG",
+        json.dumps({"quotas": {"min_records_per_job": 1}, "timings": {"in_progress_s": 3.0}}),
+    )
     write_transcripts(dbt_project, rows=100)
     state = dbt_project.root / "target" / "emulator" / "bedrock_jobs.json"
-    child = subprocess.Popen(_dbt_cli(dbt_project, FAST), cwd=dbt_project.root, env=dict(os.environ),
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    child = subprocess.Popen(
+        _dbt_cli(dbt_project, FAST),
+        cwd=dbt_project.root,
+        env=dict(os.environ),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     _wait_for(lambda: state.exists() and json.loads(state.read_text())["jobs"], child, "a job was created")
     other = dbt_project.root / "target" / "other.duckdb"
     monkeypatch.setenv("DBT_DUCKDB_PATH", str(other))
     second = dbt_project.dbt(["build"], **FAST)
     assert not second.success
-    assert "is in use by another process" in str(second.exception) + " ".join(str(r.message) for r in second.result or [])
+    assert "is in use by another process" in str(second.exception) + " ".join(
+        str(r.message) for r in second.result or []
+    )
     assert child.wait(timeout=60) == 0
     assert_all_passed(dbt_project.dbt(["build"], **FAST))  # after the first: nothing new to pay for
     assert len(json.loads(state.read_text())["jobs"]) == 1
     assert dict(dbt_project.query("select summary_status, count(*) from fct_call_summaries group by all")) == {
-        "summarized": 100}
+        "summarized": 100
+    }
 
 
-def test_two_builds_on_the_aws_target_do_not_both_export_and_submit(dbt_project: DbtProject, monkeypatch,  # type: ignore[no-untyped-def]
-                                                                  tmp_path: Path) -> None:
+def test_two_builds_on_the_aws_target_do_not_both_export_and_submit(
+    dbt_project: DbtProject,
+    monkeypatch,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+) -> None:
     from bedrock_ext.emulator.config import EmulatorConfig, Quotas, Timings
     from bedrock_ext.emulator.server import Emulator
 
@@ -200,9 +251,16 @@ def test_two_builds_on_the_aws_target_do_not_both_export_and_submit(dbt_project:
     with Emulator(config) as remote:
         monkeypatch.setenv("DBT_TARGET", "aws")
         monkeypatch.setenv("BEDROCK_EXT_ENDPOINT_URL", remote.endpoint_url)
-        boto3.client("s3", endpoint_url=remote.endpoint_url).create_bucket(Bucket=os.environ["BEDROCK_EXT_S3_BUCKET"])
-        child = subprocess.Popen(_dbt_cli(dbt_project, FAST), cwd=dbt_project.root, env=dict(os.environ),
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        boto3.client("s3", endpoint_url=remote.endpoint_url).create_bucket(
+            Bucket=os.environ["BEDROCK_EXT_S3_BUCKET"]
+        )
+        child = subprocess.Popen(
+            _dbt_cli(dbt_project, FAST),
+            cwd=dbt_project.root,
+            env=dict(os.environ),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         _wait_for(lambda: bool(remote.backend.jobs), child, "the first build's job was created")
         monkeypatch.setenv("DBT_DUCKDB_PATH", str(tmp_path / "second.duckdb"))  # another warehouse file
         second = dbt_project.dbt(["build"], **FAST)

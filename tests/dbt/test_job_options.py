@@ -12,10 +12,15 @@ from bedrock_ext.plugin import local_emulator
 from tests.dbt.conftest import DbtProject, assert_all_passed, statuses, write_transcripts
 
 KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-OPTIONS = {"poll_interval_s": 0.05, "min_records_per_job": 1, "output_kms_key_id": KEY,
-           "job_tags": {"team": "analytics", "cost-center": "42"},
-           "vpc_subnet_ids": ["subnet-0abc1234", "subnet-0def5678"], "vpc_security_group_ids": ["sg-0abc1234"],
-           "job_timeout_hours": 72}
+OPTIONS = {
+    "poll_interval_s": 0.05,
+    "min_records_per_job": 1,
+    "output_kms_key_id": KEY,
+    "job_tags": {"team": "analytics", "cost-center": "42"},
+    "vpc_subnet_ids": ["subnet-0abc1234", "subnet-0def5678"],
+    "vpc_security_group_ids": ["sg-0abc1234"],
+    "job_timeout_hours": 72,
+}
 
 
 def test_job_options_reach_the_job_the_uploads_and_the_marts(dbt_project: DbtProject) -> None:
@@ -26,12 +31,19 @@ def test_job_options_reach_the_job_the_uploads_and_the_marts(dbt_project: DbtPro
     (job,) = emulator.backend.jobs.values()
     sent = job.request
     assert sent["outputDataConfig"]["s3OutputDataConfig"]["s3EncryptionKeyId"] == KEY
-    assert sent["vpcConfig"] == {"subnetIds": ["subnet-0abc1234", "subnet-0def5678"],
-                                 "securityGroupIds": ["sg-0abc1234"]}
+    assert sent["vpcConfig"] == {
+        "subnetIds": ["subnet-0abc1234", "subnet-0def5678"],
+        "securityGroupIds": ["sg-0abc1234"],
+    }
     assert sent["timeoutDurationInHours"] == 72
     tags = {t["key"]: t["value"] for t in sent["tags"]}
-    assert tags == {"team": "analytics", "cost-center": "42", "bedrock-ext:dbt-project": "call_summaries",
-                    "bedrock-ext:task": "call_summaries", "bedrock-ext:job-key": tags["bedrock-ext:job-key"]}
+    assert tags == {
+        "team": "analytics",
+        "cost-center": "42",
+        "bedrock-ext:dbt-project": "call_summaries",
+        "bedrock-ext:task": "call_summaries",
+        "bedrock-ext:job-key": tags["bedrock-ext:job-key"],
+    }
     bedrock = boto3.client("bedrock", endpoint_url=emulator.endpoint_url, region_name="us-east-1")
     assert bedrock.list_tags_for_resource(resourceARN=job.job_arn)["tags"] == sent["tags"]
 
@@ -41,17 +53,20 @@ def test_job_options_reach_the_job_the_uploads_and_the_marts(dbt_project: DbtPro
     heads = [s3.head_object(Bucket=bucket, Key=k) for k in inputs]
     assert heads and all(h["ServerSideEncryption"] == "aws:kms" and h["SSEKMSKeyId"] == KEY for h in heads)
 
-    (key, job_tags, in_vpc, hours), = dbt_project.query(
-        "select output_kms_key_id, job_tags::varchar, is_in_vpc, job_timeout_hours from dim_batch_jobs")
+    ((key, job_tags, in_vpc, hours),) = dbt_project.query(
+        "select output_kms_key_id, job_tags::varchar, is_in_vpc, job_timeout_hours from dim_batch_jobs"
+    )
     assert (key, json.loads(job_tags)["team"], in_vpc, hours) == (KEY, "analytics", True, 72)
 
 
 def test_a_bad_job_option_is_refused_before_any_upload(dbt_project: DbtProject) -> None:
     write_transcripts(dbt_project, rows=30)
-    for name, value, message in (("output_kms_key_id", "not a key", "output_kms_key_id 'not a key' is not a KMS key"),
-                                 ("job_tags", {"aws:reserved": "x"}, "job_tags key 'aws:reserved' is not allowed"),
-                                 ("vpc_security_group_ids", [], "vpc_security_group_ids must list 1 to 5 ids"),
-                                 ("job_timeout_hours", 12, "job_timeout_hours 12 is out of range")):
+    for name, value, message in (
+        ("output_kms_key_id", "not a key", "output_kms_key_id 'not a key' is not a KMS key"),
+        ("job_tags", {"aws:reserved": "x"}, "job_tags key 'aws:reserved' is not allowed"),
+        ("vpc_security_group_ids", [], "vpc_security_group_ids must list 1 to 5 ids"),
+        ("job_timeout_hours", 12, "job_timeout_hours 12 is out of range"),
+    ):
         result = dbt_project.dbt(["build"], **{**OPTIONS, name: value})
         assert not result.success and statuses(result)["bedrock_batch_input"] == "error"
         text = next(str(r.message) for r in result.result if r.node.name == "bedrock_batch_input")

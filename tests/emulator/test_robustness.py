@@ -20,12 +20,20 @@ from bedrock_ext.emulator.errors import EmulatorError
 from bedrock_ext.emulator.server import Emulator
 from tests.emulator.conftest import TEST_ROLE, Aws
 
-AUTH = ("AWS4-HMAC-SHA256 Credential=emulator/20261126/us-east-1/bedrock/aws4_request, "
-        "SignedHeaders=host, Signature=0")
+AUTH = (
+    "AWS4-HMAC-SHA256 Credential=emulator/20261126/us-east-1/bedrock/aws4_request, "
+    "SignedHeaders=host, Signature=0"
+)
 
 
-def _raw(aws: Aws, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None,
-         timeout: float = 5.0) -> tuple[int, dict[str, Any]]:
+def _raw(
+    aws: Aws,
+    method: str,
+    path: str,
+    body: bytes = b"",
+    headers: dict[str, str] | None = None,
+    timeout: float = 5.0,
+) -> tuple[int, dict[str, Any]]:
     host, port = aws.emulator.endpoint_url.removeprefix("http://").split(":")
     conn = http.client.HTTPConnection(host, int(port), timeout=timeout)
     conn.request(method, path, body=body, headers={"Authorization": AUTH, **(headers or {})})
@@ -36,20 +44,35 @@ def _raw(aws: Aws, method: str, path: str, body: bytes = b"", headers: dict[str,
 
 
 def _create_body(**overrides: Any) -> bytes:
-    body = {"jobName": "j1", "roleArn": TEST_ROLE, "modelId": "anthropic.claude-3-haiku-20240307-v1:0",
-            "inputDataConfig": {"s3InputDataConfig": {"s3Uri": "s3://bkt/in/"}},
-            "outputDataConfig": {"s3OutputDataConfig": {"s3Uri": "s3://bkt/out/"}}, **overrides}
+    body = {
+        "jobName": "j1",
+        "roleArn": TEST_ROLE,
+        "modelId": "anthropic.claude-3-haiku-20240307-v1:0",
+        "inputDataConfig": {"s3InputDataConfig": {"s3Uri": "s3://bkt/in/"}},
+        "outputDataConfig": {"s3OutputDataConfig": {"s3Uri": "s3://bkt/out/"}},
+        **overrides,
+    }
     return json.dumps(body).encode()
 
 
-@pytest.mark.parametrize("overrides", [
-    {"inputDataConfig": "s3://bkt/in/"}, {"outputDataConfig": ["x"]}, {"modelId": 42}, {"jobName": {"a": 1}},
-    {"tags": "team=a"}, {"tags": [1, 2]}, {"timeoutDurationInHours": "24"}, {"roleArn": None},
-    {"inputDataConfig": {"s3InputDataConfig": "s3://x"}},
-])
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"inputDataConfig": "s3://bkt/in/"},
+        {"outputDataConfig": ["x"]},
+        {"modelId": 42},
+        {"jobName": {"a": 1}},
+        {"tags": "team=a"},
+        {"tags": [1, 2]},
+        {"timeoutDurationInHours": "24"},
+        {"roleArn": None},
+        {"inputDataConfig": {"s3InputDataConfig": "s3://x"}},
+    ],
+)
 def test_wrongly_typed_members_get_a_validation_exception(aws: Aws, overrides: dict[str, Any]) -> None:
-    status, body = _raw(aws, "POST", "/model-invocation-job", _create_body(**overrides),
-                        {"Content-Type": "application/json"})
+    status, body = _raw(
+        aws, "POST", "/model-invocation-job", _create_body(**overrides), {"Content-Type": "application/json"}
+    )
     assert (status, body["type"]) == (400, "ValidationException"), body
     assert body["message"]
 
@@ -61,8 +84,9 @@ def test_malformed_bodies_get_a_validation_exception(aws: Aws, body: bytes) -> N
 
 
 def test_oversized_body_is_refused_without_reading_it(aws: Aws) -> None:
-    status, payload = _raw(aws, "POST", "/model-invocation-job", b"{}",
-                           {"Content-Length": "99999999999"}, timeout=5)
+    status, payload = _raw(
+        aws, "POST", "/model-invocation-job", b"{}", {"Content-Length": "99999999999"}, timeout=5
+    )
     assert (status, payload["type"]) == (400, "ValidationException")
     assert "larger than the limit" in payload["message"]
     big = b"{" + b" " * (2 * 1024 * 1024) + b"}"
@@ -73,8 +97,11 @@ def test_oversized_body_is_refused_without_reading_it(aws: Aws) -> None:
 def test_bad_chunked_encoding_is_a_400(aws: Aws) -> None:
     host, port = aws.emulator.endpoint_url.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=5) as sock:
-        sock.sendall(b"POST /model-invocation-job HTTP/1.1\r\nHost: x\r\nAuthorization: " + AUTH.encode()
-                     + b"\r\nTransfer-Encoding: chunked\r\n\r\nZZZ\r\nnot a chunk\r\n0\r\n\r\n")
+        sock.sendall(
+            b"POST /model-invocation-job HTTP/1.1\r\nHost: x\r\nAuthorization: "
+            + AUTH.encode()
+            + b"\r\nTransfer-Encoding: chunked\r\n\r\nZZZ\r\nnot a chunk\r\n0\r\n\r\n"
+        )
         reply = sock.recv(4096).decode(errors="replace")
     assert reply.startswith("HTTP/1.1 400") and "ValidationException" in reply
 
@@ -103,8 +130,21 @@ def test_a_state_dir_serves_one_emulator_process_at_a_time(tmp_path: Path) -> No
             Emulator(EmulatorConfig(), state_dir=tmp_path)
         assert f"{tmp_path} is in use by another process" in str(exc.value)
         child = subprocess.run(
-            [sys.executable, "-m", "bedrock_ext.cli", "emulator", "serve", "--port", "0", "--state-dir",
-             str(tmp_path)], capture_output=True, text=True, timeout=60)
+            [
+                sys.executable,
+                "-m",
+                "bedrock_ext.cli",
+                "emulator",
+                "serve",
+                "--port",
+                "0",
+                "--state-dir",
+                str(tmp_path),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert child.returncode == 1 and "is in use by another process" in child.stderr
         assert "Traceback" not in child.stderr
     with Emulator(EmulatorConfig(), state_dir=tmp_path):  # released on stop

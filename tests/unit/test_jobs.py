@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import random
 from typing import Any
 
@@ -159,3 +160,26 @@ def test_submit_only_returns_at_once() -> None:
     runner = JobRunner(fake, max_concurrent=2, clock=clock, sleep=clock.sleep)  # type: ignore[arg-type]
     jobs = runner.run(_specs(3), wait=False)
     assert len(jobs) == 2 and clock.sleeps == []
+
+
+class CountingBedrock(FakeBedrock):
+    """Reports 1,000 records, 100 more processed per poll."""
+
+    def get_job(self, arn: str) -> BatchJob:
+        j = self.jobs[arn]
+        j["left"] = max(0, j["left"] - 1)
+        done = 1000 - 100 * j["left"]
+        status = "Completed" if j["left"] == 0 else "InProgress"
+        return BatchJob.from_api(_api(j["name"], status, arn=arn, totalRecordCount=1000, processedRecordCount=done))
+
+
+def test_progress_lines_show_elapsed_time_and_time_left(caplog: pytest.LogCaptureFixture) -> None:
+    fake, clock = CountingBedrock(polls=10), FakeClock()
+    policy = PollPolicy(initial_s=10, max_s=10, jitter=0.0, log_every_s=0)
+    runner = JobRunner(fake, poll=policy, clock=clock, sleep=clock.sleep)  # type: ignore[arg-type]
+    with caplog.at_level(logging.INFO, logger="bedrock_ext.jobs"):
+        runner.run(_specs(1))
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("batch progress")]
+    assert any(line.startswith("batch progress after 20s:") for line in lines), lines
+    # 100 records per 10 s poll = 10 records/s; at 300/1000 done, 700 are left: 1m10s.
+    assert any("300/1000 records processed; about 1m10s left at 10.0 records/s" in line for line in lines), lines
