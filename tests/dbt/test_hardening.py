@@ -31,6 +31,12 @@ def _dbt_cli(project: DbtProject, variables: dict) -> list[str]:
     return [str(dbt), "build", "--project-dir", root, "--profiles-dir", root, "--vars", json.dumps(variables)]
 
 
+def _start_build(project: DbtProject, variables: dict) -> subprocess.Popen:  # type: ignore[type-arg]
+    """A real `dbt build` in a child process (to be killed, or raced by another build)."""
+    return subprocess.Popen(_dbt_cli(project, variables), cwd=project.root, env=dict(os.environ),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 def _wait_for(condition, child: subprocess.Popen, what: str, seconds: float = 90) -> None:  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + seconds
     while not condition():
@@ -60,13 +66,7 @@ def test_on_demand_killed_midway_then_rerun_pays_each_record_once(dbt_project: D
     )
     write_transcripts(dbt_project, rows=60)
     variables = {"poll_interval_s": 0.05, "small_batch_policy": "on_demand"}
-    child = subprocess.Popen(
-        _dbt_cli(dbt_project, variables),
-        cwd=dbt_project.root,
-        env=dict(os.environ),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    child = _start_build(dbt_project, variables)
     _wait_for(lambda: len(_invocations(dbt_project.root)) >= 10, child, "10 paid invocations")
     time.sleep(0.02)  # a moment between calls: not right after the emulator logged one
     child.send_signal(signal.SIGKILL)
@@ -215,13 +215,7 @@ def test_a_second_build_of_the_same_project_is_refused_while_the_first_runs(
     )
     write_transcripts(dbt_project, rows=100)
     state = dbt_project.root / "target" / "emulator" / "bedrock_jobs.json"
-    child = subprocess.Popen(
-        _dbt_cli(dbt_project, FAST),
-        cwd=dbt_project.root,
-        env=dict(os.environ),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    child = _start_build(dbt_project, FAST)
     _wait_for(lambda: state.exists() and json.loads(state.read_text())["jobs"], child, "a job was created")
     other = dbt_project.root / "target" / "other.duckdb"
     monkeypatch.setenv("DBT_DUCKDB_PATH", str(other))
@@ -254,13 +248,7 @@ def test_two_builds_on_the_aws_target_do_not_both_export_and_submit(
         boto3.client("s3", endpoint_url=remote.endpoint_url).create_bucket(
             Bucket=os.environ["BEDROCK_EXT_S3_BUCKET"]
         )
-        child = subprocess.Popen(
-            _dbt_cli(dbt_project, FAST),
-            cwd=dbt_project.root,
-            env=dict(os.environ),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        child = _start_build(dbt_project, FAST)
         _wait_for(lambda: bool(remote.backend.jobs), child, "the first build's job was created")
         monkeypatch.setenv("DBT_DUCKDB_PATH", str(tmp_path / "second.duckdb"))  # another warehouse file
         second = dbt_project.dbt(["build"], **FAST)
