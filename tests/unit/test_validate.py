@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from bedrock_ext.dbt_models import BatchConfig
+from bedrock_ext.config import BatchConfig
 from bedrock_ext.errors import ConfigError
 
 GOOD: dict[str, Any] = {

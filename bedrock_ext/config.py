@@ -1,0 +1,160 @@
+"""The settings of a build: the batch models' ``bedrock_ext`` config (dbt vars rendered as text),
+parsed back to their types and validated before anything is uploaded or invoked."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, fields
+from typing import Any
+
+from bedrock_ext import validate
+from bedrock_ext.errors import ConfigError
+from bedrock_ext.records import RecordSettings
+from bedrock_ext.sharding import Quotas
+
+
+@dataclass(frozen=True, kw_only=True)
+class BatchConfig:
+    """The dbt vars that drive a build (set as model config in dbt_project.yml)."""
+
+    bedrock_model_id: str
+    prompt_version: str
+    max_tokens: int
+    temperature: float
+    top_p: float | None
+    top_k: int | None
+    s3_bucket: str
+    s3_prefix: str
+    role_arn: str
+    wait: bool
+    poll_interval_s: float
+    job_timeout_s: float | None
+    max_records_per_file: int
+    max_records_per_job: int
+    max_bytes_per_file: int
+    max_bytes_per_job: int
+    min_records_per_job: int
+    max_concurrent_jobs: int
+    max_attempts: int
+    retry_failed: bool
+    retry_max_wait_hours: float
+    bedrock_budget_usd: float | None
+    small_batch_policy: str
+    overlong_policy: str
+    output_kms_key_id: str | None
+    job_tags: dict[str, str]
+    vpc_subnet_ids: tuple[str, ...]
+    vpc_security_group_ids: tuple[str, ...]
+    job_timeout_hours: int | None
+    dbt_project_name: str
+    task_name: str
+
+    @classmethod
+    def from_dbt(cls, settings: Any) -> BatchConfig:
+        """From the model's ``bedrock_ext`` config dict (set in models/batch/_batch__models.yml)."""
+        if not isinstance(settings, dict):
+            raise ConfigError("model config 'bedrock_ext' is missing: the batch models read their "
+                              "settings from it (models/batch/_batch__models.yml)")
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = settings.get(f.name)
+            value = _json_setting(f.name, raw) if f.name in _JSON else _coerce(f.name, raw, str(f.type))
+            if value is None and f.name not in _OPTIONAL:
+                raise ConfigError(f"dbt var/config {f.name!r} is not set; see README 'Configuration'")
+            values[f.name] = value
+        config = cls(**values)
+        config.validate()
+        return config
+
+    def validate(self) -> None:
+        """Refuse, before anything is uploaded or invoked, every value AWS would refuse later."""
+        validate.one_of("small_batch_policy", self.small_batch_policy, ("defer", "fail", "on_demand"))
+        validate.one_of("overlong_policy", self.overlong_policy, ("truncate", "reject"))
+        validate.inference_params(self.bedrock_model_id, max_tokens=self.max_tokens,
+                                  temperature=self.temperature, top_p=self.top_p, top_k=self.top_k)
+        validate.s3_location(self.s3_bucket, self.s3_prefix)
+        validate.role_arn(self.role_arn)
+        for name in ("max_attempts", "max_records_per_file", "max_records_per_job", "max_bytes_per_file",
+                     "max_bytes_per_job", "min_records_per_job", "max_concurrent_jobs"):
+            validate.at_least(name, getattr(self, name), 1)
+        for name in ("poll_interval_s", "job_timeout_s"):
+            validate.at_least(name, getattr(self, name), 0.001)
+        for name in ("bedrock_budget_usd", "retry_max_wait_hours"):
+            validate.at_least(name, getattr(self, name), 0)
+        validate.kms_key_id(self.output_kms_key_id)
+        validate.tags(self.job_tags)
+        validate.vpc(self.vpc_subnet_ids, self.vpc_security_group_ids)
+        validate.job_timeout_hours(self.job_timeout_hours)
+
+    def tags_for(self, job_key: str) -> tuple[tuple[str, str], ...]:
+        """The user's job_tags plus the product's own, which split spend by project, task and job."""
+        own = {"bedrock-ext:dbt-project": self.dbt_project_name, "bedrock-ext:task": self.task_name,
+               "bedrock-ext:job-key": job_key[:24]}
+        return tuple(sorted({**self.job_tags, **own}.items()))
+
+    @property
+    def quotas(self) -> Quotas:
+        return Quotas(
+            max_records_per_file=self.max_records_per_file, max_bytes_per_file=self.max_bytes_per_file,
+            max_records_per_job=self.max_records_per_job, max_bytes_per_job=self.max_bytes_per_job,
+            min_records_per_job=self.min_records_per_job)
+
+    @property
+    def records(self) -> RecordSettings:
+        return RecordSettings(model_id=self.bedrock_model_id, prompt_version=self.prompt_version,
+                              max_tokens=self.max_tokens, temperature=self.temperature, top_p=self.top_p,
+                              top_k=self.top_k, overlong_policy=self.overlong_policy)  # type: ignore[arg-type]
+
+    @property
+    def output_s3_uri(self) -> str:
+        return f"s3://{self.s3_bucket}/{self.s3_prefix.strip('/')}/output/"
+
+
+_OPTIONAL = ("job_timeout_s", "bedrock_budget_usd", "top_p", "top_k", "output_kms_key_id", "job_timeout_hours")
+# Settings given as JSON (rendered with tojson in the model config): name -> (type, empty value).
+_JSON: dict[str, tuple[type, Any]] = {"job_tags": (dict, {}), "vpc_subnet_ids": (list, ()),
+                                      "vpc_security_group_ids": (list, ())}
+
+
+def _json_setting(name: str, raw: Any) -> Any:
+    kind, empty = _JSON[name]
+    if raw is None or str(raw).strip() in ("", "None", "null"):
+        return empty
+    try:
+        value = json.loads(raw) if isinstance(raw, str) else raw
+    except ValueError:
+        value = None
+    if not isinstance(value, kind) or (kind is dict and not all(isinstance(k, str) for k in value)):
+        wanted = "mapping of tag keys to values" if kind is dict else "list"
+        raise ConfigError(f"dbt var {name!r} must be a {wanted}, got {raw!r}")
+    return {k: str(v) for k, v in value.items()} if kind is dict else tuple(str(v) for v in value)
+
+
+_TRUE, _FALSE = ("1", "true", "yes"), ("0", "false", "no")
+
+
+def _coerce(name: str, raw: Any, type_name: str) -> Any:
+    """A dbt var as rendered into model config (always text) back to its type; None for unset."""
+    if raw is None or str(raw).strip().lower() in ("", "none", "null"):
+        return None
+    kind = type_name.split(" ")[0]
+    try:
+        if kind == "bool":
+            text = str(raw).strip().lower()
+            if isinstance(raw, bool) or text in _TRUE + _FALSE:
+                return raw if isinstance(raw, bool) else text in _TRUE
+            raise ValueError(raw)
+        if kind == "int":
+            as_float = float(raw)
+            if as_float != int(as_float):
+                raise ValueError(raw)
+            return int(as_float)
+        if kind == "float":
+            value = float(raw)
+            if math.isnan(value):
+                raise ValueError(raw)
+            return value
+    except (TypeError, ValueError, OverflowError):
+        raise ConfigError(f"dbt var {name!r} must be a {kind}, got {raw!r}") from None
+    return str(raw)
