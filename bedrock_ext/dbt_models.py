@@ -98,6 +98,7 @@ def batch_input(session: Any, requests: Any, this: Any | None, previous: Any | N
     """
     config = BatchConfig.from_dbt(settings)
     rt = runtime.current()
+    rt.check_scope(config.s3_bucket, config.s3_prefix)
     s3 = S3(rt.aws, kms_key_id=config.output_kms_key_id)
     if rt.is_local:
         _ensure_bucket(s3, config.s3_bucket)

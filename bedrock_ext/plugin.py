@@ -97,11 +97,11 @@ class Plugin(BasePlugin):
             settings = AwsSettings(region=region, endpoint_url=plugin_config.get("endpoint_url") or None)
         else:
             raise ConfigError(f"bedrock_ext plugin mode {mode!r} is unknown: use 'local' or 'aws'")
-        self.runtime = runtime.Runtime(mode=mode, aws=settings)
-        self._credentials = None if settings.placeholder_credentials else CredentialSource(settings)
-        self._secret_credentials: tuple[str, str, str | None] | None = None
         scope = plugin_config.get("s3_scope") or []
         self.s3_scope = [scope] if isinstance(scope, str) else [str(s) for s in scope]
+        self.runtime = runtime.Runtime(mode=mode, aws=settings, s3_scope=tuple(self.s3_scope))
+        self._credentials = None if settings.placeholder_credentials else CredentialSource(settings)
+        self._secret_credentials: tuple[str, str, str | None] | None = None
         runtime.activate(self.runtime)
         _DBT_LOG.info(f"jobs run on {self.runtime.endpoint_label}")
 

@@ -55,3 +55,16 @@ def test_each_cursor_renews_the_secret_after_the_credentials_rotate(con: duckdb.
     plugin.configure_cursor(con.cursor())
     scope, text = _secret(con)
     assert "key_id=AKIANEW" in text and "new-token" not in text and scope == ["s3://bkt/p/"]  # redacted
+
+
+def test_a_scope_that_misses_the_project_location_is_refused_before_export() -> None:
+    from bedrock_ext.errors import ConfigError
+    from bedrock_ext.runtime import Runtime
+
+    rt = Runtime(mode="aws", aws=AwsSettings(), s3_scope=("s3://bkt/call-summaries/",))
+    rt.check_scope("bkt", "call-summaries")  # inside: fine
+    rt.check_scope("bkt", "/call-summaries/daily")
+    with pytest.raises(ConfigError) as exc:
+        rt.check_scope("other-bucket", "call-summaries")
+    assert "does not cover the project's S3 location s3://other-bucket/call-summaries/" in str(exc.value)
+    Runtime(mode="aws", aws=AwsSettings()).check_scope("any-bucket", "p")  # no scope: everything
