@@ -24,11 +24,12 @@ from typing import Any
 import duckdb
 from dbt.adapters.duckdb.plugins import BasePlugin
 from dbt.adapters.events.logging import AdapterLogger
+from dbt_common.exceptions import DbtRuntimeError
 
 from bedrock_ext import runtime
 from bedrock_ext.aws import AwsSettings, CredentialSource
 from bedrock_ext.duckdb_s3 import create_s3_secret, ensure_httpfs
-from bedrock_ext.errors import ConfigError
+from bedrock_ext.errors import BedrockExtError, ConfigError
 from bedrock_ext.sql_functions import register_functions
 
 _EMULATORS: dict[Path, Any] = {}
@@ -62,6 +63,7 @@ def local_emulator(state_dir: Path, settings: dict[str, Any] | None = None) -> A
     """
     try:
         from bedrock_ext.emulator.config import EmulatorConfig
+        from bedrock_ext.emulator.errors import EmulatorError
         from bedrock_ext.emulator.server import Emulator
     except ImportError as err:
         raise ConfigError(f"the bedrock_ext plugin's mode: local needs the local emulator, which is not "
@@ -70,7 +72,10 @@ def local_emulator(state_dir: Path, settings: dict[str, Any] | None = None) -> A
     key = state_dir.resolve()
     if key not in _EMULATORS:
         merged = {**(settings or {}), **json.loads(os.environ.get("BEDROCK_EXT_EMULATOR_CONFIG") or "{}")}
-        _EMULATORS[key] = Emulator(EmulatorConfig().updated(merged), state_dir=key).start()
+        try:
+            _EMULATORS[key] = Emulator(EmulatorConfig().updated(merged), state_dir=key).start()
+        except EmulatorError as err:  # the emulator's own error tree: ours to translate at this edge
+            raise ConfigError(str(err)) from None
     return _EMULATORS[key]
 
 
@@ -83,6 +88,14 @@ def shutdown_local_emulators() -> None:
 
 class Plugin(BasePlugin):
     def initialize(self, plugin_config: dict[str, Any]) -> None:
+        """Set up the target; a problem the user can fix is a dbt runtime error (one message, no
+        traceback), never a crash."""
+        try:
+            self._initialize(plugin_config)
+        except BedrockExtError as err:
+            raise DbtRuntimeError(f"bedrock_ext plugin: {err}") from None
+
+    def _initialize(self, plugin_config: dict[str, Any]) -> None:
         _bridge_logs()
         options = (self.creds.config_options or {}) if self.creds else {}
         ensure_httpfs(options.get("extension_directory"))

@@ -258,3 +258,20 @@ def test_two_builds_on_the_aws_target_do_not_both_export_and_submit(
         assert child.wait(timeout=60) == 0
         assert_all_passed(dbt_project.dbt(["build"], **FAST))  # now it runs: re-attaches, pays nothing new
         assert len(remote.backend.jobs) == 1
+
+
+def test_dbt_build_on_aws_without_credentials_says_so_without_a_traceback(dbt_project: DbtProject,
+                                                                         monkeypatch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("DBT_TARGET", "aws")
+    write_transcripts(dbt_project, rows=10)
+    root = str(dbt_project.root)
+    dbt = Path(sys.executable).parent / "dbt"
+    done = subprocess.run([str(dbt), "build", "--project-dir", root, "--profiles-dir", root], cwd=root,
+                          env=dict(os.environ), capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0
+    assert "bedrock_ext plugin: no AWS credentials found in the standard chain" in done.stdout
+    assert "Traceback" not in done.stdout + done.stderr
