@@ -91,3 +91,10 @@ def test_aws_target_code_path_against_an_overridden_endpoint(dbt_project: DbtPro
         (job,) = remote.backend.jobs.values()
         assert job.request["roleArn"] == "arn:aws:iam::111122223333:role/BatchRole"
     assert dbt_project.query("select count(*) from fct_call_summaries where summary_status = 'summarized'") == [(120,)]
+
+
+def test_the_motherduck_output_parses(dbt_project: DbtProject) -> None:
+    """The example profile's `motherduck` output (docs/scaling.md) is valid for dbt; parse opens no
+    connection, so this runs offline."""
+    result = dbt_project.dbt(["parse", "--target", "motherduck"])
+    assert result.success, result.exception
