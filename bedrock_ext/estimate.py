@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from bedrock_ext.errors import BudgetExceededError
-from bedrock_ext.pricing import Cost, ModelPrice, cost
-from bedrock_ext.records import RecordSettings, SkippedRecord, prepare
+from bedrock_ext.pricing import Cost
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -24,22 +21,6 @@ class Estimate:
         return (f"{self.records} records ({self.truncated} truncated; skipped: {skipped}); "
                 f"~{c.input_tokens} input + <= {c.output_tokens} output tokens; "
                 f"batch ${c.batch_usd:.4f} vs on-demand ${c.on_demand_usd:.4f} (saves ${c.savings_usd:.4f})")
-
-
-def estimate(rows: Iterable[tuple[str, str | None]], settings: RecordSettings, price: ModelPrice) -> Estimate:
-    """Estimate from ``(transcript id, text)`` rows without sending anything."""
-    records, truncated, tokens = 0, 0, 0
-    skipped: Counter[str] = Counter()
-    for transcript_id, text in rows:
-        r = prepare(transcript_id, text, settings)
-        if isinstance(r, SkippedRecord):
-            skipped[r.reason.split(":", 1)[0]] += 1
-            continue
-        records += 1
-        truncated += r.is_truncated
-        tokens += r.estimated_input_tokens
-    return Estimate(records=records, skipped=dict(skipped), truncated=truncated,
-                    cost=cost(price, tokens, records * settings.max_tokens))
 
 
 def check_budget(est: Estimate, budget_usd: float | None) -> None:

@@ -13,7 +13,8 @@ from urllib.parse import urlsplit
 from bedrock_ext.aws import AwsSettings, bedrock_client
 from bedrock_ext.errors import ConfigError
 from bedrock_ext.jobs import BatchJob, BedrockBatchClient, JobRunner, JobStatus, PollPolicy
-from bedrock_ext.record_sql import literal
+from bedrock_ext.record_sql import literal, quoted, table_requests_sql
+from bedrock_ext.records import RecordSettings
 
 
 def _client(args: argparse.Namespace) -> BedrockBatchClient:
@@ -73,12 +74,7 @@ def _cmd_stop(args: argparse.Namespace) -> int:
     return 0
 
 
-def _quoted(name: str) -> str:
-    """A table name (optionally schema.table) as quoted DuckDB identifiers."""
-    return ".".join('"' + part.replace('"', '""') + '"' for part in name.split("."))
-
-
-def _requests_sql(con: Any, source: str, args: argparse.Namespace, fingerprint: str) -> str:
+def _requests_sql(con: Any, source: str, args: argparse.Namespace, settings: RecordSettings) -> str:
     """The requests dbt would make of this relation: one per id (the latest by --order-column when
     the relation has it, as stg_call_center__transcripts does), blank text left to the plan."""
     columns = {c[0] for c in con.execute(f"describe select * from {source}").fetchall()}
@@ -86,12 +82,8 @@ def _requests_sql(con: Any, source: str, args: argparse.Namespace, fingerprint: 
         if column not in columns:
             raise ConfigError(f"{flag} {column!r} is not a column of the input; "
                               f"it has: {', '.join(sorted(columns))}")
-    ident, text = _quoted(args.id_column), _quoted(args.text_column)
-    latest = (f"qualify row_number() over (partition by {ident} order by {_quoted(args.order_column)} desc "
-              "nulls last) = 1") if args.order_column in columns else ""
-    key = f"sha256(concat_ws(chr(31), {ident}::varchar, coalesce({text}::varchar, ''), {literal(fingerprint)}))"
-    return (f"select {key} as request_key, {ident}::varchar as transcript_row_id, {ident}::varchar as call_id, "
-            f"{text}::varchar as transcript_text, 1 as attempt_number from {source} {latest}")
+    latest = args.order_column if args.order_column in columns else None
+    return table_requests_sql(source, settings, args.id_column, args.text_column, latest_by=latest)
 
 
 def _cmd_estimate(args: argparse.Namespace) -> int:
@@ -100,7 +92,6 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
     from bedrock_ext.estimate import check_budget
     from bedrock_ext.export import SqlExport
     from bedrock_ext.pricing import price_for
-    from bedrock_ext.records import RecordSettings, request_fingerprint
 
     if bool(args.parquet) == bool(args.duckdb and args.table):
         raise ConfigError("give --parquet FILE, or --duckdb FILE --table NAME")
@@ -112,8 +103,8 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
                               max_tokens=args.max_tokens)
     price = price_for(args.model)
     with duckdb.connect(args.duckdb or ":memory:", read_only=bool(args.duckdb)) as con:
-        source = f"read_parquet({literal(args.parquet)})" if args.parquet else _quoted(args.table)
-        export = SqlExport(con, _requests_sql(con, source, args, request_fingerprint(settings)), settings)
+        source = f"read_parquet({literal(args.parquet)})" if args.parquet else quoted(args.table)
+        export = SqlExport(con, _requests_sql(con, source, args, settings), settings)
         est = export.plan(price)
     print(est.describe())
     check_budget(est, args.budget_usd)

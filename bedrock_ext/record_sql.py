@@ -95,10 +95,21 @@ from encoded
 """
 
 
-def table_requests_sql(table: str, settings: RecordSettings, id_column: str = "call_id",
-                       text_column: str = "transcript") -> str:
-    """Requests (first attempts) for every row of a table, keyed like int_summary_requests and
-    ``records.request_key``: for exports outside dbt (tests, benchmarks)."""
-    parts = f"{id_column}, coalesce({text_column}, ''), {literal(request_fingerprint(settings))}"
-    return (f"select sha256(concat_ws(chr(31), {parts})) as request_key, {id_column} as transcript_row_id, "
-            f"{id_column} as call_id, {text_column} as transcript_text, 1 as attempt_number from {table}")
+def quoted(name: str) -> str:
+    """A column or table name (optionally schema.table) as quoted DuckDB identifiers."""
+    return ".".join('"' + part.replace('"', '""') + '"' for part in name.split("."))
+
+
+def table_requests_sql(source: str, settings: RecordSettings, id_column: str = "call_id",
+                       text_column: str = "transcript", latest_by: str | None = None) -> str:
+    """Requests (first attempts) for every row of ``source`` (a table name or a table function),
+    keyed like int_summary_requests and ``records.request_key``: for exports and estimates outside
+    dbt (the CLI, tests, benchmarks). With ``latest_by``, one request per id: the row with the
+    latest value of that column, as stg_call_center__transcripts keeps."""
+    ident, text = quoted(id_column), quoted(text_column)
+    parts = f"{ident}::varchar, coalesce({text}::varchar, ''), {literal(request_fingerprint(settings))}"
+    order = f"order by {quoted(latest_by)} desc nulls last" if latest_by else ""
+    latest = f" qualify row_number() over (partition by {ident} {order}) = 1" if latest_by else ""
+    return (f"select sha256(concat_ws(chr(31), {parts})) as request_key, "
+            f"{ident}::varchar as transcript_row_id, {ident}::varchar as call_id, "
+            f"{text}::varchar as transcript_text, 1 as attempt_number from {source}{latest}")
