@@ -48,12 +48,16 @@ def bedrock_client(settings: AwsSettings) -> Any:
     return settings.client("bedrock")
 
 
+NO_CREDENTIALS = ("no AWS credentials found in the standard chain (env vars AWS_ACCESS_KEY_ID/"
+                  "AWS_SECRET_ACCESS_KEY, AWS_PROFILE, SSO, instance role)")
+_MISSING_KEY = ("404", "NoSuchKey", "NotFound")
+
+
 def explain_aws_error(err: BaseException) -> str | None:
     """A one-line explanation of a botocore error a user can act on (None for anything else)."""
     if isinstance(err, NoCredentialsError):
-        return ("no AWS credentials found in the standard chain (env vars AWS_ACCESS_KEY_ID/"
-                "AWS_SECRET_ACCESS_KEY, AWS_PROFILE, SSO, instance role). For the local emulator, set "
-                "BEDROCK_EXT_ENDPOINT_URL (or --endpoint-url) to its http://127.0.0.1:<port> address.")
+        return (f"{NO_CREDENTIALS}. For the local emulator, set BEDROCK_EXT_ENDPOINT_URL (or --endpoint-url) "
+                "to its http://127.0.0.1:<port> address.")
     if isinstance(err, EndpointConnectionError):
         return (f"cannot reach {err.kwargs.get('endpoint_url', 'the endpoint')}: is the emulator running "
                 "(`bedrock-ext emulator serve`), or is the endpoint URL / AWS region right?")
@@ -92,7 +96,7 @@ class S3:
         try:
             self.client.head_object(Bucket=bucket, Key=key)
         except ClientError as err:
-            if error_code(err) in ("404", "NoSuchKey", "NotFound"):
+            if error_code(err) in _MISSING_KEY:
                 return False
             raise
         return True
@@ -107,7 +111,7 @@ class S3:
         try:
             return self.get_bytes(bucket, key)
         except ClientError as err:
-            if error_code(err) in ("404", "NoSuchKey", "NotFound"):
+            if error_code(err) in _MISSING_KEY:
                 return None
             raise
 
@@ -130,9 +134,7 @@ class CredentialSource:
         if self._credentials is None:
             from bedrock_ext.errors import ConfigError
 
-            raise ConfigError("no AWS credentials found in the standard chain (env vars AWS_ACCESS_KEY_ID/"
-                              "AWS_SECRET_ACCESS_KEY, AWS_PROFILE, SSO, instance role); the aws target "
-                              "needs them")
+            raise ConfigError(f"{NO_CREDENTIALS}; the aws target needs them")
 
     def current(self) -> tuple[str, str, str | None]:
         frozen = self._credentials.get_frozen_credentials()
