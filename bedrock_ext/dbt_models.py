@@ -22,7 +22,7 @@ from bedrock_ext.aws import S3
 from bedrock_ext.config import BatchConfig
 from bedrock_ext.errors import ConfigError
 from bedrock_ext.estimate import Estimate, check_budget
-from bedrock_ext.export import SqlExport
+from bedrock_ext.export import PLAN, SqlExport
 from bedrock_ext.jobs import (
     BatchJob,
     BedrockBatchClient,
@@ -103,15 +103,14 @@ def batch_input(session: Any, requests: Any, this: Any | None, previous: Any | N
     if rt.is_local:
         _ensure_bucket(s3, config.s3_bucket)
     locking.acquire(rt.endpoint_label, config.s3_bucket, config.s3_prefix)  # released by batch_jobs
-    pending = _pending_sql(requests, this, previous, config)
-    export = SqlExport(session, pending, config.records)
+    export = SqlExport(session, _pending_sql(requests, this, previous, config), config.records)
     try:
         estimate = export.plan(price_for(config.bedrock_model_id))
         log.info("to export: %s", estimate.describe())
         if estimate.records == 0:
             return _table(export.rows([], "batch"))
         if estimate.records < config.min_records_per_job:
-            overdue = _overdue_retries(session, pending, this, config) if this is not None else 0
+            overdue = _overdue_retries(session, this, config) if this is not None else 0
             if config.small_batch_policy != "on_demand" and not overdue:
                 _small_batch(config, estimate.records)
                 return _table(export.rows([], "batch"))  # the skipped ones only; the rest stay pending
@@ -135,11 +134,12 @@ def batch_input(session: Any, requests: Any, this: Any | None, previous: Any | N
         export.close()
 
 
-def _overdue_retries(session: Any, pending_sql: str, this: Any, config: BatchConfig) -> int:
-    """Retries in ``pending_sql`` whose last export is older than ``retry_max_wait_hours``."""
+def _overdue_retries(session: Any, this: Any, config: BatchConfig) -> int:
+    """Retries in the export's plan (the pending requests, already judged) whose last export is
+    older than ``retry_max_wait_hours``."""
     seconds = float(config.retry_max_wait_hours) * 3600
     row = session.execute(
-        f"select count(*) from ({pending_sql}) p join (select request_key, max(exported_at) as "
+        f"select count(*) from {PLAN} p join (select request_key, max(exported_at) as "
         f"last_exported_at from {this} group by request_key) t using (request_key) "
         f"where p.attempt_number > 1 and t.last_exported_at <= now() - to_microseconds({int(seconds * 1e6)})"
     ).fetchone()
