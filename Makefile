@@ -20,6 +20,7 @@ $(STAMP): pyproject.toml constraints.txt
 
 demo: $(STAMP)
 	$(BIN)/bedrock-ext generate --rows $(DEMO_ROWS) --adversarial --out dbt_project/data/transcripts.parquet
+	$(DBT) deps --profiles-dir .
 	$(DBT) build --profiles-dir .
 	$(BIN)/python scripts/show_demo.py
 	$(BIN)/bedrock-ext report --duckdb dbt_project/target/call_summaries_bi.duckdb --out dbt_project/target/report.html
@@ -34,4 +35,4 @@ lint: $(STAMP)
 	$(BIN)/ruff check bedrock_ext scripts tests
 
 clean:
-	rm -rf $(VENV) dbt_project/target dbt_project/logs dbt_project/data
+	rm -rf $(VENV) dbt_project/target dbt_project/logs dbt_project/data dbt_project/dbt_packages

@@ -34,11 +34,12 @@ from bedrock_ext.jobs import (
 )
 from bedrock_ext.on_demand import run_on_demand
 from bedrock_ext.pricing import price_for
+from bedrock_ext.record_sql import quoted
 
 log = logging.getLogger("bedrock_ext.dbt")
 
 INPUT_SCHEMA = pa.schema([
-    ("request_key", pa.string()), ("transcript_row_id", pa.string()), ("call_id", pa.string()),
+    ("request_key", pa.string()), ("input_row_id", pa.string()), ("input_id", pa.string()),
     ("record_id", pa.string()), ("job_key", pa.string()), ("input_s3_uri", pa.string()),
     ("model_id", pa.string()), ("prompt_version", pa.string()), ("inference_mode", pa.string()),
     ("is_truncated", pa.bool_()),
@@ -55,6 +56,7 @@ JOBS_SCHEMA = pa.schema([
     ("checked_at", pa.timestamp("us", tz="UTC")), ("output_kms_key_id", pa.string()), ("job_tags", pa.string()),
     ("is_in_vpc", pa.bool_()), ("job_timeout_hours", pa.int64()),
 ])
+RESULTS_MART = "fct_bedrock_results"
 TERMINAL_STATUSES = ("Completed", "PartiallyCompleted", "Failed", "Stopped", "Expired")
 
 
@@ -73,7 +75,7 @@ def _pending_sql(requests: Any, this: Any | None, previous: Any | None, config: 
     attempt_count equals the exports so far): if a build failed before the marts were rebuilt,
     the stale verdict cannot trigger a second export of the same attempt.
     """
-    select = "select r.request_key, r.transcript_row_id, r.call_id, r.transcript_text"
+    select = "select r.request_key, r.input_row_id, r.input_id, r.input_text"
     if this is None:
         return f"{select}, 1 as attempt_number from {_from(requests)} r"
     attempts = f"(select request_key, count(*) as attempts from {this} group by request_key)"
@@ -83,7 +85,7 @@ def _pending_sql(requests: Any, this: Any | None, previous: Any | None, config: 
         return sql + "where a.request_key is null"
     retry = f"p.is_retry_due and a.attempts < {int(config.max_attempts)}"
     if config.retry_failed:
-        retry = f"({retry}) or p.summary_status = 'failed'"
+        retry = f"({retry}) or p.status = 'failed'"
     return sql + (
         f"left join {_from(previous)} p on p.request_key = r.request_key "
         f"where a.request_key is null or (p.attempt_count = a.attempts and ({retry}))")
@@ -91,10 +93,11 @@ def _pending_sql(requests: Any, this: Any | None, previous: Any | None, config: 
 
 def batch_input(session: Any, requests: Any, this: Any | None, previous: Any | None,
                 settings: Any) -> pa.Table:
-    """Export the requests of ``int_summary_requests`` not exported yet, and the retries due.
+    """Export the requests of ``int_bedrock_requests`` not exported yet, and the retries due.
 
     ``this`` is the model's own table on incremental runs (None on the first build);
-    ``previous`` is fct_call_summaries as the previous build left it (None before there is one).
+    ``previous`` is fct_bedrock_results as the previous build left it (None before there is one;
+    ``previous_results`` finds it).
     """
     config = BatchConfig.from_dbt(settings)
     rt = runtime.current()
@@ -132,6 +135,21 @@ def batch_input(session: Any, requests: Any, this: Any | None, previous: Any | N
         return _table(export.rows([(j.job_key, j.input_s3_uri) for j in jobs], "batch"))
     finally:
         export.close()
+
+
+def previous_results(session: Any, this: Any) -> str | None:
+    """fct_bedrock_results as the previous build left it, beside this model (same database and
+    schema, whatever the target's schema is), or None when there is none yet. A ref would be a
+    cycle: the mart depends on this model."""
+    database, schema = str(this.database), str(this.schema)
+    found = session.execute(
+        "select 1 from information_schema.tables where table_catalog = ? and table_schema = ? "
+        "and table_name = ?", [database, schema, RESULTS_MART]).fetchone()
+    if found is None:
+        log.info("no %s.%s yet: no retries are due (first build, or the marts were never built)",
+                 schema, RESULTS_MART)
+        return None
+    return ".".join(quoted(part) for part in (database, schema, RESULTS_MART))
 
 
 def _overdue_retries(session: Any, this: Any, config: BatchConfig) -> int:

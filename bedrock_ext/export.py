@@ -95,12 +95,12 @@ class SqlExport:
                                      "having count(*) > 1 limit 1").fetchone()
         if duplicate:
             raise ExportError(f"request_key {duplicate[0]} appears {duplicate[1]} times in the requests to "
-                              "export; each request must be one row (check int_summary_requests).")
+                              "export; each request must be one row (check int_bedrock_requests).")
 
     def prepared(self) -> list[PreparedRecord]:
         """The records to send, as Python objects (the on-demand path: fewer than a batch's minimum)."""
         rows = self.con.execute(
-            f"select request_key, record_id, call_id, line, estimated_input_tokens, is_truncated, "
+            f"select request_key, record_id, input_id, line, estimated_input_tokens, is_truncated, "
             f"attempt_number from ({self.records_sql}) where skip_reason is null order by request_key"
         ).fetchall()
         return [PreparedRecord(request_key=k, record_id=r, transcript_id=c, line=line, estimated_input_tokens=t,
@@ -137,7 +137,7 @@ class SqlExport:
                                            "input_s3_uri": [u for _, u in jobs]}))
         try:
             return self.con.execute(f"""
-                select p.request_key, p.transcript_row_id, p.call_id, p.record_id, j.job_key, j.input_s3_uri,
+                select p.request_key, p.input_row_id, p.input_id, p.record_id, j.job_key, j.input_s3_uri,
                     {literal(self.settings.model_id)} as model_id,
                     {literal(self.settings.prompt_version)} as prompt_version,
                     case when p.position is not null then {literal(mode)} end as inference_mode,

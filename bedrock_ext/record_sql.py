@@ -45,8 +45,8 @@ def _tokens_sql(chars_sql: str) -> str:
 
 
 def records_sql(requests_sql: str, settings: RecordSettings) -> str:
-    """A query over ``requests_sql`` (columns request_key, transcript_row_id, call_id,
-    transcript_text, attempt_number) adding record_id, is_truncated, estimated_input_tokens,
+    """A query over ``requests_sql`` (columns request_key, input_row_id, input_id,
+    input_text, attempt_number) adding record_id, is_truncated, estimated_input_tokens,
     skip_reason (null when sent), line (the JSONL line, no newline) and line_bytes (its UTF-8
     size with the newline, computed without building the line)."""
     t = truncation(settings)
@@ -61,7 +61,7 @@ def records_sql(requests_sql: str, settings: RecordSettings) -> str:
     fixed_bytes = len((p0 + p1 + p2).encode()) + RECORD_ID_LENGTH + 1  # + the newline
     return f"""
 with source as (
-    select *, coalesce(transcript_text, '') as _text from ({requests_sql})
+    select *, coalesce(input_text, '') as _text from ({requests_sql})
 ),
 fitted as (
     select *,
@@ -73,7 +73,7 @@ fitted as (
 ),
 judged as (
     select *,
-        case when _is_blank then 'blank_transcript'
+        case when _is_blank then 'blank_text'
              when _is_cut and {reject} then {over_context}
         end as skip_reason
     from fitted
@@ -85,7 +85,7 @@ encoded as (
     from judged
 )
 select
-    request_key, transcript_row_id, call_id, attempt_number, skip_reason, record_id,
+    request_key, input_row_id, input_id, attempt_number, skip_reason, record_id,
     coalesce(skip_reason is null and _is_cut, false) as is_truncated,
     case when skip_reason is null
          then {tokens} else 0 end as estimated_input_tokens,
@@ -103,13 +103,13 @@ def quoted(name: str) -> str:
 def table_requests_sql(source: str, settings: RecordSettings, id_column: str = "call_id",
                        text_column: str = "transcript", latest_by: str | None = None) -> str:
     """Requests (first attempts) for every row of ``source`` (a table name or a table function),
-    keyed like int_summary_requests and ``records.request_key``: for exports and estimates outside
+    keyed like int_bedrock_requests and ``records.request_key``: for exports and estimates outside
     dbt (the CLI, tests, benchmarks). With ``latest_by``, one request per id: the row with the
-    latest value of that column, as stg_call_center__transcripts keeps."""
+    latest value of that column, as stg_bedrock_ext__input_rows keeps."""
     ident, text = quoted(id_column), quoted(text_column)
     parts = f"{ident}::varchar, coalesce({text}::varchar, ''), {literal(request_fingerprint(settings))}"
     order = f"order by {quoted(latest_by)} desc nulls last" if latest_by else ""
     latest = f" qualify row_number() over (partition by {ident} {order}) = 1" if latest_by else ""
     return (f"select sha256(concat_ws(chr(31), {parts})) as request_key, "
-            f"{ident}::varchar as transcript_row_id, {ident}::varchar as call_id, "
-            f"{text}::varchar as transcript_text, 1 as attempt_number from {source}{latest}")
+            f"{ident}::varchar as input_row_id, {ident}::varchar as input_id, "
+            f"{text}::varchar as input_text, 1 as attempt_number from {source}{latest}")

@@ -135,7 +135,7 @@ def request_fingerprint(settings: RecordSettings) -> str:
 
 def request_key(transcript_id: str, text: str, fingerprint: str) -> str:
     """sha256 of the three parts joined by U+001F; the SQL model computes the same with
-    ``sha256(concat_ws(chr(31), call_id, transcript_text, request_fingerprint))``."""
+    ``sha256(concat_ws(chr(31), input_id, input_text, request_fingerprint))``."""
     payload = "\x1f".join([transcript_id, text, fingerprint])
     return hashlib.sha256(payload.encode("utf-8", "surrogatepass")).hexdigest()
 
@@ -231,7 +231,7 @@ def prepare(transcript_id: str, text: str | None, settings: RecordSettings) -> P
     """A record for one transcript, or the reason it is skipped (blank, or too long to send)."""
     key = request_key(transcript_id, text or "", request_fingerprint(settings))
     if text is None or not text.strip():
-        return SkippedRecord(request_key=key, transcript_id=transcript_id, reason="blank_transcript")
+        return SkippedRecord(request_key=key, transcript_id=transcript_id, reason="blank_text")
     fitted, cut = _fit(settings, text)
     if cut and settings.overlong_policy == "reject":
         return SkippedRecord(request_key=key, transcript_id=transcript_id,

@@ -1,4 +1,5 @@
-"""dbt fixtures: a throwaway copy of dbt_project/ per test, built in-process with dbtRunner."""
+"""dbt fixtures: a throwaway copy of dbt_project/ (and the dbt_package/ it installs) per test,
+built in-process with dbtRunner."""
 
 from __future__ import annotations
 
@@ -17,7 +18,9 @@ from dbt.cli.main import dbtRunner, dbtRunnerResult
 from bedrock_ext.plugin import shutdown_local_emulators
 from bedrock_ext.transcripts.generator import GenerateSpec, write_dataset
 
-PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
+REPO = Path(__file__).resolve().parents[2]
+PROJECT_DIR = REPO / "dbt_project"
+PACKAGE_DIR = REPO / "dbt_package"
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,9 @@ class DbtProject:
 @pytest.fixture
 def dbt_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[DbtProject]:
     root = tmp_path / "dbt_project"
-    shutil.copytree(PROJECT_DIR, root, ignore=shutil.ignore_patterns("target", "logs", "data"))
+    ignore = shutil.ignore_patterns("target", "logs", "data", "dbt_packages", "package-lock.yml")
+    shutil.copytree(PROJECT_DIR, root, ignore=ignore)
+    shutil.copytree(PACKAGE_DIR, tmp_path / "dbt_package", ignore=ignore)  # packages.yml: local: ../dbt_package
     monkeypatch.chdir(root)
     for name in ("TRANSCRIPTS_PATH", "DBT_DUCKDB_PATH", "DBT_TARGET", "BEDROCK_EXT_ENDPOINT_URL",
                  "BEDROCK_EXT_S3_PREFIX", "BEDROCK_EXT_ROLE_ARN", "BEDROCK_EXT_MODEL_ID"):
@@ -55,7 +60,10 @@ def dbt_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Dbt
     # Emulated jobs take ~0.3 s instead of ~2 s (tests that need slower jobs set their own).
     monkeypatch.setenv("BEDROCK_EXT_EMULATOR_CONFIG", json.dumps({"timings": {
         "submitted_s": 0.02, "validating_s": 0.02, "scheduled_s": 0.02, "in_progress_s": 0.2}}))
-    yield DbtProject(root)
+    project = DbtProject(root)
+    deps = project.dbt(["deps"])
+    assert deps.success, deps.exception
+    yield project
     DuckDBConnectionManager.close_all_connections()
     shutdown_local_emulators()
 

@@ -39,7 +39,7 @@ def test_estimate_and_budget_guard(tmp_path: Path, capsys: pytest.CaptureFixture
     assert main(["estimate", "--parquet", str(data)]) == 0
     out = capsys.readouterr().out
     # 212 rows: 3 blank and 2 superseded duplicate call ids, as the dbt build counts them (207).
-    assert out.startswith("207 records") and "3 blank_transcript" in out and "batch $" in out
+    assert out.startswith("207 records") and "3 blank_text" in out and "batch $" in out
     assert main(["estimate", "--parquet", str(data), "--budget-usd", "0.001"]) == 1
     assert "above bedrock_budget_usd $0.0010" in capsys.readouterr().err
 

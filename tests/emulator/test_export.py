@@ -80,7 +80,7 @@ def test_files_in_s3_are_the_planned_records_and_sizes(con: duckdb.DuckDBPyConne
     assert seen == expected
     assert rows.num_rows == table.num_rows  # every request: sent or skipped with the reason
     skipped = [r for r in rows.to_pylist() if r["skip_reason"]]
-    assert {r["skip_reason"] for r in skipped} == {"blank_transcript"}
+    assert {r["skip_reason"] for r in skipped} == {"blank_text"}
     assert rows.num_rows - len(skipped) == len(expected)
 
 

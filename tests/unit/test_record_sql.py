@@ -50,7 +50,7 @@ def test_sql_records_equal_python_records_on_adversarial_text(model: str, policy
         else:
             assert (reason, rid, line) == (expected.reason, None, None)
             kinds.add(reason.split(":")[0])
-    assert {"sent", "blank_transcript"} <= kinds
+    assert {"sent", "blank_text"} <= kinds
     assert ("over_context" if policy == "reject" else "truncated") in kinds
 
 

@@ -90,7 +90,7 @@ def test_nova_and_llama_bodies() -> None:
 def test_blank_text_is_skipped_with_a_reason() -> None:
     for text in (None, "", "  \n\t "):
         r = prepare("C", text, SETTINGS)
-        assert isinstance(r, SkippedRecord) and r.reason == "blank_transcript"
+        assert isinstance(r, SkippedRecord) and r.reason == "blank_text"
 
 
 def test_overlong_text_is_truncated_or_rejected() -> None:

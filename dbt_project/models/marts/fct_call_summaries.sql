@@ -1,157 +1,10 @@
-{# One row per source transcript row: its latest summary, or why it has none (failed, pending,
-   skipped). Every source row appears exactly once (tests/assert_every_transcript_accounted_for). #}
+{# The call-center view of the bedrock_ext package's results: one row per transcript row, in this
+   project's words (a summary per call). The package does the work; this model only names it. #}
 with
 
-transcripts as (
+results as (
 
-    select * from {{ ref('stg_call_center__transcripts') }}
-
-),
-
-requests as (
-
-    select * from {{ ref('int_summary_requests') }}
-
-),
-
-exports as (
-
-    select
-        *,
-        count(*) over (partition by request_key) as attempt_count
-    from {{ ref('bedrock_batch_input') }}
-    qualify row_number() over (partition by request_key order by attempt_number desc, exported_at desc) = 1
-
-),
-
-jobs as (
-
-    select * from {{ ref('bedrock_batch_jobs') }}
-
-),
-
-answers as (
-
-    select * from {{ ref('int_call_summaries_parsed') }}
-
-),
-
-prices as (
-
-    select * from {{ ref('bedrock_model_prices') }}
-
-),
-
-joined as (
-
-    select
-        transcripts.transcript_row_id,
-        transcripts.call_id,
-        transcripts.queue_name,
-        transcripts.started_at,
-        transcripts.is_latest_for_call_id,
-        transcripts.is_transcript_blank,
-        requests.request_key,
-        exports.record_id,
-        exports.model_id,
-        exports.prompt_version,
-        exports.skip_reason as export_skip_reason,
-        exports.inference_mode,
-        exports.is_truncated,
-        exports.attempt_count,
-        jobs.job_id as batch_job_id,
-        jobs.job_status,
-        jobs.status_message as job_status_message,
-        {# Submissions of this job's input so far: a Failed job is resubmitted as <name>-g2, -g3, ... #}
-        coalesce(try_cast(regexp_extract(jobs.job_name, '-g(\d+)$', 1) as integer), 1) as job_attempt,
-        answers.summary,
-        answers.intent,
-        answers.sentiment,
-        answers.resolution,
-        answers.action_items,
-        answers.answer_text,
-        answers.is_summarized,
-        answers.is_error,
-        answers.is_error_retryable,
-        answers.error_code,
-        answers.error_message,
-        answers.parse_error,
-        answers.input_tokens,
-        answers.output_tokens,
-        answers.record_id is not null as has_output
-    from transcripts
-    left join requests on transcripts.transcript_row_id = requests.transcript_row_id
-    left join exports on requests.request_key = exports.request_key
-    left join jobs on exports.job_key = jobs.job_key
-    left join answers
-        on answers.output_group_id = case when exports.inference_mode = 'on_demand' then exports.job_key else jobs.job_id end
-        and answers.record_id = exports.record_id
-
-),
-
-outcomes as (
-
-    select
-        *,
-        case
-            when is_summarized then 'summarized'
-            when has_output and is_error and not is_error_retryable then 'permanent_error'
-            when has_output then 'transient_error'
-            when job_status = 'Failed' then 'job_failed'
-            when job_status in ('Completed', 'PartiallyCompleted', 'Stopped', 'Expired') then 'missing_from_output'
-            else 'waiting'
-        end as outcome,
-        case
-            when is_error then 'record_error_' || error_code
-            when has_output then 'invalid_answer'
-            when job_status = 'Failed' then 'job_failed'
-            else 'missing_from_output'
-        end as error_kind,
-        case
-            when is_error then error_message
-            when has_output then parse_error
-            when job_status = 'Failed'
-                then 'batch job ' || batch_job_id || ' Failed (attempt ' || job_attempt::varchar || ' of '
-                    || {{ var('max_attempts') }} || '): ' || coalesce(job_status_message, 'no message')
-            else 'job ended ' || job_status || ' without an output line for this record'
-        end as error_detail
-    from joined
-
-),
-
-classified as (
-
-    select
-        *,
-        case
-            when not is_latest_for_call_id or is_transcript_blank or export_skip_reason is not null
-                then 'skipped'
-            when outcome = 'summarized' then 'summarized'
-            when outcome = 'permanent_error' then 'failed'
-            when outcome = 'job_failed' and job_attempt >= {{ var('max_attempts') }} then 'failed'
-            when outcome in ('transient_error', 'missing_from_output')
-                then case when attempt_count < {{ var('max_attempts') }} then 'pending' else 'failed' end
-            else 'pending'
-        end as summary_status,
-        outcome in ('transient_error', 'missing_from_output')
-            and attempt_count < {{ var('max_attempts') }} as is_retry_due,
-        case
-            when not is_latest_for_call_id then 'duplicate_call_id: a later row with this call_id is summarized'
-            when is_transcript_blank then 'blank_transcript'
-            else export_skip_reason
-        end as skip_reason,
-        case
-            when record_id is null then 'not yet exported (fewer new transcripts than min_records_per_job?)'
-            when batch_job_id is null then 'exported, job not yet submitted'
-            when outcome = 'job_failed'
-                then 'job ' || batch_job_id || ' failed (' || coalesce(job_status_message, 'no message')
-                    || '); the next build resubmits it'
-            when outcome in ('transient_error', 'missing_from_output')
-                then 'retry due after ' || error_kind || ' (attempt ' || attempt_count::varchar || ' of '
-                    || {{ var('max_attempts') }} || '): ' || coalesce(error_detail, '')
-            else 'waiting for batch job ' || batch_job_id || ' (' || job_status || ')'
-        end as pending_reason
-    from outcomes
+    select * from {{ ref('fct_bedrock_results') }}
 
 ),
 
@@ -159,58 +12,46 @@ final as (
 
     select
         ---------- ids
-        classified.transcript_row_id,
-        classified.call_id,
-        classified.request_key,
-        classified.record_id,
-        classified.batch_job_id,
+        input_row_id as transcript_row_id,
+        input_id as call_id,
+        request_key,
+        record_id,
+        batch_job_id,
 
         ---------- strings
-        classified.summary_status,
-        classified.summary,
-        classified.intent,
-        classified.sentiment,
-        classified.resolution,
-        classified.action_items,
-        case when summary_status = 'skipped' then skip_reason end as skip_reason,
-        case when summary_status = 'failed' then error_kind end as failure_code,
-        case when summary_status = 'failed' then error_detail end as failure_message,
-        case when summary_status = 'pending' then pending_reason end as pending_reason,
-        case when summary_status = 'failed' then answer_text end as raw_answer_text,
-        classified.model_id,
-        classified.prompt_version,
-        classified.queue_name,
-        classified.inference_mode,
+        case when status = 'answered' then 'summarized' else status end as summary_status,
+        summary,
+        intent,
+        sentiment,
+        resolution,
+        action_items,
+        skip_reason,
+        failure_code,
+        failure_message,
+        pending_reason,
+        raw_answer_text,
+        model_id,
+        prompt_version,
+        queue_name,
+        inference_mode,
 
         ---------- numerics
-        classified.input_tokens,
-        classified.output_tokens,
-        round(
-            (classified.input_tokens * prices.input_price_per_million
-                + classified.output_tokens * prices.output_price_per_million)
-            * (1 - prices.batch_discount) / 1e6, 8
-        ) as batch_cost_usd,
-        round(
-            (classified.input_tokens * prices.input_price_per_million
-                + classified.output_tokens * prices.output_price_per_million) / 1e6, 8
-        ) as on_demand_cost_usd,
-        round(
-            (classified.input_tokens * prices.input_price_per_million
-                + classified.output_tokens * prices.output_price_per_million)
-            * case when classified.inference_mode = 'on_demand' then 1 else 1 - prices.batch_discount end / 1e6, 8
-        ) as billed_cost_usd,
-
-        classified.attempt_count,
+        input_tokens,
+        output_tokens,
+        batch_cost_usd,
+        on_demand_cost_usd,
+        billed_cost_usd,
+        attempt_count,
+        duration_seconds as call_duration_seconds,
 
         ---------- booleans
-        coalesce(classified.is_truncated, false) as is_transcript_truncated,
-        coalesce(classified.is_retry_due, false) as is_retry_due,
+        is_text_truncated as is_transcript_truncated,
+        is_retry_due,
 
         ---------- timestamps
-        classified.started_at as call_started_at
+        started_at as call_started_at
 
-    from classified
-    left join prices on classified.model_id = prices.model_id
+    from results
 
 )
 

@@ -10,7 +10,6 @@ renamed as (
 
     select
         ---------- ids
-        parse_filename(filename) || ':' || file_row_number::varchar as transcript_row_id,
         call_id,
         customer_id,
         agent_id,
@@ -21,15 +20,6 @@ renamed as (
 
         ---------- numerics
         duration_s::integer as duration_seconds,
-        coalesce(length(transcript), 0) as transcript_char_count,
-
-        ---------- booleans
-        coalesce(trim(transcript, E' \t\n\r') = '', true) as is_transcript_blank,
-        count(*) over (partition by call_id) > 1 as is_duplicate_call_id,
-        row_number() over (
-            partition by call_id
-            order by started_at desc, file_row_number desc
-        ) = 1 as is_latest_for_call_id,
 
         ---------- timestamps
         started_at::timestamptz as started_at

@@ -15,7 +15,7 @@ records as (
         count(*) as output_line_count,
         sum(input_tokens) as record_input_tokens,
         sum(output_tokens) as record_output_tokens
-    from {{ ref('int_call_summaries_parsed') }}
+    from {{ ref('int_bedrock_answers') }}
     where inference_mode = 'batch'
     group by batch_job_id
 
@@ -27,6 +27,19 @@ malformed as (
     from {{ ref('stg_bedrock__batch_outputs') }}
     where is_malformed and inference_mode = 'batch'
     group by batch_job_id
+
+),
+
+superseded as (
+
+    {# Records whose input row has left the input (deleted, re-pointed) or changed (text, settings)
+       since: paid for and kept in the history, no longer in fct_bedrock_results. #}
+    select batch_jobs.job_id as batch_job_id, count(*) as superseded_record_count
+    from {{ ref('bedrock_batch_input') }} exports
+    join {{ ref('bedrock_batch_jobs') }} batch_jobs on exports.job_key = batch_jobs.job_key
+    where exports.inference_mode = 'batch'
+        and exports.request_key not in (select request_key from {{ ref('int_bedrock_requests') }})
+    group by batch_jobs.job_id
 
 ),
 
@@ -47,6 +60,7 @@ priced as (
         jobs.processed_record_count,
         coalesce(records.output_line_count, 0) as output_line_count,
         coalesce(malformed.malformed_line_count, 0) as malformed_line_count,
+        coalesce(superseded.superseded_record_count, 0) as superseded_record_count,
         jobs.input_token_count,
         jobs.output_token_count,
         coalesce(records.record_input_tokens, 0) as record_input_tokens,
@@ -57,6 +71,7 @@ priced as (
     from jobs
     left join records on jobs.batch_job_id = records.batch_job_id
     left join malformed on jobs.batch_job_id = malformed.batch_job_id
+    left join superseded on jobs.batch_job_id = superseded.batch_job_id
     left join prices on jobs.model_id = prices.model_id
 
 ),
@@ -70,6 +85,7 @@ final as (
         processed_record_count,
         output_line_count,
         malformed_line_count,
+        superseded_record_count,
         input_token_count,
         output_token_count,
         record_input_tokens,

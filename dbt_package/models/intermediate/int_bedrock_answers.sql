@@ -89,7 +89,7 @@ validated as (
             when not coalesce(is_answer_json, false) then 'answer is not a JSON object'
                 || case when stop_reason in ('max_tokens', 'length') then ' (cut at max_tokens)' else '' end
             when coalesce(trim(summary), '') = '' then 'summary is missing'
-            when intent is null or intent not in ({{ "'" ~ accepted_intents() | join("', '") ~ "'" }})
+            when intent is null or intent not in ({{ "'" ~ bedrock_ext.accepted_intents() | join("', '") ~ "'" }})
                 then 'intent is not one of the accepted values: ' || coalesce(intent, 'null')
             when sentiment is null or sentiment not in ('positive', 'neutral', 'negative')
                 then 'sentiment is not positive, neutral or negative: ' || coalesce(sentiment, 'null')
@@ -105,7 +105,7 @@ final as (
 
     select
         *,
-        not is_error and parse_error is null as is_summarized
+        not is_error and parse_error is null as is_answered
     from validated
 
 )
