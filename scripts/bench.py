@@ -204,7 +204,11 @@ def _rss(n_bytes: int | None) -> str:
 
 def bench_dbt(rows: int, tmp: Path) -> None:
     project = tmp / "dbt_project"
-    shutil.copytree(ROOT / "dbt_project", project, ignore=shutil.ignore_patterns("target", "logs", "data"))
+    ignore = shutil.ignore_patterns("target", "logs", "data", "dbt_packages", "package-lock.yml")
+    shutil.copytree(ROOT / "dbt_project", project, ignore=ignore)
+    shutil.copytree(ROOT / "dbt_package", tmp / "dbt_package", ignore=ignore)  # packages.yml: local: ../dbt_package
+    subprocess.run([str(BIN / "dbt"), "deps", "--project-dir", str(project), "--profiles-dir", str(project)],
+                   cwd=project, capture_output=True, check=True)
     data = project / "data" / "transcripts.parquet"
     write_dataset(GenerateSpec(rows=rows), data)
     full, full_rss = _dbt_build(project)

@@ -7,12 +7,12 @@ Export: transcripts in DuckDB -> Bedrock JSONL in S3.
   floor = one DuckDB COPY (select ...) TO 's3://...' (FORMAT json) of the same records, in files
           of at most 100 MB (FILE_SIZE_BYTES);
   ours  = bedrock_ext.export (what bedrock_batch_input runs): plan, shard, one COPY per file,
-          reading table ``requests``: the same rows keyed as int_summary_requests keys them
+          reading table ``requests``: the same rows keyed as int_bedrock_requests keys them
           (in dbt that model computes the request keys, before the export).
 Parse: the emulator's output JSONL -> typed summary rows.
   loop  = json.loads per line, a dict per record, json.loads of the answer;
   floor = one DuckDB read_json of the same files into a table;
-  ours  = the project's own SQL (stg_bedrock__batch_outputs + int_call_summaries_parsed), rendered
+  ours  = the project's own SQL (stg_bedrock__batch_outputs + int_bedrock_answers), rendered
           from the model files with the macros replaced by their plain values.
 
 Usage: python scripts/bench_io.py {export,parse} {loop,floor,ours} ENDPOINT DATABASE
@@ -26,6 +26,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import duckdb
@@ -139,18 +140,18 @@ def _render(path: Path, con: duckdb.DuckDBPyConnection) -> str:
     context = {"read_text_or_empty": read_text_or_empty, "ref": lambda name: name,
                "bedrock_output_uri": lambda: f"s3://{BUCKET}/{OUTPUT_PREFIX}",
                "bedrock_on_demand_uri": lambda: f"s3://{BUCKET}/on-demand/",
-               "accepted_intents": lambda: list(INTENTS)}
+               "bedrock_ext": SimpleNamespace(accepted_intents=lambda: list(INTENTS))}
     return jinja2.Environment().from_string(path.read_text()).render(**context)
 
 
 def parse_ours(con: duckdb.DuckDBPyConnection) -> int:
-    models = ROOT / "dbt_project" / "models"
+    models = ROOT / "dbt_package" / "models"
     for name, path in (
         ("stg_bedrock__batch_outputs", models / "staging/bedrock/stg_bedrock__batch_outputs.sql"),
-        ("int_call_summaries_parsed", models / "intermediate/int_call_summaries_parsed.sql"),
+        ("int_bedrock_answers", models / "intermediate/int_bedrock_answers.sql"),
     ):
         con.execute(f"create or replace temp table {name} as {_render(path, con)}")
-    row = con.execute("select count(*) from int_call_summaries_parsed where is_summarized").fetchone()
+    row = con.execute("select count(*) from int_bedrock_answers where is_answered").fetchone()
     return int(row[0])  # type: ignore[index]
 
 
