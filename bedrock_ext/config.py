@@ -12,14 +12,16 @@ from bedrock_ext import validate
 from bedrock_ext.errors import ConfigError
 from bedrock_ext.records import RecordSettings
 from bedrock_ext.sharding import Quotas
+from bedrock_ext.task import Task
 
 
 @dataclass(frozen=True, kw_only=True)
 class BatchConfig:
     """The dbt vars that drive a build (set as model config in dbt_project.yml)."""
 
+    bedrock_ext_tasks: dict[str, Any]
     bedrock_model_id: str
-    prompt_version: str
+    invocation_type: str
     max_tokens: int
     temperature: float
     top_p: float | None
@@ -48,7 +50,6 @@ class BatchConfig:
     vpc_security_group_ids: tuple[str, ...]
     job_timeout_hours: int | None
     dbt_project_name: str
-    task_name: str
 
     @classmethod
     def from_dbt(cls, settings: Any) -> BatchConfig:
@@ -71,8 +72,13 @@ class BatchConfig:
         """Refuse, before anything is uploaded or invoked, every value AWS would refuse later."""
         validate.one_of("small_batch_policy", self.small_batch_policy, ("defer", "fail", "on_demand"))
         validate.one_of("overlong_policy", self.overlong_policy, ("truncate", "reject"))
-        validate.inference_params(self.bedrock_model_id, max_tokens=self.max_tokens,
-                                  temperature=self.temperature, top_p=self.top_p, top_k=self.top_k)
+        if not self.tasks:
+            raise ConfigError("no task is declared: set the var bedrock_ext_tasks: {<name>: {input, id_column, "
+                              "text_column, prompt: {system, user}, answer_schema}} (README 'Declare a task')")
+        for name in self.tasks:
+            r = self.records_for(name)
+            validate.inference_params(r.model_id, max_tokens=r.max_tokens, temperature=r.temperature,
+                                      top_p=r.top_p, top_k=r.top_k)
         validate.s3_location(self.s3_bucket, self.s3_prefix)
         validate.role_arn(self.role_arn)
         for name in ("max_attempts", "max_records_per_file", "max_records_per_job", "max_bytes_per_file",
@@ -87,9 +93,9 @@ class BatchConfig:
         validate.vpc(self.vpc_subnet_ids, self.vpc_security_group_ids)
         validate.job_timeout_hours(self.job_timeout_hours)
 
-    def tags_for(self, job_key: str) -> tuple[tuple[str, str], ...]:
+    def tags_for(self, job_key: str, task_name: str) -> tuple[tuple[str, str], ...]:
         """The user's job_tags plus the product's own, which split spend by project, task and job."""
-        own = {"bedrock-ext:dbt-project": self.dbt_project_name, "bedrock-ext:task": self.task_name,
+        own = {"bedrock-ext:dbt-project": self.dbt_project_name, "bedrock-ext:task": task_name,
                "bedrock-ext:job-key": job_key[:24]}
         return tuple(sorted({**self.job_tags, **own}.items()))
 
@@ -101,19 +107,57 @@ class BatchConfig:
             min_records_per_job=self.min_records_per_job)
 
     @property
-    def records(self) -> RecordSettings:
-        return RecordSettings(model_id=self.bedrock_model_id, prompt_version=self.prompt_version,
-                              max_tokens=self.max_tokens, temperature=self.temperature, top_p=self.top_p,
-                              top_k=self.top_k, overlong_policy=self.overlong_policy)  # type: ignore[arg-type]
+    def tasks(self) -> dict[str, Any]:
+        return self.bedrock_ext_tasks
+
+    @property
+    def task_names(self) -> list[str]:
+        return sorted(self.tasks)
+
+    def records_for(self, task_name: str) -> RecordSettings:
+        """How the task's records are built: its prompt and schema, its own model and inference
+        parameters where it sets them, else the package-level ones."""
+        if task_name not in self.tasks:
+            raise ConfigError(f"task {task_name!r} is not declared; declared: {self.task_names}")
+        return record_settings(task_name, self.tasks[task_name], self.request_defaults)
+
+    @property
+    def request_defaults(self) -> dict[str, Any]:
+        defaults = {name: getattr(self, name) for name in TASK_OVERRIDES}
+        return defaults | {"overlong_policy": self.overlong_policy}
 
     @property
     def output_s3_uri(self) -> str:
         return f"s3://{self.s3_bucket}/{self.s3_prefix.strip('/')}/output/"
 
 
+# Request settings a task may set for itself (else the package-level var applies).
+TASK_OVERRIDES = ("bedrock_model_id", "invocation_type", "max_tokens", "temperature", "top_p", "top_k")
+_TASK_TYPES = {"bedrock_model_id": "str", "invocation_type": "str", "max_tokens": "int", "temperature": "float",
+               "top_p": "float", "top_k": "int", "overlong_policy": "str"}
+
+
+def record_settings(task_name: str, spec: Any, defaults: dict[str, Any]) -> RecordSettings:
+    """A task's RecordSettings from its yml spec over the defaults (the package-level vars); the
+    request fingerprint SQL function and the export both come here, so they always agree."""
+    task = Task.from_spec(task_name, spec)
+    own = {k: spec[k] for k in TASK_OVERRIDES if isinstance(spec, dict) and spec.get(k) is not None}
+    merged = {**defaults, **own}
+    values = {k: _coerce(f"tasks.{task_name}.{k}" if k in (spec or {}) else k, merged.get(k), _TASK_TYPES[k])
+              for k in _TASK_TYPES}
+    for required in ("bedrock_model_id", "invocation_type", "max_tokens", "temperature"):
+        if values[required] is None:
+            raise ConfigError(f"dbt var {required!r} is not set (nor tasks.{task_name}.{required})")
+    return RecordSettings(model_id=values["bedrock_model_id"], task=task, max_tokens=values["max_tokens"],
+                          temperature=values["temperature"], top_p=values["top_p"], top_k=values["top_k"],
+                          invocation_type=values["invocation_type"],
+                          overlong_policy=values["overlong_policy"] or "truncate")
+
+
 _OPTIONAL = ("job_timeout_s", "bedrock_budget_usd", "top_p", "top_k", "output_kms_key_id", "job_timeout_hours")
 # Settings given as JSON (rendered with tojson in the model config): name -> (type, empty value).
-_JSON: dict[str, tuple[type, Any]] = {"job_tags": (dict, {}), "vpc_subnet_ids": (list, ()),
+_JSON: dict[str, tuple[type, Any]] = {"bedrock_ext_tasks": (dict, {}), "job_tags": (dict, {}),
+                                      "vpc_subnet_ids": (list, ()),
                                       "vpc_security_group_ids": (list, ())}
 
 
@@ -126,8 +170,11 @@ def _json_setting(name: str, raw: Any) -> Any:
     except ValueError:
         value = None
     if not isinstance(value, kind) or (kind is dict and not all(isinstance(k, str) for k in value)):
-        wanted = "mapping of tag keys to values" if kind is dict else "list"
+        wanted = ("list" if kind is list else "mapping of task names to tasks" if name == "bedrock_ext_tasks"
+                  else "mapping of tag keys to values")
         raise ConfigError(f"dbt var {name!r} must be a {wanted}, got {raw!r}")
+    if name == "bedrock_ext_tasks":
+        return dict(value)
     return {k: str(v) for k, v in value.items()} if kind is dict else tuple(str(v) for v in value)
 
 

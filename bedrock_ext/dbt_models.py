@@ -34,7 +34,7 @@ from bedrock_ext.jobs import (
 )
 from bedrock_ext.on_demand import run_on_demand
 from bedrock_ext.pricing import price_for
-from bedrock_ext.record_sql import quoted
+from bedrock_ext.record_sql import literal, quoted
 
 log = logging.getLogger("bedrock_ext.dbt")
 
@@ -44,7 +44,7 @@ INPUT_SCHEMA = pa.schema([
     ("model_id", pa.string()), ("prompt_version", pa.string()), ("inference_mode", pa.string()),
     ("is_truncated", pa.bool_()),
     ("estimated_input_tokens", pa.int64()), ("attempt_number", pa.int64()), ("skip_reason", pa.string()),
-    ("exported_at", pa.timestamp("us", tz="UTC")),
+    ("exported_at", pa.timestamp("us", tz="UTC")), ("task_name", pa.string()), ("invocation_type", pa.string()),
 ])
 JOBS_SCHEMA = pa.schema([
     ("job_key", pa.string()), ("job_id", pa.string()), ("job_arn", pa.string()), ("job_name", pa.string()),
@@ -54,7 +54,7 @@ JOBS_SCHEMA = pa.schema([
     ("processed_record_count", pa.int64()), ("success_record_count", pa.int64()),
     ("error_record_count", pa.int64()), ("endpoint", pa.string()), ("is_local_emulator", pa.bool_()),
     ("checked_at", pa.timestamp("us", tz="UTC")), ("output_kms_key_id", pa.string()), ("job_tags", pa.string()),
-    ("is_in_vpc", pa.bool_()), ("job_timeout_hours", pa.int64()),
+    ("is_in_vpc", pa.bool_()), ("job_timeout_hours", pa.int64()), ("task_name", pa.string()),
 ])
 RESULTS_MART = "fct_bedrock_results"
 TERMINAL_STATUSES = ("Completed", "PartiallyCompleted", "Failed", "Stopped", "Expired")
@@ -67,7 +67,8 @@ def _from(relation: Any) -> str:
     return str(relation)
 
 
-def _pending_sql(requests: Any, this: Any | None, previous: Any | None, config: BatchConfig) -> str:
+def _pending_sql(requests: Any, this: Any | None, previous: Any | None, config: BatchConfig,
+                 task_name: str) -> str:
     """Requests to export now: never exported, due for a retry according to the previous build,
     or (with ``retry_failed``) failed for good in the previous build. Never a summarized one.
 
@@ -76,10 +77,11 @@ def _pending_sql(requests: Any, this: Any | None, previous: Any | None, config: 
     the stale verdict cannot trigger a second export of the same attempt.
     """
     select = "select r.request_key, r.input_row_id, r.input_id, r.input_text"
+    task_requests = f"(select * from {_from(requests)} where task_name = {literal(task_name)})"
     if this is None:
-        return f"{select}, 1 as attempt_number from {_from(requests)} r"
+        return f"{select}, 1 as attempt_number from {task_requests} r"
     attempts = f"(select request_key, count(*) as attempts from {this} group by request_key)"
-    sql = (f"{select}, coalesce(a.attempts, 0) + 1 as attempt_number from {_from(requests)} r "
+    sql = (f"{select}, coalesce(a.attempts, 0) + 1 as attempt_number from {task_requests} r "
            f"left join {attempts} a on a.request_key = r.request_key ")
     if previous is None:
         return sql + "where a.request_key is null"
@@ -106,35 +108,51 @@ def batch_input(session: Any, requests: Any, this: Any | None, previous: Any | N
     if rt.is_local:
         _ensure_bucket(s3, config.s3_bucket)
     locking.acquire(rt.endpoint_label, config.s3_bucket, config.s3_prefix)  # released by batch_jobs
-    export = SqlExport(session, _pending_sql(requests, this, previous, config), config.records)
-    try:
-        estimate = export.plan(price_for(config.bedrock_model_id))
-        log.info("to export: %s", estimate.describe())
-        if estimate.records == 0:
-            return _table(export.rows([], "batch"))
-        if estimate.records < config.min_records_per_job:
-            overdue = _overdue_retries(session, this, config) if this is not None else 0
-            if config.small_batch_policy != "on_demand" and not overdue:
-                _small_batch(config, estimate.records)
-                return _table(export.rows([], "batch"))  # the skipped ones only; the rest stay pending
-            if overdue:
-                log.warning("%d retries have waited more than retry_max_wait_hours (%g) for new records to "
-                            "reach min_records_per_job (%d): the %d pending records go on-demand (InvokeModel, "
-                            "at the on-demand price)", overdue, config.retry_max_wait_hours,
-                            config.min_records_per_job, estimate.records)
-            check_budget(_on_demand_priced(estimate, config), config.bedrock_budget_usd)
-            key = export.assign_one_job()
-            uri = run_on_demand(export.prepared(), key=key, runtime=rt.aws.client("bedrock-runtime"),
-                                s3=s3, bucket=config.s3_bucket, prefix=config.s3_prefix,
-                                model_id=config.bedrock_model_id)
-            return _table(export.rows([(key, uri)], "on_demand"))
-        check_budget(estimate, config.bedrock_budget_usd)
-        jobs = export.write(s3=s3, bucket=config.s3_bucket, prefix=config.s3_prefix, quotas=config.quotas)
-        log.info("exported %d records in %d job(s); %s", estimate.records, len(jobs),
-                 "nothing uploaded (already in S3)" if not any(j.uploaded for j in jobs) else "uploaded")
-        return _table(export.rows([(j.job_key, j.input_s3_uri) for j in jobs], "batch"))
-    finally:
-        export.close()
+    tables, spent = [], 0.0
+    for task_name in config.task_names:  # one after the other: the budget is the whole build's
+        remaining = None if config.bedrock_budget_usd is None else config.bedrock_budget_usd - spent
+        export = SqlExport(session, _pending_sql(requests, this, previous, config, task_name),
+                           config.records_for(task_name))
+        try:
+            table, cost = _export_task(session, export, this, config, rt, s3, remaining)
+        finally:
+            export.close()
+        tables.append(table)
+        spent += cost
+    return pa.concat_tables(tables) if tables else INPUT_SCHEMA.empty_table()
+
+
+def _export_task(session: Any, export: SqlExport, this: Any | None, config: BatchConfig, rt: runtime.Runtime,
+                 s3: S3, budget_usd: float | None) -> tuple[pa.Table, float]:
+    """One task's requests: planned, checked against the budget left, then written as batch jobs,
+    sent on-demand, or deferred. Returns bedrock_batch_input's rows and the estimated cost."""
+    settings = export.settings
+    estimate = export.plan(price_for(settings.model_id))
+    log.info("task %s: to export: %s", settings.task.name, estimate.describe())
+    if estimate.records == 0:
+        return _table(export.rows([], "batch")), 0.0
+    if estimate.records < config.min_records_per_job:
+        overdue = _overdue_retries(session, this, config) if this is not None else 0
+        if config.small_batch_policy != "on_demand" and not overdue:
+            _small_batch(config, estimate.records)
+            return _table(export.rows([], "batch")), 0.0  # the skipped ones only; the rest stay pending
+        if overdue:
+            log.warning("%d retries have waited more than retry_max_wait_hours (%g) for new records to "
+                        "reach min_records_per_job (%d): the %d pending records go on-demand (InvokeModel, "
+                        "at the on-demand price)", overdue, config.retry_max_wait_hours,
+                        config.min_records_per_job, estimate.records)
+        priced = _on_demand_priced(estimate)
+        check_budget(priced, budget_usd)
+        key = export.assign_one_job()
+        uri = run_on_demand(export.prepared(), key=key, runtime=rt.aws.client("bedrock-runtime"),
+                            s3=s3, bucket=config.s3_bucket, prefix=config.s3_prefix,
+                            model_id=settings.model_id, invocation_type=settings.invocation_type)
+        return _table(export.rows([(key, uri)], "on_demand")), priced.cost.batch_usd
+    check_budget(estimate, budget_usd)
+    jobs = export.write(s3=s3, bucket=config.s3_bucket, prefix=config.s3_prefix, quotas=config.quotas)
+    log.info("task %s: exported %d records in %d job(s); %s", settings.task.name, estimate.records, len(jobs),
+             "nothing uploaded (already in S3)" if not any(j.uploaded for j in jobs) else "uploaded")
+    return _table(export.rows([(j.job_key, j.input_s3_uri) for j in jobs], "batch")), estimate.cost.batch_usd
 
 
 def previous_results(session: Any, this: Any) -> str | None:
@@ -168,7 +186,7 @@ def _table(rows: pa.Table) -> pa.Table:
     return rows.select(INPUT_SCHEMA.names).cast(INPUT_SCHEMA)
 
 
-def _on_demand_priced(estimate: Estimate, config: BatchConfig) -> Estimate:
+def _on_demand_priced(estimate: Estimate) -> Estimate:
     """The estimate at the on-demand price (no batch discount): what the on-demand path costs."""
     c = estimate.cost
     return dataclasses.replace(estimate, cost=dataclasses.replace(c, batch_usd=c.on_demand_usd))
@@ -201,7 +219,8 @@ def batch_jobs(session: Any, inputs: Any, this: Any | None, settings: Any) -> pa
         done = (f"and job_key not in (select job_key from {this} where job_status in ({statuses}) "
                 f"and (job_status <> 'Failed' or {generation} >= {int(config.max_attempts)}))")
     rows = session.execute(
-        f"select job_key, any_value(input_s3_uri), any_value(model_id) from {_from(inputs)} "
+        f"select job_key, any_value(input_s3_uri), any_value(model_id), any_value(task_name), "
+        f"coalesce(any_value(invocation_type), 'InvokeModel') from {_from(inputs)} "
         f"where job_key is not null and inference_mode = 'batch' {done} group by job_key order by job_key"
     ).fetchall()
     if not rows:
@@ -209,9 +228,10 @@ def batch_jobs(session: Any, inputs: Any, this: Any | None, settings: Any) -> pa
         log.info("no batch jobs to submit or wait for")
         return JOBS_SCHEMA.empty_table()
     specs = [JobSpec(job_key=k, input_s3_uri=uri, output_s3_uri=config.output_s3_uri, model_id=model,
-                     role_arn=config.role_arn, kms_key_id=config.output_kms_key_id, tags=config.tags_for(k),
-                     subnet_ids=config.vpc_subnet_ids, security_group_ids=config.vpc_security_group_ids,
-                     timeout_hours=config.job_timeout_hours) for k, uri, model in rows]
+                     role_arn=config.role_arn, kms_key_id=config.output_kms_key_id,
+                     tags=config.tags_for(k, task or "unknown"), subnet_ids=config.vpc_subnet_ids,
+                     security_group_ids=config.vpc_security_group_ids, timeout_hours=config.job_timeout_hours,
+                     invocation_type=invocation) for k, uri, model, task, invocation in rows]
     poll = PollPolicy(initial_s=config.poll_interval_s, max_s=max(60.0, config.poll_interval_s))
     runner = JobRunner(BedrockBatchClient(rt.aws.client("bedrock")), max_concurrent=config.max_concurrent_jobs,
                        poll=poll, timeout_s=config.job_timeout_s, max_generations=config.max_attempts)
@@ -247,7 +267,7 @@ def _job_row(spec: JobSpec, job: BatchJob, rt: runtime.Runtime) -> dict[str, Any
             "endpoint": rt.endpoint_label, "is_local_emulator": rt.is_local,
             "checked_at": dt.datetime.now(dt.UTC), "output_kms_key_id": job.kms_key_id,
             "job_tags": json.dumps(dict(spec.tags), sort_keys=True), "is_in_vpc": job.uses_vpc,
-            "job_timeout_hours": job.timeout_hours}
+            "job_timeout_hours": job.timeout_hours, "task_name": dict(spec.tags).get("bedrock-ext:task")}
 
 
 def publish_marts(session: Any, marts: dict[str, Any], bi_database_path: Any) -> pa.Table:

@@ -142,7 +142,8 @@ class SqlExport:
                     {literal(self.settings.prompt_version)} as prompt_version,
                     case when p.position is not null then {literal(mode)} end as inference_mode,
                     p.is_truncated, p.estimated_input_tokens, p.attempt_number, p.skip_reason,
-                    now() as exported_at
+                    now() as exported_at, {literal(self.settings.task.name)} as task_name,
+                    {literal(self.settings.invocation_type)} as invocation_type
                 from {PLAN} p left join {FILES} j on j.job_number = p.job_number
                 where p.position is null or {bool(jobs)}
                 order by p.request_key""").fetch_arrow_table()

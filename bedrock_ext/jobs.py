@@ -120,6 +120,7 @@ class JobSpec:
     subnet_ids: tuple[str, ...] = ()
     security_group_ids: tuple[str, ...] = ()
     generation: int = 1  # 2, 3, ... when the same input is resubmitted after a Failed job
+    invocation_type: str = "InvokeModel"  # modelInvocationType: the records' body shape (or Converse)
 
     @property
     def base_name(self) -> str:
@@ -153,6 +154,7 @@ class BedrockBatchClient:
             "clientRequestToken": spec.client_request_token,
             "inputDataConfig": {"s3InputDataConfig": {"s3Uri": spec.input_s3_uri, "s3InputFormat": "JSONL"}},
             "outputDataConfig": {"s3OutputDataConfig": {"s3Uri": spec.output_s3_uri}},
+            "modelInvocationType": spec.invocation_type,
         }
         if spec.kms_key_id:
             params["outputDataConfig"]["s3OutputDataConfig"]["s3EncryptionKeyId"] = spec.kms_key_id

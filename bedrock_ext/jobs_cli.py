@@ -99,8 +99,7 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
         raise ConfigError(f"--parquet {args.parquet!r}: no such file")
     if args.duckdb and not Path(args.duckdb).exists():
         raise ConfigError(f"--duckdb {args.duckdb!r}: no such file")
-    settings = RecordSettings(model_id=args.model, prompt_version=args.prompt_version,
-                              max_tokens=args.max_tokens)
+    settings = RecordSettings(model_id=args.model, max_tokens=args.max_tokens)  # the call-summary task
     price = price_for(args.model)
     with duckdb.connect(args.duckdb or ":memory:", read_only=bool(args.duckdb)) as con:
         source = f"read_parquet({literal(args.parquet)})" if args.parquet else quoted(args.table)
@@ -145,7 +144,6 @@ def add_jobs_commands(sub: argparse._SubParsersAction) -> None:
     est.add_argument("--order-column", default="started_at",
                      help="when an id repeats, the latest row by this column counts (as in the dbt build)")
     est.add_argument("--model", default="anthropic.claude-3-haiku-20240307-v1:0")
-    est.add_argument("--prompt-version", default="v1")
     est.add_argument("--max-tokens", type=int, default=512)
     est.add_argument("--budget-usd", type=float, default=None,
                      help="fail when the batch estimate is above this")

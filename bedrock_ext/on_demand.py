@@ -1,6 +1,7 @@
-"""The on-demand path for batches below Bedrock's minimum: InvokeModel per record.
+"""The on-demand path for batches below Bedrock's minimum: Converse (or InvokeModel) per record.
 
-Same records (prompt and modelInput) as the batch path; the answers are written to S3 in the
+Same records (prompt and modelInput) as the batch path: a Converse body goes to the Converse API,
+an InvokeModel body to InvokeModel; the answers are written to S3 in the
 batch output line format (``recordId``, ``modelInput``, ``modelOutput`` or ``error``) under
 ``<prefix>/on-demand/<key>/part-00000.jsonl.out``, so the same staging and parsing read them.
 Concurrency is bounded; throttling and 5xx are retried by botocore's standard retry mode, and
@@ -34,14 +35,22 @@ def answer_key(prefix: str, record: PreparedRecord) -> str:
     return f"{prefix.strip('/')}/on-demand-answers/{record.request_key}-a{record.attempt}.json"
 
 
-def _invoke(runtime: Any, model_id: str, record: PreparedRecord) -> tuple[str, bool]:
-    """The output line of one InvokeModel call, and whether it succeeded (was paid for)."""
+def _call(runtime: Any, model_id: str, model_input: dict[str, Any], invocation_type: str) -> dict[str, Any]:
+    """The response body of one call, in the shape a batch job's modelOutput has."""
+    if invocation_type == "Converse":
+        response = runtime.converse(modelId=model_id, **model_input)
+        return {k: v for k, v in response.items() if k != "ResponseMetadata"}
+    response = runtime.invoke_model(modelId=model_id, body=json.dumps(model_input),
+                                    contentType="application/json", accept="application/json")
+    return dict(json.loads(response["body"].read()))
+
+
+def _invoke(runtime: Any, model_id: str, record: PreparedRecord, invocation_type: str) -> tuple[str, bool]:
+    """The output line of one call, and whether it succeeded (was paid for)."""
     model_input = json.loads(record.line)["modelInput"]
     line: dict[str, Any] = {"modelInput": model_input}
     try:
-        response = runtime.invoke_model(modelId=model_id, body=json.dumps(model_input),
-                                        contentType="application/json", accept="application/json")
-        line["modelOutput"] = json.loads(response["body"].read())
+        line["modelOutput"] = _call(runtime, model_id, model_input, invocation_type)
     except ClientError as err:
         code = _STATUS.get(error_code(err), 500)
         line["error"] = {"errorCode": code, "errorMessage": error_message(err),
@@ -51,25 +60,26 @@ def _invoke(runtime: Any, model_id: str, record: PreparedRecord) -> tuple[str, b
 
 
 def _answer(runtime: Any, model_id: str, record: PreparedRecord, s3: S3, bucket: str,
-            prefix: str) -> tuple[str, bool]:
+            prefix: str, invocation_type: str) -> tuple[str, bool]:
     """The record's output line, from S3 when an earlier build already paid for it, else invoked
     (and a successful answer written to S3 at once); and whether it was reused."""
     key = answer_key(prefix, record)
     kept = s3.get_bytes_or_none(bucket, key)
     if kept is not None:
         return kept.decode("utf-8", "surrogatepass"), True
-    line, paid = _invoke(runtime, model_id, record)
+    line, paid = _invoke(runtime, model_id, record, invocation_type)
     if paid:
         s3.put_bytes(bucket, key, line.encode("utf-8", "surrogatepass"))
     return line, False
 
 
 def run_on_demand(records: Sequence[PreparedRecord], *, key: str, runtime: Any, s3: S3, bucket: str,
-                  prefix: str, model_id: str, concurrency: int = 4) -> str:
+                  prefix: str, model_id: str, invocation_type: str = "Converse", concurrency: int = 4) -> str:
     """Invoke every record (reusing answers kept by an interrupted build), write the output file
     under the group's ``key``; returns its S3 URI."""
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
-        answers = list(pool.map(lambda r: _answer(runtime, model_id, r, s3, bucket, prefix), records))
+        answers = list(pool.map(lambda r: _answer(runtime, model_id, r, s3, bucket, prefix, invocation_type),
+                                records))
     lines = [line for line, _ in answers]
     reused = sum(was_kept for _, was_kept in answers)
     if reused:
@@ -77,6 +87,6 @@ def run_on_demand(records: Sequence[PreparedRecord], *, key: str, runtime: Any, 
     uri_key = f"{prefix.strip('/')}/on-demand/{key}/part-00000.jsonl.out"
     s3.put_bytes(bucket, uri_key, "".join(line + "\n" for line in lines).encode("utf-8", "surrogatepass"))
     errors = sum('"error":' in line and '"modelOutput"' not in line for line in lines)
-    log.info("on-demand: %d records through InvokeModel (%d errors), written to s3://%s/%s",
-             len(records), errors, bucket, uri_key)
+    log.info("on-demand: %d records through %s (%d errors), written to s3://%s/%s",
+             len(records), invocation_type, errors, bucket, uri_key)
     return f"s3://{bucket}/{uri_key}"

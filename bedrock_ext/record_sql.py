@@ -1,7 +1,7 @@
 """The records of ``bedrock_ext.records.prepare``, built in DuckDB SQL (the export's fast path).
 
 Every rule comes from ``records``: the line is the literal template of ``records.line_template``
-with the recordId and the JSON-escaped transcript spliced in; truncation, the blank rule, the
+with the recordId and the JSON-escaped user message spliced in; truncation, the blank rule, the
 token estimate and the recordId are the same arithmetic. tests/unit/test_record_sql.py checks
 that both give the same records, adversarial texts included.
 """
@@ -15,13 +15,14 @@ from bedrock_ext.records import (
     CHARS_PER_TOKEN,
     RECORD_ID_HEX_DIGITS,
     RECORD_ID_LENGTH,
-    TRANSCRIPT_SLOT,
+    TEXT_SLOT,
     TRUNCATION_MARK,
     RecordSettings,
     line_template,
     request_fingerprint,
     truncation,
 )
+from bedrock_ext.task import PLACEHOLDER
 
 # What Python's str.strip() removes (str.isspace), in RE2 syntax.
 _BLANK_PATTERN = r"[\s\x{0b}\x{1c}-\x{1f}\x{85}\p{Z}]*"
@@ -50,14 +51,12 @@ def records_sql(requests_sql: str, settings: RecordSettings) -> str:
     skip_reason (null when sent), line (the JSONL line, no newline) and line_bytes (its UTF-8
     size with the newline, computed without building the line)."""
     t = truncation(settings)
-    prompt = settings.prompt
     p0, p1, p2 = line_template(settings)
-    system_tokens = math.ceil(len(prompt.system) / CHARS_PER_TOKEN)
-    user_chars = len(prompt.user) - len("{transcript}")
+    system_tokens = math.ceil(len(settings.system_prompt) / CHARS_PER_TOKEN)
     reject = settings.overlong_policy == "reject"
     over_context = f"'over_context: about ' || {_tokens_sql('length(_text)')} || ' tokens'"
-    tokens = f"{system_tokens} + {_tokens_sql(f'{user_chars} + length(_fitted)')}"
-    assert TRANSCRIPT_SLOT not in p0 + p1 + p2
+    tokens = f"{system_tokens} + {_tokens_sql('length(_fitted)')}"
+    assert TEXT_SLOT not in p0 + p1 + p2
     fixed_bytes = len((p0 + p1 + p2).encode()) + RECORD_ID_LENGTH + 1  # + the newline
     return f"""
 with source as (
@@ -100,16 +99,32 @@ def quoted(name: str) -> str:
     return ".".join('"' + part.replace('"', '""') + '"' for part in name.split("."))
 
 
+def render_sql(template: str, columns: dict[str, str]) -> str:
+    """The task's user template over a row, in SQL: literal parts and the placeholders' columns
+    (``columns`` maps a placeholder to a SQL expression), concatenated in one pass, so a value
+    that contains ``{name}`` stays as it is. Twin of the package's ``render_prompt`` macro."""
+    parts, pos = [], 0
+    for m in PLACEHOLDER.finditer(template):
+        parts += [literal(template[pos:m.start()]), f"coalesce({columns[m.group(1)]}::varchar, '')"]
+        pos = m.end()
+    parts.append(literal(template[pos:]))
+    return "concat(" + ", ".join(parts) + ")"
+
+
 def table_requests_sql(source: str, settings: RecordSettings, id_column: str = "call_id",
                        text_column: str = "transcript", latest_by: str | None = None) -> str:
     """Requests (first attempts) for every row of ``source`` (a table name or a table function),
     keyed like int_bedrock_requests and ``records.request_key``: for exports and estimates outside
-    dbt (the CLI, tests, benchmarks). With ``latest_by``, one request per id: the row with the
-    latest value of that column, as stg_bedrock_ext__input_rows keeps."""
+    dbt (the CLI, tests, benchmarks). Every placeholder of the task's template reads
+    ``text_column``; blank text gives no message (skipped as blank_text). With ``latest_by``, one
+    request per id: the row with the latest value of that column, as stg_bedrock_ext__input_rows keeps."""
     ident, text = quoted(id_column), quoted(text_column)
-    parts = f"{ident}::varchar, coalesce({text}::varchar, ''), {literal(request_fingerprint(settings))}"
+    message = render_sql(settings.task.user, {name: text for name in settings.task.placeholders})
+    message = f"case when coalesce(regexp_full_match({text}::varchar, {literal(_BLANK_PATTERN)}), true) " \
+              f"then null else {message} end"
     order = f"order by {quoted(latest_by)} desc nulls last" if latest_by else ""
     latest = f" qualify row_number() over (partition by {ident} {order}) = 1" if latest_by else ""
-    return (f"select sha256(concat_ws(chr(31), {parts})) as request_key, "
-            f"{ident}::varchar as input_row_id, {ident}::varchar as input_id, "
-            f"{text}::varchar as input_text, 1 as attempt_number from {source}{latest}")
+    return (f"select sha256(concat_ws(chr(31), input_id, coalesce(input_text, ''), "
+            f"{literal(request_fingerprint(settings))})) as request_key, * from ("
+            f"select {ident}::varchar as input_row_id, {ident}::varchar as input_id, "
+            f"{message} as input_text, 1 as attempt_number from {source}{latest})")

@@ -48,11 +48,12 @@ class Faults:
     slow_job_s: float = 0.0
     missing_manifest: bool = False
     invoke_latency_s: float = 0.0  # InvokeModel (on-demand) takes this long per call
+    invalid_answer_rate: float = 0.0  # answers that break the request's schema (extra key, wrong enum, ...)
 
     def __post_init__(self) -> None:
         if self.job_outcome is not None and self.job_outcome not in OUTCOMES:
             raise ValueError(f"job_outcome {self.job_outcome!r} is not one of {OUTCOMES}")
-        for name in ("record_error_rate", "malformed_line_rate", "partial_fraction"):
+        for name in ("record_error_rate", "malformed_line_rate", "partial_fraction", "invalid_answer_rate"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be within [0, 1], got {getattr(self, name)}")
 

@@ -130,8 +130,10 @@ def _roll(seed: int, job_id: str, record_id: str, salt: str) -> float:
     return int.from_bytes(h, "big") / 2**64
 
 
-def run_record(record: InputRecord, model_id: str, job_id: str, faults: Faults) -> RecordResult:
-    """One output line for one record: modelOutput, or an error object (injected or real)."""
+def run_record(record: InputRecord, model_id: str, job_id: str, faults: Faults,
+               invocation_type: str = "InvokeModel") -> RecordResult:
+    """One output line for one record: modelOutput (a Converse or InvokeModel response body, by the
+    job's invocation type), or an error object (injected or real)."""
     line: dict[str, Any] = {"modelInput": record.model_input}
     tokens = (0, 0)
     roll = _roll(faults.seed, job_id, record.record_id, "error")
@@ -140,8 +142,10 @@ def run_record(record: InputRecord, model_id: str, job_id: str, faults: Faults) 
         code = codes[int(roll / faults.record_error_rate * len(codes)) % len(codes)]
         line["error"] = _error(code, _ERROR_MESSAGES.get(code, _ERROR_MESSAGES[500])[0])
     else:
+        invalid = _roll(faults.seed, job_id, record.record_id, "invalid")
+        corrupt = invalid / faults.invalid_answer_rate if invalid < faults.invalid_answer_rate else None
         try:
-            output = model_families.invoke(model_id, record.model_input)
+            output = model_families.invoke(model_id, record.model_input, invocation_type, corrupt)
         except model_families.ModelInputError as err:
             line["error"] = _error(err.code, err.message)
         else:

@@ -104,7 +104,8 @@ class Lifecycle:
             records = execution.load_input(self.store, self._input_uri(job), self.backend.config.quotas)
             self._records[job.job_id] = records
         fault = job.fault
-        results = [execution.run_record(r, job.model_id, job.job_id, fault) for r in records]
+        results = [execution.run_record(r, job.model_id, job.job_id, fault, job.invocation_type)
+                   for r in records]
         self._results[job.job_id] = results
         return results
 

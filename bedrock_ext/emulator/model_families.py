@@ -1,8 +1,10 @@
-"""Request validation and response bodies per model family, in the shapes Bedrock returns.
+"""Request validation and response bodies, in the shapes Bedrock returns.
 
-Anthropic Claude Messages, Amazon Nova (messages-v1) and Meta Llama. The answer text comes from
-the local heuristic summarizer; the envelope (ids, stop reasons, usage) is shaped like the real
-InvokeModel response body of the family, with `model` naming the local heuristic plainly.
+InvokeModel bodies of Anthropic Claude Messages, Amazon Nova (messages-v1) and Meta Llama, and
+Converse bodies (any family; batch jobs with ``modelInvocationType: Converse`` and the runtime
+Converse API). The answer text comes from ``answers`` (JSON fitting the schema the request
+carries; the local heuristic, not an LLM); the envelope (ids, stop reasons, usage) is shaped like
+the real response body, with Claude's `model` naming the local heuristic plainly.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bedrock_ext.emulator import summarizer
+from bedrock_ext.emulator import answers, summarizer
 
 ANTHROPIC_VERSION = "bedrock-2023-05-31"
 
@@ -29,7 +31,7 @@ class ModelInputError(Exception):
 class Family:
     name: str
     context_tokens: int
-    respond: Callable[[str, Mapping[str, Any]], dict[str, Any]]
+    respond: Callable[[str, Mapping[str, Any], float | None], dict[str, Any]]
 
 
 def _malformed(detail: str) -> ModelInputError:
@@ -67,12 +69,17 @@ def _max_tokens(value: Any, key: str) -> int:
     return value
 
 
-def _finish(prompt: str, limit: int, context: int) -> tuple[str, int, int, bool]:
-    """Answer text, input tokens, output tokens, and whether max tokens cut the answer."""
+def _finish(prompt: str, limit: int, context: int, corrupt: float | None,
+            output_config: Any = None) -> tuple[str, int, int, bool]:
+    """Answer text, input tokens, output tokens, and whether max tokens cut the answer.
+    ``corrupt`` (the invalid-answer fault's roll) makes the answer schema-invalid."""
     tokens_in = summarizer.count_tokens(prompt)
     if tokens_in > context:
         raise ModelInputError("Input is too long for requested model.")
-    text = summarizer.answer(prompt)
+    schema = answers.schema_in(prompt, output_config)
+    text = answers.answer(prompt, schema)
+    if corrupt is not None:
+        text = answers.invalid(text, schema, corrupt)
     cut = summarizer.count_tokens(text) > limit
     if cut:
         text = text[: limit * 4]
@@ -83,7 +90,7 @@ def _message_id(prompt: str) -> str:
     return "msg_bdrk_01" + hashlib.sha256(prompt.encode("utf-8", "surrogatepass")).hexdigest()[:22]
 
 
-def claude(model_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
+def claude(model_id: str, body: Mapping[str, Any], corrupt: float | None = None) -> dict[str, Any]:
     allowed = {"anthropic_version", "max_tokens", "messages", "system", "temperature", "top_p",
                "top_k", "stop_sequences", "anthropic_beta", "metadata"}
     _check_keys(body, allowed, ("anthropic_version", "max_tokens", "messages"))
@@ -101,7 +108,7 @@ def claude(model_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
     parts = [_text_of(body["system"], "system")] if "system" in body else []
     parts += [_text_of(m.get("content"), "messages/content") for m in messages if isinstance(m, dict)]
     prompt = "\n".join(parts)
-    text, tokens_in, tokens_out, cut = _finish(prompt, limit, CLAUDE.context_tokens)
+    text, tokens_in, tokens_out, cut = _finish(prompt, limit, CLAUDE.context_tokens, corrupt)
     return {
         "id": _message_id(prompt),
         "type": "message",
@@ -119,7 +126,7 @@ def _anthropic_name(model_id: str) -> str:
     return tail.rsplit("-v", 1)[0]
 
 
-def nova(model_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
+def nova(model_id: str, body: Mapping[str, Any], corrupt: float | None = None) -> dict[str, Any]:
     allowed = {"schemaVersion", "system", "messages", "inferenceConfig", "toolConfig"}
     _check_keys(body, allowed, ("messages",))
     config = body.get("inferenceConfig") or {}
@@ -133,7 +140,7 @@ def nova(model_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
         raise _malformed("#/messages: expected a non-empty list of messages")
     parts = [_text_of(body["system"], "system")] if "system" in body else []
     parts += [_text_of(m.get("content"), "messages/content") for m in messages if isinstance(m, dict)]
-    text, tokens_in, tokens_out, cut = _finish("\n".join(parts), limit, NOVA.context_tokens)
+    text, tokens_in, tokens_out, cut = _finish("\n".join(parts), limit, NOVA.context_tokens, corrupt)
     return {
         "output": {"message": {"role": "assistant", "content": [{"text": text}]}},
         "stopReason": "max_tokens" if cut else "end_turn",
@@ -142,14 +149,14 @@ def nova(model_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def llama(model_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
+def llama(model_id: str, body: Mapping[str, Any], corrupt: float | None = None) -> dict[str, Any]:
     _check_keys(body, {"prompt", "max_gen_len", "temperature", "top_p", "images"}, ("prompt",))
     if not isinstance(body["prompt"], str):
         raise _malformed("#/prompt: expected type: String")
     limit = _max_tokens(body.get("max_gen_len", 512), "max_gen_len")
     _check_range(body, "temperature", 0, 1)
     _check_range(body, "top_p", 0, 1)
-    text, tokens_in, tokens_out, cut = _finish(body["prompt"], limit, LLAMA.context_tokens)
+    text, tokens_in, tokens_out, cut = _finish(body["prompt"], limit, LLAMA.context_tokens, corrupt)
     return {
         "generation": text,
         "prompt_token_count": tokens_in,
@@ -173,14 +180,55 @@ def family_for(model_id: str) -> Family | None:
     return None
 
 
-def invoke(model_id: str, body: Any) -> dict[str, Any]:
+def converse(family: Family, body: Mapping[str, Any], corrupt: float | None = None) -> dict[str, Any]:
+    """A Converse request body (batch ``modelInvocationType: Converse`` or the runtime API) and its
+    response body. Tool use is refused as AWS documents for Converse batch records (toolConfig: 400)."""
+    if "toolConfig" in body:
+        raise ModelInputError("toolConfig is not supported for batch inference jobs with the Converse "
+                              "invocation type. Use the InvokeModel invocation type for tool use.")
+    allowed = {"messages", "system", "inferenceConfig", "additionalModelRequestFields",
+               "additionalModelResponseFieldPaths", "outputConfig", "guardrailConfig", "requestMetadata",
+               "performanceConfig", "promptVariables"}
+    _check_keys(body, allowed, ("messages",))
+    config = body.get("inferenceConfig") or {}
+    if not isinstance(config, dict) or set(config) - {"maxTokens", "temperature", "topP", "stopSequences"}:
+        raise ModelInputError("The model returned the following errors: inferenceConfig: extraneous key "
+                              f"{sorted(set(config) - {'maxTokens', 'temperature', 'topP', 'stopSequences'})}"
+                              if isinstance(config, dict) else "inferenceConfig: expected an object")
+    limit = _max_tokens(config.get("maxTokens", 4096), "inferenceConfig/maxTokens")
+    _check_range(config, "temperature", 0, 1)
+    _check_range(config, "topP", 0, 1)
+    messages = body["messages"]
+    if not isinstance(messages, list) or not messages or not isinstance(messages[0], dict):
+        raise ModelInputError("A conversation must start with a user message. Try again with a conversation "
+                              "that starts with a user message.")
+    if messages[0].get("role") != "user":
+        raise ModelInputError("A conversation must start with a user message. Try again with a conversation "
+                              "that starts with a user message.")
+    parts = [_text_of(body["system"], "system")] if "system" in body else []
+    parts += [_text_of(m.get("content"), "messages/content") for m in messages if isinstance(m, dict)]
+    prompt = "\n".join(parts)
+    text, tokens_in, tokens_out, cut = _finish(prompt, limit, family.context_tokens, corrupt,
+                                               body.get("outputConfig"))
+    return {
+        "output": {"message": {"role": "assistant", "content": [{"text": text}]}},
+        "stopReason": "max_tokens" if cut else "end_turn",
+        "usage": {"inputTokens": tokens_in, "outputTokens": tokens_out, "totalTokens": tokens_in + tokens_out},
+        "metrics": {"latencyMs": 20 + len(prompt) // 200},
+    }
+
+
+def invoke(model_id: str, body: Any, invocation_type: str = "InvokeModel",
+           corrupt: float | None = None) -> dict[str, Any]:
     """Run one request body against the local model; raises ModelInputError for bad input."""
     family = family_for(model_id)
     if family is None:
         raise ModelInputError("The provided model identifier is invalid.")
     if not isinstance(body, dict):
         raise _malformed("#: expected type: JSONObject")
-    return family.respond(model_id, body)
+    if invocation_type == "Converse":
+        return converse(family, body, corrupt)
+    return family.respond(model_id, body, corrupt)
 
 
 def usage_of(model_output: Mapping[str, Any]) -> tuple[int, int]:

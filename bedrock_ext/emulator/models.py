@@ -60,6 +60,10 @@ class Job:
         return str(self.request["modelId"])
 
     @property
+    def invocation_type(self) -> str:
+        return str(self.request.get("modelInvocationType") or "InvokeModel")
+
+    @property
     def fault(self) -> Faults:
         return Faults(**{**self.faults, "record_error_codes": tuple(self.faults["record_error_codes"])})
 
@@ -90,7 +94,7 @@ class Job:
             "vpcConfig": r.get("vpcConfig"),
             "timeoutDurationInHours": hours,
             "jobExpirationTime": _iso(self.submit_time + hours * 3600),
-            "modelInvocationType": r.get("modelInvocationType") or "InvokeModel",
+            "modelInvocationType": self.invocation_type,
             "totalRecordCount": self.total,
             "processedRecordCount": self.processed,
             "successRecordCount": self.success,

@@ -68,12 +68,13 @@ class BedrockResponses:
             return _json(self.backend.get_model_invocation_job(segments[1]))
         if segments == ["listTagsForResource"] and method == "POST":
             return _json(self.backend.list_tags_for_resource(_body(request)))
-        if len(segments) == 3 and segments[0] == "model" and segments[2] == "invoke":
-            return self._invoke(segments[1], request.get_data())
+        if len(segments) == 3 and segments[0] == "model" and segments[2] in ("invoke", "converse"):
+            return self._invoke(segments[1], request.get_data(),
+                                "Converse" if segments[2] == "converse" else "InvokeModel")
         raise ResourceNotFoundException(f"No Bedrock operation at {method} {request.path}.")
 
-    def _invoke(self, model_id: str, raw: bytes) -> Response:
-        """bedrock-runtime InvokeModel: the same local model as batch, for the on-demand path."""
+    def _invoke(self, model_id: str, raw: bytes, invocation_type: str) -> Response:
+        """bedrock-runtime InvokeModel and Converse: the same local model as batch, for the on-demand path."""
         faults = self.backend.config.faults
         h = hashlib.blake2b(f"{faults.seed}:".encode() + raw, digest_size=8).digest()
         roll = int.from_bytes(h, "big") / 2**64
@@ -90,8 +91,11 @@ class BedrockResponses:
                                       "please reformat your input and try again.") from None
         if faults.invoke_latency_s:
             time.sleep(faults.invoke_latency_s)
+        invalid = int.from_bytes(hashlib.blake2b(f"{faults.seed}:invalid:".encode() + raw, digest_size=8)
+                                 .digest(), "big") / 2**64
+        corrupt = invalid / faults.invalid_answer_rate if invalid < faults.invalid_answer_rate else None
         try:
-            answer = model_families.invoke(model_id, body)
+            answer = model_families.invoke(model_id, body, invocation_type, corrupt)
         except model_families.ModelInputError as err:
             raise ValidationException(err.message) from None
         self.backend.record_invocation(raw)
@@ -100,7 +104,7 @@ class BedrockResponses:
 
 def _limit_body(request: Request) -> None:
     """Refuse an oversized body from its Content-Length, before reading it; cap chunked bodies."""
-    limit = MAX_INVOKE_BODY if request.path.endswith("/invoke") else MAX_CONTROL_BODY
+    limit = MAX_INVOKE_BODY if request.path.endswith(("/invoke", "/converse")) else MAX_CONTROL_BODY
     request.max_content_length = limit
     if request.content_length is not None and request.content_length > limit:
         raise ValidationException(f"The request body of {request.content_length} bytes is larger than the "

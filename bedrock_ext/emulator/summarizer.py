@@ -8,7 +8,6 @@ and it is fast: tens of thousands of records per second on one core.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 
@@ -117,12 +116,7 @@ def summarize(transcript: str) -> dict[str, object]:
     }
 
 
-def answer(prompt_text: str) -> str:
-    """The model's text answer to a summarization prompt: one JSON object, compact."""
-    return json.dumps(summarize(_transcript_part(prompt_text)), ensure_ascii=False)
-
-
-def _transcript_part(prompt_text: str) -> str:
+def transcript_part(prompt_text: str) -> str:
     """The transcript inside the prompt: between <transcript> tags when present, else all of it."""
     start = prompt_text.find("<transcript>")
     end = prompt_text.rfind("</transcript>")

@@ -33,9 +33,3 @@
         (select null::varchar as filename, null::varchar as content where false)
     {%- endif -%}
 {%- endmacro %}
-
-{# The intents the prompt allows (bedrock_ext.records.INTENTS). #}
-{% macro accepted_intents() -%}
-    {{ return(['billing_dispute', 'cancellation', 'technical_fault', 'delivery_delay', 'account_change',
-               'refund_request', 'other']) }}
-{%- endmacro %}

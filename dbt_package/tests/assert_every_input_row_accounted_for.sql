@@ -1,10 +1,10 @@
 -- Every input row is exactly one of answered / failed / pending / skipped, with what that status
 -- needs. Rows returned here break the accounting invariant.
 with input_rows as (
-    select input_row_id from {{ ref('stg_bedrock_ext__input_rows') }}
+    select task_name || '/' || input_row_id as input_row_id from {{ ref('stg_bedrock_ext__input_rows') }}
 ),
 results as (
-    select * from {{ ref('fct_bedrock_results') }}
+    select * replace (task_name || '/' || input_row_id as input_row_id) from {{ ref('fct_bedrock_results') }}
 )
 select coalesce(r.input_row_id, i.input_row_id) as input_row_id, 'missing or extra row' as problem
 from input_rows i
@@ -13,7 +13,7 @@ where i.input_row_id is null or r.input_row_id is null
 union all
 select input_row_id, 'status without its detail: ' || status
 from results
-where (status = 'answered' and (summary is null or intent is null))
+where (status = 'answered' and answer is null)
    or (status = 'failed' and (failure_code is null or failure_message is null))
    or (status = 'pending' and pending_reason is null)
    or (status = 'skipped' and skip_reason is null)

@@ -12,7 +12,7 @@ from bedrock_ext.export import ExportedJob, export_requests
 from bedrock_ext.jobs import BatchJob, BedrockBatchClient, JobRunner, JobSpec, PollPolicy
 from bedrock_ext.pricing import price_for
 from bedrock_ext.record_sql import table_requests_sql
-from bedrock_ext.records import PreparedRecord, RecordSettings, prepare
+from bedrock_ext.records import PreparedRecord, RecordSettings, prepare_row
 from bedrock_ext.sharding import Quotas
 from bedrock_ext.transcripts.generator import generate_chunk
 
@@ -25,7 +25,7 @@ def prepared(n: int) -> list[PreparedRecord]:
     """The same records built by the Python reference (records.prepare), to check the export."""
     settings = RecordSettings(model_id=MODEL)
     rows = generate_chunk(7, 0, 0, n).select(["call_id", "transcript"]).to_pylist()
-    out = [prepare(r["call_id"], r["transcript"], settings) for r in rows]
+    out = [prepare_row(r["call_id"], r["transcript"], settings) for r in rows]
     return [r for r in out if isinstance(r, PreparedRecord)]
 
 
@@ -43,7 +43,7 @@ def export(endpoint: str, bucket: str, n: int) -> list[ExportedJob]:
 
 def specs_for(jobs: list[ExportedJob], bucket: str) -> list[JobSpec]:
     return [JobSpec(job_key=j.job_key, input_s3_uri=j.input_s3_uri, output_s3_uri=f"s3://{bucket}/calls/output/",
-                    model_id=MODEL, role_arn=ROLE) for j in jobs]
+                    model_id=MODEL, role_arn=ROLE, invocation_type="Converse") for j in jobs]
 
 
 def runner(endpoint: str, max_concurrent: int = 20, max_attempts: int = 8) -> JobRunner:

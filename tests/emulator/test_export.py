@@ -16,7 +16,7 @@ from bedrock_ext.errors import ExportError
 from bedrock_ext.export import export_requests
 from bedrock_ext.pricing import price_for
 from bedrock_ext.record_sql import table_requests_sql
-from bedrock_ext.records import PreparedRecord, RecordSettings, prepare
+from bedrock_ext.records import PreparedRecord, RecordSettings, prepare_row
 from bedrock_ext.sharding import Quotas
 from bedrock_ext.transcripts.adversarial import ADVERSARIAL_TEXTS
 from bedrock_ext.transcripts.generator import generate_chunk
@@ -63,7 +63,7 @@ def test_files_in_s3_are_the_planned_records_and_sizes(con: duckdb.DuckDBPyConne
     jobs, rows = _export(con, aws, quotas)
     expected = {}
     for call_id, text in zip(table["call_id"].to_pylist(), table["transcript"].to_pylist(), strict=True):
-        record = prepare(call_id, text, SETTINGS)
+        record = prepare_row(call_id, text, SETTINGS)
         if isinstance(record, PreparedRecord):
             expected[record.record_id] = json.loads(record.line)
     seen = {}

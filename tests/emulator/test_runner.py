@@ -3,6 +3,7 @@ terminal outcomes, and re-attach after the process is killed with SIGKILL mid-wa
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import signal
@@ -16,7 +17,6 @@ import pytest
 
 from bedrock_ext.aws import S3, AwsSettings
 from bedrock_ext.jobs import JobStatus
-from bedrock_ext.outputs import SuccessLine, parse_manifest, parse_output_line
 from tests.emulator import runner_child
 from tests.emulator.conftest import Aws
 
@@ -33,11 +33,12 @@ def test_export_then_run_accounts_for_every_record(aws: Aws) -> None:
         prefix = job.output_prefix_uri.removeprefix(f"s3://{aws.bucket}/")
         keys = list(s3.list_keys(aws.bucket, prefix))
         assert sorted(k.rsplit("/", 1)[1] for k in keys)[-1] == "part-00001.jsonl.out"
-        lines = [parse_output_line(x) for k in keys if k.endswith(".jsonl.out")
+        lines = [json.loads(x) for k in keys if k.endswith(".jsonl.out")
                  for x in s3.get_bytes(aws.bucket, k).decode().splitlines()]
-        manifest = parse_manifest(s3.get_bytes(aws.bucket, prefix + "manifest.json.out"))
-        assert manifest.input_token_count == sum(x.input_tokens for x in lines if isinstance(x, SuccessLine))
-        seen += [x.record_id for x in lines if isinstance(x, SuccessLine)]
+        manifest = json.loads(s3.get_bytes(aws.bucket, prefix + "manifest.json.out"))
+        answered = [x for x in lines if "modelOutput" in x]  # Converse response bodies
+        assert manifest["inputTokenCount"] == sum(x["modelOutput"]["usage"]["inputTokens"] for x in answered)
+        seen += [x["recordId"] for x in answered]
     assert sorted(seen) == sorted(expected) and len(seen) == 250
 
 

@@ -71,7 +71,8 @@ def test_create_sends_deterministic_name_and_token() -> None:
             "jobName": "bedrock-ext-" + "k" * 24, "clientRequestToken": "bedrock-ext-" + "k" * 32,
             "roleArn": spec.role_arn, "modelId": "m",
             "inputDataConfig": {"s3InputDataConfig": {"s3Uri": "s3://b/in/k/", "s3InputFormat": "JSONL"}},
-            "outputDataConfig": {"s3OutputDataConfig": {"s3Uri": "s3://b/out/"}}})
+            "outputDataConfig": {"s3OutputDataConfig": {"s3Uri": "s3://b/out/"}},
+            "modelInvocationType": "InvokeModel"})
         assert BedrockBatchClient(client).create_job(spec) == ARN
 
 

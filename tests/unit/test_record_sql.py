@@ -11,8 +11,9 @@ from bedrock_ext.record_sql import record_id_sql, records_sql, table_requests_sq
 from bedrock_ext.records import (
     PreparedRecord,
     RecordSettings,
-    prepare,
+    prepare_row,
     record_id,
+    render_row,
     request_fingerprint,
     request_key,
 )
@@ -39,8 +40,8 @@ def test_sql_records_equal_python_records_on_adversarial_text(model: str, policy
     assert len(got) == len(rows)
     kinds = set()
     for call_id, text in rows:
-        expected = prepare(call_id, text, settings)
-        key, rid, cut, tokens, reason, line, size = got[request_key(call_id, text or "", request_fingerprint(settings))]
+        expected = prepare_row(call_id, text, settings)
+        key, rid, cut, tokens, reason, line, size = got[request_key(call_id, render_row(settings, text) or "", request_fingerprint(settings))]
         if isinstance(expected, PreparedRecord):
             assert reason is None
             assert (rid, cut, tokens) == (expected.record_id, expected.is_truncated, expected.estimated_input_tokens)
@@ -67,4 +68,5 @@ def test_request_key_in_sql_equals_python() -> None:
     settings = RecordSettings(model_id=MODELS[0])
     got = _sql_records(settings, [("C1", "héllo \x00 \"x\""), ("C2", None)])
     fp = request_fingerprint(settings)
-    assert set(got) == {request_key("C1", "héllo \x00 \"x\"", fp), request_key("C2", "", fp)}
+    message = render_row(settings, "héllo \x00 \"x\"") or ""
+    assert set(got) == {request_key("C1", message, fp), request_key("C2", "", fp)}

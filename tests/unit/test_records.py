@@ -1,4 +1,5 @@
-"""records.py: keys, recordIds, prompts, per-family bodies, overlong and blank text."""
+"""records.py: keys, recordIds, prompts, Converse and per-family InvokeModel bodies, overlong and
+blank text."""
 
 from __future__ import annotations
 
@@ -17,9 +18,11 @@ from bedrock_ext.records import (
     model_input,
     prepare,
     record_id,
+    render_row,
     request_fingerprint,
     request_key,
 )
+from bedrock_ext.task import CALL_SUMMARIES
 from bedrock_ext.transcripts.adversarial import ADVERSARIAL_TEXTS
 
 HAIKU = "anthropic.claude-3-haiku-20240307-v1:0"
@@ -37,8 +40,8 @@ def test_request_key_changes_with_each_part() -> None:
 
 
 @pytest.mark.parametrize("change", [
-    {"model_id": "amazon.nova-lite-v1:0"}, {"prompt_version": "v1", "max_tokens": 513}, {"temperature": 0.1},
-    {"top_p": 0.9}, {"top_k": 40},
+    {"model_id": "amazon.nova-lite-v1:0"}, {"max_tokens": 513}, {"temperature": 0.1},
+    {"top_p": 0.9}, {"top_k": 40}, {"invocation_type": "InvokeModel"},
 ])
 def test_fingerprint_covers_model_and_every_inference_parameter(change: dict) -> None:
     changed = RecordSettings(**{"model_id": HAIKU, **change})
@@ -46,12 +49,16 @@ def test_fingerprint_covers_model_and_every_inference_parameter(change: dict) ->
     assert request_fingerprint(RecordSettings(model_id=HAIKU)) == FP  # stable for equal settings
 
 
-def test_fingerprint_covers_the_prompt_text(monkeypatch: pytest.MonkeyPatch) -> None:
-    import bedrock_ext.records as records
-
-    edited = dataclasses.replace(records.PROMPTS["v1"], system=records.PROMPTS["v1"].system + " Be brief.")
-    monkeypatch.setitem(records.PROMPTS, "v1", edited)
-    assert request_fingerprint(RecordSettings(model_id=HAIKU)) != FP
+def test_fingerprint_covers_the_system_prompt_the_schema_and_the_task() -> None:
+    task = CALL_SUMMARIES
+    brief = dataclasses.replace(task, system=task.system + " Be brief.")
+    schema = {**task.answer_schema, "required": ["summary"]}
+    for changed in (brief, dataclasses.replace(task, answer_schema=schema), dataclasses.replace(task, name="other"),
+                    dataclasses.replace(task, prompt_version="v2")):
+        assert request_fingerprint(RecordSettings(model_id=HAIKU, task=changed)) != FP
+    # The user template is not in the fingerprint: it is in the message, so it is in the key.
+    edited = dataclasses.replace(task, user=task.user.replace("Summarize", "Summarise"))
+    assert render_row(RecordSettings(model_id=HAIKU, task=edited), "x") != render_row(SETTINGS, "x")
 
 
 def test_record_ids_are_11_alphanumerics_and_unique() -> None:
@@ -72,19 +79,34 @@ def test_adversarial_text_round_trips_through_json(kind: str, text: str) -> None
         assert text in user
 
 
-def test_claude_body_has_the_messages_api_fields() -> None:
-    body = model_input(RecordSettings(model_id=HAIKU, max_tokens=300, temperature=0.2, top_p=0.9, top_k=50), "hi")
+def test_converse_body_is_one_shape_for_every_family() -> None:
+    for model, extra in ((HAIKU, {"top_k": 50}), ("us.amazon.nova-lite-v1:0", {"inferenceConfig": {"topK": 50}})):
+        body = model_input(RecordSettings(model_id=model, max_tokens=300, temperature=0.2, top_p=0.9, top_k=50), "hi")
+        assert set(body) == {"system", "messages", "inferenceConfig", "additionalModelRequestFields"}
+        assert body["inferenceConfig"] == {"maxTokens": 300, "temperature": 0.2, "topP": 0.9}
+        assert body["additionalModelRequestFields"] == extra
+        assert body["messages"] == [{"role": "user", "content": [{"text": "hi"}]}]
+        assert "<answer_schema>" in body["system"][0]["text"]  # the schema is stated to the model
+    llama = model_input(RecordSettings(model_id="meta.llama3-1-8b-instruct-v1:0"), "hi")
+    assert set(llama) == {"system", "messages", "inferenceConfig"}  # no top_k: Llama has none
+
+
+def test_claude_invoke_model_body_has_the_messages_api_fields() -> None:
+    settings = RecordSettings(model_id=HAIKU, max_tokens=300, temperature=0.2, top_p=0.9, top_k=50,
+                              invocation_type="InvokeModel")
+    body = model_input(settings, render_row(settings, "hi") or "")
     assert body["anthropic_version"] == "bedrock-2023-05-31"
     assert (body["max_tokens"], body["temperature"], body["top_p"], body["top_k"]) == (300, 0.2, 0.9, 50)
     assert body["system"] and body["messages"][0]["role"] == "user"
     assert "<transcript>\nhi\n</transcript>" in body["messages"][0]["content"][0]["text"]
 
 
-def test_nova_and_llama_bodies() -> None:
-    nova = model_input(RecordSettings(model_id="us.amazon.nova-lite-v1:0"), "hi")
-    assert nova["inferenceConfig"]["maxTokens"] == 512 and nova["messages"][0]["content"][0]["text"]
-    llama = model_input(RecordSettings(model_id="meta.llama3-1-8b-instruct-v1:0"), "hi")
-    assert llama["max_gen_len"] == 512 and "<transcript>\nhi\n</transcript>" in llama["prompt"]
+def test_nova_and_llama_invoke_model_bodies() -> None:
+    nova = model_input(RecordSettings(model_id="us.amazon.nova-lite-v1:0", invocation_type="InvokeModel"), "hi")
+    assert nova["inferenceConfig"]["maxTokens"] == 512 and nova["messages"][0]["content"][0]["text"] == "hi"
+    llama = model_input(RecordSettings(model_id="meta.llama3-1-8b-instruct-v1:0", invocation_type="InvokeModel"),
+                        "hi")
+    assert llama["max_gen_len"] == 512 and "user<|end_header_id|>\nhi<|eot_id|>" in llama["prompt"]
 
 
 def test_blank_text_is_skipped_with_a_reason() -> None:
@@ -105,7 +127,7 @@ def test_overlong_text_is_truncated_or_rejected() -> None:
 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
-    [({"model_id": "openai.gpt-9"}, "not supported"), ({"model_id": HAIKU, "prompt_version": "v9"}, "v9"),
+    [({"model_id": "openai.gpt-9"}, "not supported"), ({"model_id": HAIKU, "invocation_type": "Chat"}, "Chat"),
      ({"model_id": HAIKU, "max_tokens": 0}, "max_tokens")],
 )
 def test_bad_settings_name_the_value(kwargs: dict, message: str) -> None:

@@ -5,6 +5,7 @@ these checks keep the three lists from drifting apart."""
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 
 import yaml
@@ -12,7 +13,7 @@ import yaml
 from bedrock_ext.config import BatchConfig
 
 PACKAGE = Path(__file__).resolve().parents[2] / "dbt_package"
-SQL_ONLY = {"input", "id_column", "text_column", "order_by_column", "passthrough_columns"}
+SQL_ONLY: set[str] = set()
 
 
 def _package_vars() -> dict:
@@ -37,6 +38,8 @@ def test_the_package_defaults_are_a_valid_config() -> None:
     defaults = {k: v for k, v in _package_vars().items() if k not in SQL_ONLY}
     rendered = {k: ("None" if v is None else str(v)) for k, v in defaults.items()}
     rendered.update(job_tags="{}", vpc_subnet_ids="[]", vpc_security_group_ids="[]", dbt_project_name="p")
+    example = yaml.safe_load((PACKAGE.parent / "dbt_project" / "dbt_project.yml").read_text())["vars"]
+    rendered["bedrock_ext_tasks"] = json.dumps(example["bedrock_ext_tasks"])  # the package declares none
     config = BatchConfig.from_dbt(rendered)
     assert config.max_attempts == 3 and config.wait is True and config.top_p is None
 
@@ -44,3 +47,4 @@ def test_the_package_defaults_are_a_valid_config() -> None:
 def test_the_example_project_sets_only_names_the_package_declares() -> None:
     example = yaml.safe_load((PACKAGE.parent / "dbt_project" / "dbt_project.yml").read_text())
     assert set(example["vars"]["bedrock_ext"]) <= set(_package_vars())
+    assert "bedrock_ext_tasks" in _package_vars()  # declared (empty) in the package, set globally by the project

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
 from bedrock_ext.config import BatchConfig
 from bedrock_ext.errors import ConfigError
+from bedrock_ext.task import CALL_SUMMARIES
 
+TASK = {"input": "transcripts", "id_column": "call_id",
+        "prompt": {"system": CALL_SUMMARIES.system, "user": CALL_SUMMARIES.user},
+        "answer_schema": dict(CALL_SUMMARIES.answer_schema)}
 GOOD: dict[str, Any] = {
-    "bedrock_model_id": "anthropic.claude-3-haiku-20240307-v1:0", "prompt_version": "v1", "max_tokens": "512",
+    "bedrock_ext_tasks": json.dumps({"call_summaries": TASK}), "invocation_type": "Converse",
+    "bedrock_model_id": "anthropic.claude-3-haiku-20240307-v1:0", "max_tokens": "512",
     "temperature": "0.0", "top_p": "None", "top_k": "None", "s3_bucket": "call-summaries-local",
     "s3_prefix": "call-summaries", "role_arn": "arn:aws:iam::123456789012:role/BedrockBatchInferenceRole",
     "wait": "True", "poll_interval_s": "5", "job_timeout_s": "86400", "max_records_per_file": "50000",
@@ -19,7 +25,6 @@ GOOD: dict[str, Any] = {
     "retry_max_wait_hours": "24", "bedrock_budget_usd": "25", "small_batch_policy": "defer",
     "overlong_policy": "truncate", "output_kms_key_id": "None", "job_tags": "{}", "vpc_subnet_ids": "[]",
     "vpc_security_group_ids": "[]", "job_timeout_hours": "None", "dbt_project_name": "call_summaries",
-    "task_name": "call_summaries",
 }
 
 
@@ -100,6 +105,6 @@ def test_job_options_parse_and_the_product_tags_are_added() -> None:
                                    "job_timeout_hours": "48"})
     assert (config.output_kms_key_id, config.vpc_subnet_ids, config.job_timeout_hours) == (
         "alias/bedrock-out", ("subnet-1", "subnet-2"), 48)
-    assert dict(config.tags_for("a" * 32)) == {"team": "bi", "bedrock-ext:dbt-project": "call_summaries",
+    assert dict(config.tags_for("a" * 32, "call_summaries")) == {"team": "bi", "bedrock-ext:dbt-project": "call_summaries",
                                                "bedrock-ext:task": "call_summaries",
                                                "bedrock-ext:job-key": "a" * 24}

@@ -1,5 +1,6 @@
-{# The model's answer parsed and validated: one JSON object with summary, intent, sentiment,
-   resolution and action_items. An answer that fails is kept with its raw text and parse_error. #}
+{# One row per readable output line: the answer's JSON object found and validated against its
+   task's answer_schema (from the record's export). An answer that fails keeps its raw text and a
+   parse_error; the typed columns come later, per task (bedrock_ext.task_results). #}
 with
 
 outputs as (
@@ -9,10 +10,20 @@ outputs as (
 
 ),
 
+record_tasks as (
+
+    select record_id, any_value(task_name) as task_name
+    from {{ ref('bedrock_batch_input') }}
+    where record_id is not null
+    group by record_id
+
+),
+
 extracted as (
 
     select
-        *,
+        outputs.*,
+        record_tasks.task_name,
         {# The JSON object in the answer: the whole text when it is one (the usual case, no regex),
            else from the first { to the last } (models sometimes wrap it in prose). #}
         case
@@ -20,42 +31,16 @@ extracted as (
             else nullif(regexp_extract(answer_text, '\{[\s\S]*\}'), '')
         end as answer_json_text
     from outputs
+    left join record_tasks on outputs.record_id = record_tasks.record_id
 
 ),
 
 parsed as (
 
-    {# Each answer is parsed twice (validity, then all fields in one call), not once per field. #}
     select
         *,
-        json_valid(answer_json_text) as is_answer_json
+        case when json_valid(answer_json_text) then answer_json_text::json end as answer_candidate
     from extracted
-
-),
-
-fields as (
-
-    select
-        *,
-        case when is_answer_json then json_extract_string(answer_json_text,
-            ['$.summary', '$.intent', '$.sentiment', '$.resolution']) end as v,
-        case when is_answer_json then json_extract(answer_json_text, '$.action_items') end as action_items_json
-    from parsed
-
-),
-
-typed as (
-
-    select
-        *,
-        v[1] as summary,
-        v[2] as intent,
-        v[3] as sentiment,
-        v[4] as resolution,
-        case
-            when json_type(action_items_json) = 'ARRAY' then from_json(action_items_json, '["VARCHAR"]')
-        end as action_items
-    from fields
 
 ),
 
@@ -65,12 +50,8 @@ validated as (
         output_group_id,
         batch_job_id,
         record_id,
+        task_name,
         inference_mode,
-        summary,
-        intent,
-        sentiment,
-        resolution,
-        action_items,
         answer_text,
         response_model,
         stop_reason,
@@ -84,27 +65,25 @@ validated as (
         top_k,
         is_error,
         is_error_retryable,
+        answer_candidate,
         case
             when is_error then null
-            when not coalesce(is_answer_json, false) then 'answer is not a JSON object'
+            when answer_candidate is null then 'answer is not a JSON object'
                 || case when stop_reason in ('max_tokens', 'length') then ' (cut at max_tokens)' else '' end
-            when coalesce(trim(summary), '') = '' then 'summary is missing'
-            when intent is null or intent not in ({{ "'" ~ bedrock_ext.accepted_intents() | join("', '") ~ "'" }})
-                then 'intent is not one of the accepted values: ' || coalesce(intent, 'null')
-            when sentiment is null or sentiment not in ('positive', 'neutral', 'negative')
-                then 'sentiment is not positive, neutral or negative: ' || coalesce(sentiment, 'null')
-            when resolution is null or resolution not in ('resolved', 'escalated', 'unresolved')
-                then 'resolution is not resolved, escalated or unresolved: ' || coalesce(resolution, 'null')
-            when action_items is null then 'action_items is not an array of strings'
+            {%- for name in bedrock_ext.tasks() | sort %}
+            when task_name = {{ bedrock_ext.sql_string(name) }} then {{ bedrock_ext.answer_errors(name, 'answer_candidate') }}
+            {%- endfor %}
+            else 'no declared task for this record (task ' || coalesce(task_name, 'unknown') || ')'
         end as parse_error
-    from typed
+    from parsed
 
 ),
 
 final as (
 
     select
-        *,
+        * exclude (answer_candidate),
+        case when not is_error and parse_error is null then answer_candidate end as answer,
         not is_error and parse_error is null as is_answered
     from validated
 

@@ -1,5 +1,6 @@
-{# One row per input row: its latest answer, or why it has none (failed, pending, skipped). Every
-   input row appears exactly once (tests/assert_every_input_row_accounted_for); rows that left the
+{# One row per input row of every task: its latest answer (JSON, validated against the task's
+   answer_schema; bedrock_ext.task_results types it), or why it has none (failed, pending,
+   skipped). Every input row appears exactly once (tests/assert_every_input_row_accounted_for); rows that left the
    input are not here, their requests stay in bedrock_batch_input and their cost in
    fct_batch_job_costs (superseded_record_count). #}
 with
@@ -47,12 +48,10 @@ prices as (
 joined as (
 
     select
+        inputs.task_name,
         inputs.input_row_id,
         inputs.input_id,
         inputs.skip_reason as input_skip_reason,
-        {%- for column in bedrock_ext.passthrough_columns() %}
-        inputs.{{ adapter.quote(column) }},
-        {%- endfor %}
         requests.request_key,
         exports.record_id,
         exports.model_id,
@@ -66,11 +65,7 @@ joined as (
         jobs.status_message as job_status_message,
         {# Submissions of this job's input so far: a Failed job is resubmitted as <name>-g2, -g3, ... #}
         coalesce(try_cast(regexp_extract(jobs.job_name, '-g(\d+)$', 1) as integer), 1) as job_attempt,
-        answers.summary,
-        answers.intent,
-        answers.sentiment,
-        answers.resolution,
-        answers.action_items,
+        answers.answer,
         answers.answer_text,
         answers.is_answered,
         answers.is_error,
@@ -82,7 +77,7 @@ joined as (
         answers.output_tokens,
         answers.record_id is not null as has_output
     from inputs
-    left join requests on inputs.input_row_id = requests.input_row_id
+    left join requests on inputs.task_name = requests.task_name and inputs.input_row_id = requests.input_row_id
     left join exports on requests.request_key = exports.request_key
     left join jobs on exports.job_key = jobs.job_key
     left join answers
@@ -156,6 +151,7 @@ final as (
 
     select
         ---------- ids
+        classified.task_name,
         classified.input_row_id,
         classified.input_id,
         classified.request_key,
@@ -164,11 +160,7 @@ final as (
 
         ---------- strings
         classified.status,
-        classified.summary,
-        classified.intent,
-        classified.sentiment,
-        classified.resolution,
-        classified.action_items,
+        case when status = 'answered' then classified.answer end as answer,
         case when status = 'skipped' then skip_reason end as skip_reason,
         case when status = 'failed' then error_kind end as failure_code,
         case when status = 'failed' then error_detail end as failure_message,
@@ -197,11 +189,6 @@ final as (
         ) as billed_cost_usd,
 
         classified.attempt_count,
-
-        ---------- passthrough (the input's own columns, as they are)
-        {%- for column in bedrock_ext.passthrough_columns() %}
-        classified.{{ adapter.quote(column) }},
-        {%- endfor %}
 
         ---------- booleans
         coalesce(classified.is_truncated, false) as is_text_truncated,

@@ -1,10 +1,10 @@
-{# The call-center view of the bedrock_ext package's results: one row per transcript row, in this
-   project's words (a summary per call). The package does the work; this model only names it. #}
+{# The call_summaries task's typed results (bedrock_ext.task_results: one row per transcript row,
+   the answer's fields typed from the task's answer_schema) in this project's words. #}
 with
 
 results as (
 
-    select * from {{ ref('fct_bedrock_results') }}
+    {{ bedrock_ext.task_results('call_summaries') }}
 
 ),
 

@@ -38,7 +38,7 @@ parsed as (
         try(json_extract_string(line, [
             '$.recordId',                                   -- 1
             '$.modelOutput.content[0].text',                -- 2  Claude
-            '$.modelOutput.output.message.content[0].text', -- 3  Nova
+            '$.modelOutput.output.message.content[0].text', -- 3  Converse, Nova
             '$.modelOutput.generation',                     -- 4  Llama
             '$.modelOutput.model',                          -- 5
             '$.modelOutput.stop_reason',                    -- 6
@@ -61,7 +61,9 @@ parsed as (
             '$.modelInput.top_k',                           -- 23
             '$.modelInput.inferenceConfig.topK',            -- 24
             '$.error',                                      -- 25
-            '$.error.retryable'                             -- 26
+            '$.error.retryable',                            -- 26
+            '$.modelInput.additionalModelRequestFields.top_k',                -- 27  Converse, Claude
+            '$.modelInput.additionalModelRequestFields.inferenceConfig.topK'  -- 28  Converse, Nova
         ])) as v
     from lines
     where line <> ''
@@ -102,7 +104,7 @@ renamed as (
         coalesce(v[16], v[17], v[18])::integer as max_tokens,
         coalesce(v[19], v[20])::double as temperature,
         coalesce(v[21], v[22])::double as top_p,
-        coalesce(v[23], v[24])::integer as top_k,
+        coalesce(v[23], v[24], v[27], v[28])::integer as top_k,
 
         ---------- booleans
         not is_json or v[1] is null as is_malformed,

@@ -1,0 +1,157 @@
+{# ---------- The answer schema of a task (answer_schema, a JSON Schema object) in SQL. #}
+
+{% macro answer_properties(name) -%}
+    {{ return(bedrock_ext.task_setting(name, 'answer_schema')['properties']) }}
+{%- endmacro %}
+
+{% macro _json_types(kind) -%}
+    {{ return({'string': ['VARCHAR'], 'integer': ['BIGINT', 'UBIGINT'], 'number': ['BIGINT', 'UBIGINT', 'DOUBLE'],
+               'boolean': ['BOOLEAN'], 'array': ['ARRAY'], 'object': ['OBJECT']}[kind]) }}
+{%- endmacro %}
+
+{% macro _sql_list(values) -%}
+    ({%- for v in values -%}{{ bedrock_ext.sql_string(v) }}{{ ", " if not loop.last }}{%- endfor -%})
+{%- endmacro %}
+
+{# The first way the answer `j` (a JSON value) breaks the task's schema, as a message; null when
+   it is valid. Unknown keys, missing required keys, wrong types, values outside an enum or a
+   range, strings over their length limit and array items of the wrong type are invalid. #}
+{% macro answer_errors(name, j) -%}
+    {%- set schema = bedrock_ext.task_setting(name, 'answer_schema') -%}
+    {%- set properties = schema['properties'] -%}
+    {%- set known = bedrock_ext._sql_list(properties.keys() | list) -%}
+    case
+        when json_type({{ j }}) <> 'OBJECT' then 'answer is not a JSON object'
+        when len(list_filter(json_keys({{ j }}), k -> k not in {{ known }})) > 0
+            then 'unknown key(s): ' || array_to_string(list_filter(json_keys({{ j }}), k -> k not in {{ known }}), ', ')
+    {%- for key in schema.get('required', []) %}
+        when coalesce(json_type({{ j }}, '$.{{ key }}'), 'NULL') = 'NULL' then '{{ key }} is missing'
+    {%- endfor %}
+    {%- for key, prop in properties.items() %}
+        {%- set path = "'$." ~ key ~ "'" %}
+        {%- set present = "coalesce(json_type(" ~ j ~ ", " ~ path ~ "), 'NULL') <> 'NULL'" %}
+        when {{ present }} and json_type({{ j }}, {{ path }}) not in {{ bedrock_ext._sql_list(bedrock_ext._json_types(prop['type'])) }}
+            then '{{ key }} is not {{ prop['type'] }}: ' || json_type({{ j }}, {{ path }})
+        {%- if 'enum' in prop %}
+        when {{ present }} and ({{ j }} ->> {{ path }}) not in {{ bedrock_ext._sql_list(prop['enum'] | map('string') | list) }}
+            then '{{ key }} is not one of the accepted values: ' || ({{ j }} ->> {{ path }})
+        {%- endif %}
+        {%- if 'maxLength' in prop %}
+        when {{ present }} and length({{ j }} ->> {{ path }}) > {{ prop['maxLength'] | int }}
+            then '{{ key }} is longer than {{ prop['maxLength'] | int }} characters: ' || length({{ j }} ->> {{ path }})
+        {%- endif %}
+        {%- if 'minLength' in prop %}
+        when {{ present }} and length({{ j }} ->> {{ path }}) < {{ prop['minLength'] | int }}
+            then '{{ key }} is shorter than {{ prop['minLength'] | int }} characters'
+        {%- endif %}
+        {%- if 'minimum' in prop %}
+        when {{ present }} and ({{ j }} ->> {{ path }})::double < {{ prop['minimum'] }}
+            then '{{ key }} is below its minimum {{ prop['minimum'] }}: ' || ({{ j }} ->> {{ path }})
+        {%- endif %}
+        {%- if 'maximum' in prop %}
+        when {{ present }} and ({{ j }} ->> {{ path }})::double > {{ prop['maximum'] }}
+            then '{{ key }} is above its maximum {{ prop['maximum'] }}: ' || ({{ j }} ->> {{ path }})
+        {%- endif %}
+        {%- if prop['type'] == 'array' %}
+        {%- set items = prop.get('items', {}) %}
+        {%- set elements = "json_extract(" ~ j ~ ", '$." ~ key ~ "[*]')" %}
+        when {{ present }} and len(list_filter({{ elements }}, x -> json_type(x) not in {{ bedrock_ext._sql_list(bedrock_ext._json_types(items.get('type', 'string'))) }})) > 0
+            then '{{ key }} has items that are not {{ items.get('type', 'string') }}'
+        {%- if 'maxItems' in prop %}
+        when {{ present }} and json_array_length({{ j }}, {{ path }}) > {{ prop['maxItems'] | int }}
+            then '{{ key }} has more than {{ prop['maxItems'] | int }} items'
+        {%- endif %}
+        {%- if 'enum' in items %}
+        when {{ present }} and len(list_filter({{ elements }}, x -> (x ->> '$') not in {{ bedrock_ext._sql_list(items['enum'] | map('string') | list) }})) > 0
+            then '{{ key }} has items that are not accepted values'
+        {%- endif %}
+        {%- if 'maxLength' in items %}
+        when {{ present }} and len(list_filter({{ elements }}, x -> length(x ->> '$') > {{ items['maxLength'] | int }})) > 0
+            then '{{ key }} has items longer than {{ items['maxLength'] | int }} characters'
+        {%- endif %}
+        {%- endif %}
+    {%- endfor %}
+    end
+{%- endmacro %}
+
+{% macro _sql_type(kind) -%}
+    {{ return({'string': 'varchar', 'integer': 'bigint', 'number': 'double', 'boolean': 'boolean'}.get(kind, 'json')) }}
+{%- endmacro %}
+
+{# The answer's fields as typed columns, one per property of the task's schema. #}
+{% macro answer_columns(name, j) -%}
+    {%- for key, prop in bedrock_ext.answer_properties(name).items() %}
+        {%- if prop['type'] == 'array' %}
+        from_json({{ j }} -> '$.{{ key }}', '["{{ bedrock_ext._sql_type(prop.get('items', {}).get('type', 'string')) | upper }}"]') as {{ adapter.quote(key) }}
+        {%- else %}
+        try_cast({{ j }} ->> '$.{{ key }}' as {{ bedrock_ext._sql_type(prop['type']) }}) as {{ adapter.quote(key) }}
+        {%- endif %}{{ "," if not loop.last }}
+    {%- endfor %}
+{%- endmacro %}
+
+{# A task's typed result model: one row per row of its input, its status, the answer's fields as
+   typed columns (from answer_schema), why there is no answer, tokens and cost, and the task's
+   passthrough_columns. Use it as the whole body of a model: {{ bedrock_ext.task_results('my_task') }} #}
+{% macro task_results(name) -%}
+with
+
+results as (
+
+    select * from {{ ref('fct_bedrock_results') }}
+    where task_name = {{ bedrock_ext.sql_string(name) }}
+
+),
+
+inputs as (
+
+    {{ bedrock_ext.task_input_rows(name, passthrough=true) }}
+
+),
+
+final as (
+
+    select
+        ---------- ids
+        results.input_row_id,
+        results.input_id,
+        results.request_key,
+        results.record_id,
+        results.batch_job_id,
+
+        ---------- the answer (typed from answer_schema)
+        results.status,
+        {{ bedrock_ext.answer_columns(name, 'results.answer') }},
+
+        ---------- why there is none
+        results.skip_reason,
+        results.failure_code,
+        results.failure_message,
+        results.pending_reason,
+        results.raw_answer_text,
+
+        ---------- how it was asked, what it cost
+        results.model_id,
+        results.prompt_version,
+        results.inference_mode,
+        results.input_tokens,
+        results.output_tokens,
+        results.batch_cost_usd,
+        results.on_demand_cost_usd,
+        results.billed_cost_usd,
+        results.attempt_count,
+        results.is_text_truncated,
+        results.is_retry_due,
+
+        ---------- passthrough (the input's own columns)
+        {%- for column in bedrock_ext.passthrough_columns(name) %}
+        inputs.{{ adapter.quote(column) }},
+        {%- endfor %}
+        results.task_name
+
+    from results
+    left join inputs on inputs.input_row_id = results.input_row_id
+
+)
+
+select * from final
+{%- endmacro %}

@@ -1,0 +1,84 @@
+"""Output lines and manifests are parsed in one place, the package's staging SQL: both response
+shapes (Converse, and each family's InvokeModel body), error lines, malformed lines, any key order."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.sql.staging import rows
+
+JOB = "abcdefghijkl"
+CLAUDE_LINE = ('{"modelInput":{"max_tokens":10},"modelOutput":{"id":"msg_bdrk_1","type":"message","role":"assistant",'
+               '"model":"claude-3-haiku-20240307","content":[{"type":"text","text":"{\\"a\\": 1}"}],'
+               '"stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":111,"output_tokens":73}},'
+               '"recordId":"meta_0_0"}')
+CONVERSE_LINE = {"recordId": "CV", "modelInput": {"messages": [], "inferenceConfig": {"maxTokens": 300, "temperature": 0.2,
+                                                                                     "topP": 0.9},
+                                                  "additionalModelRequestFields": {"top_k": 40}},
+                 "modelOutput": {"output": {"message": {"role": "assistant", "content": [{"text": "{}"}]}},
+                                 "stopReason": "max_tokens", "usage": {"inputTokens": 69, "outputTokens": 44,
+                                                                       "totalTokens": 113},
+                                 "metrics": {"latencyMs": 537}}}
+
+
+def _outputs(tmp_path: Path, *lines: str) -> dict[str, dict]:
+    folder = tmp_path / "output" / JOB
+    folder.mkdir(parents=True)
+    (folder / "part-00000.jsonl.out").write_text("".join(line + "\n" for line in lines))
+    return {r["record_id"] or r["malformed_line_excerpt"]: r for r in rows("stg_bedrock__batch_outputs", tmp_path)}
+
+
+def test_invoke_model_claude_line_with_record_id_last(tmp_path: Path) -> None:
+    r = _outputs(tmp_path, CLAUDE_LINE)["meta_0_0"]
+    assert (r["answer_text"], r["input_tokens"], r["output_tokens"], r["stop_reason"], r["response_model"]) == (
+        '{"a": 1}', 111, 73, "end_turn", "claude-3-haiku-20240307")
+    assert (r["batch_job_id"], r["is_error"], r["is_malformed"], r["max_tokens"]) == (JOB, False, False, 10)
+
+
+def test_converse_line(tmp_path: Path) -> None:
+    r = _outputs(tmp_path, json.dumps(CONVERSE_LINE))["CV"]
+    assert (r["answer_text"], r["input_tokens"], r["output_tokens"], r["stop_reason"]) == ("{}", 69, 44, "max_tokens")
+    assert (r["max_tokens"], r["temperature"], r["top_p"], r["top_k"]) == (300, 0.2, 0.9, 40)
+    assert r["response_model"] is None  # a Converse response names no model
+
+
+def test_nova_and_llama_invoke_model_lines(tmp_path: Path) -> None:
+    nova = {"recordId": "N", "modelOutput": {"output": {"message": {"content": [{"text": "x"}]}},
+                                             "stopReason": "end_turn", "usage": {"inputTokens": 3, "outputTokens": 4}}}
+    llama = {"recordId": "L", "modelOutput": {"generation": "y", "prompt_token_count": 5,
+                                              "generation_token_count": 6, "stop_reason": "stop"}}
+    got = _outputs(tmp_path, json.dumps(nova), json.dumps(llama))
+    assert [(got[k]["answer_text"], got[k]["input_tokens"], got[k]["output_tokens"]) for k in "NL"] == [
+        ("x", 3, 4), ("y", 5, 6)]
+
+
+def test_error_lines_with_and_without_retryable(tmp_path: Path) -> None:
+    real = ('{"recordId":"R","modelInput":{},"error":{"errorCode":403,"errorMessage":"You invoked an '
+            'unsupported model","expired":false,"retryable":false}}')
+    old = '{"recordId":"S","error":{"errorCode":429,"errorMessage":"slow down"}}'
+    got = _outputs(tmp_path, real, old)
+    assert (got["R"]["error_code"], got["R"]["error_message"], got["R"]["is_error_retryable"]) == (
+        "403", "You invoked an unsupported model", False)
+    assert got["S"]["is_error"] and got["S"]["is_error_retryable"]
+
+
+@pytest.mark.parametrize("raw", ['{"recordId":"R","modelOutput":{"con', '{"modelOutput":{}}'])
+def test_malformed_lines_are_kept(tmp_path: Path, raw: str) -> None:
+    (r,) = _outputs(tmp_path, raw).values()
+    assert r["is_malformed"] and r["malformed_line_excerpt"] is not None or r["record_id"] is None
+
+
+def test_manifest_with_extra_and_missing_keys(tmp_path: Path) -> None:
+    for job, body in (("aaaaaaaaaaaa", '{"totalRecordCount":200,"processedRecordCount":200,"successRecordCount":199,'
+                                       '"errorRecordCount":1,"inputTokenCount":13142,"outputTokenCount":84959,'
+                                       '"inputAudioSecond":4}'),
+                      ("bbbbbbbbbbbb", '{"totalRecordCount":1}')):
+        (tmp_path / "output" / job).mkdir(parents=True)
+        (tmp_path / "output" / job / "manifest.json.out").write_text(body)
+    got = {r["batch_job_id"]: r for r in rows("stg_bedrock__batch_manifests", tmp_path)}
+    a = got["aaaaaaaaaaaa"]
+    assert (a["total_record_count"], a["error_record_count"], a["input_token_count"]) == (200, 1, 13142)
+    assert got["bbbbbbbbbbbb"]["output_token_count"] is None
