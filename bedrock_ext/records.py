@@ -163,8 +163,8 @@ def _converse_body(settings: RecordSettings, user: str) -> dict[str, Any]:
                             "inferenceConfig": config}
     if settings.top_k is not None:  # not a Converse field: the family's own request field
         k = settings.top_k
-        own = {"top_k": k} if model_family(settings.model_id) == "anthropic" else {"inferenceConfig": {"topK": k}}
-        body["additionalModelRequestFields"] = own
+        claude = model_family(settings.model_id) == "anthropic"
+        body["additionalModelRequestFields"] = {"top_k": k} if claude else {"inferenceConfig": {"topK": k}}
     if settings.native_structured_output:
         schema = json.dumps(settings.task.answer_schema, sort_keys=True)
         body["outputConfig"] = {"textFormat": {"type": "json_schema", "structure": {

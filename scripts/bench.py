@@ -42,7 +42,7 @@ from bedrock_ext.export import export_requests
 from bedrock_ext.jobs import BedrockBatchClient, JobRunner, JobSpec, PollPolicy
 from bedrock_ext.pricing import price_for
 from bedrock_ext.record_sql import table_requests_sql
-from bedrock_ext.records import RecordSettings, model_input
+from bedrock_ext.records import RecordSettings, model_input, render_row
 from bedrock_ext.sharding import Quotas as ExportQuotas
 from bedrock_ext.transcripts.generator import GenerateSpec, generate_chunk, write_dataset
 
@@ -239,10 +239,11 @@ def bench_generator(rows: int, out: Path) -> Path:
 def bench_local_model(records: int) -> list[InputRecord]:
     settings = RecordSettings(model_id=MODEL)
     texts = generate_chunk(7, 0, 0, records)["transcript"].to_pylist()
-    recs = [InputRecord("a.jsonl", f"R{i:010d}", model_input(settings, t)) for i, t in enumerate(texts)]
+    recs = [InputRecord("a.jsonl", f"R{i:010d}", model_input(settings, render_row(settings, t) or ""))
+            for i, t in enumerate(texts)]
     start = time.perf_counter()
     for r in recs:
-        run_record(r, MODEL, "abcdefabcdef", Faults())
+        run_record(r, MODEL, "abcdefabcdef", Faults(), settings.invocation_type)
     seconds = time.perf_counter() - start
     print(f"emulator local model: {records:,} records in {seconds:.1f}s = {records / seconds:,.0f} records/s",
           flush=True)
@@ -258,6 +259,7 @@ def bench_emulator_job(recs: list[InputRecord]) -> None:
         s3.put_object(Bucket=BUCKET, Key="in/a.jsonl", Body=body.encode())
         start = time.perf_counter()
         arn = bedrock.create_model_invocation_job(
+            modelInvocationType="Converse",
             jobName="bench", roleArn=ROLE, modelId=MODEL,
             inputDataConfig={"s3InputDataConfig": {"s3Uri": f"s3://{BUCKET}/in/"}},
             outputDataConfig={"s3OutputDataConfig": {"s3Uri": f"s3://{BUCKET}/out/"}})["jobArn"]

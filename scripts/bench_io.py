@@ -22,26 +22,29 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import duckdb
-import jinja2
+import yaml
 
 from bedrock_ext.aws import S3, AwsSettings
 from bedrock_ext.duckdb_s3 import connect
 from bedrock_ext.export import export_requests
 from bedrock_ext.pricing import price_for
 from bedrock_ext.record_sql import literal
-from bedrock_ext.records import INTENTS, RecordSettings, model_input
+from bedrock_ext.records import RecordSettings, model_input, render_row
 from bedrock_ext.sharding import Quotas
 
 MODEL = "anthropic.claude-3-haiku-20240307-v1:0"
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the package SQL renderer the tests use
+from tests.sql.package_sql import read_text_or_empty, render_model  # noqa: E402
+
 BUCKET = "bench"
 OUTPUT_PREFIX = "out/"
 SETTINGS = RecordSettings(model_id=MODEL)
@@ -66,7 +69,8 @@ def export_loop(con: duckdb.DuckDBPyConnection, s3: S3 | None, per_file: int = 5
             path = Path(tmp) / f"part-{n // per_file:05d}.jsonl"
             with path.open("w") as fh:
                 for call_id, text in rows:
-                    record = {"recordId": call_id, "modelInput": model_input(SETTINGS, text)}
+                    message = render_row(SETTINGS, text) or ""
+                    record = {"recordId": call_id, "modelInput": model_input(SETTINGS, message)}
                     fh.write(json.dumps(record) + "\n")
             n += len(rows)
             if s3 is not None:
@@ -78,14 +82,12 @@ def export_loop(con: duckdb.DuckDBPyConnection, s3: S3 | None, per_file: int = 5
 def export_floor(con: duckdb.DuckDBPyConnection, target: str = f"s3://{BUCKET}/floor/") -> int:
     """One COPY; files of at most ~100 MB (about 50,000 records, like ours), since one file of
     the whole table would break Bedrock's 1 GB file quota (and moto fails on 2 GB uploads)."""
-    prompt = SETTINGS.prompt
-    head, tail = prompt.user.split("{transcript}")
+    head, tail = SETTINGS.task.user.split("{transcript}")
     row = con.execute(
-        "COPY (select call_id as recordId, {'anthropic_version': 'bedrock-2023-05-31', 'max_tokens': "
-        f"{SETTINGS.max_tokens}, 'system': {literal(prompt.system)}, 'messages': [{{'role': 'user', 'content': "
-        f"[{{'type': 'text', 'text': {literal(head)} || transcript || {literal(tail)}}}]}}], 'temperature': "
-        f"{SETTINGS.temperature}}} as modelInput from t) "
-        f"TO {literal(target)} (FORMAT json, FILE_SIZE_BYTES 100000000)").fetchone()
+        f"COPY (select call_id as recordId, {{'system': [{{'text': {literal(SETTINGS.system_prompt)}}}], "
+        f"'messages': [{{'role': 'user', 'content': [{{'text': {literal(head)} || transcript || {literal(tail)}}}]}}], "
+        f"'inferenceConfig': {{'maxTokens': {SETTINGS.max_tokens}, 'temperature': {SETTINGS.temperature}}}}} "
+        f"as modelInput from t) TO {literal(target)} (FORMAT json, FILE_SIZE_BYTES 100000000)").fetchone()
     return int(row[0])  # type: ignore[index]
 
 
@@ -131,26 +133,18 @@ def parse_floor(con: duckdb.DuckDBPyConnection) -> int:
     return int(con.execute("select count(*) from floor_out").fetchone()[0])  # type: ignore[index]
 
 
-def _render(path: Path, con: duckdb.DuckDBPyConnection) -> str:
-    def read_text_or_empty(pattern: str) -> str:
-        if con.execute("select count(*) from glob(?)", [pattern]).fetchone()[0]:  # type: ignore[index]
-            return f"(select filename, content from read_text('{pattern}'))"
-        return "(select null::varchar as filename, null::varchar as content where false)"
-
-    context = {"read_text_or_empty": read_text_or_empty, "ref": lambda name: name,
-               "bedrock_output_uri": lambda: f"s3://{BUCKET}/{OUTPUT_PREFIX}",
-               "bedrock_on_demand_uri": lambda: f"s3://{BUCKET}/on-demand/",
-               "bedrock_ext": SimpleNamespace(accepted_intents=lambda: list(INTENTS))}
-    return jinja2.Environment().from_string(path.read_text()).render(**context)
-
-
 def parse_ours(con: duckdb.DuckDBPyConnection) -> int:
-    models = ROOT / "dbt_package" / "models"
-    for name, path in (
-        ("stg_bedrock__batch_outputs", models / "staging/bedrock/stg_bedrock__batch_outputs.sql"),
-        ("int_bedrock_answers", models / "intermediate/int_bedrock_answers.sql"),
-    ):
-        con.execute(f"create or replace temp table {name} as {_render(path, con)}")
+    """The package's staging and answer models, rendered from their files (with the macros, the
+    call-summary task as the example project declares it), on the emulator's output files."""
+    tasks = yaml.safe_load((ROOT / "dbt_project" / "dbt_project.yml").read_text())["vars"]["bedrock_ext_tasks"]
+    refs = {"stg_bedrock__batch_outputs": "stg_bedrock__batch_outputs", "bedrock_batch_jobs": "none",
+            "bedrock_batch_input": "(select distinct record_id, 'call_summaries' as task_name "
+                                   "from stg_bedrock__batch_outputs)"}
+    extra = {"read_text_or_empty": read_text_or_empty(con), "bedrock_output_uri": lambda: f"s3://{BUCKET}/{OUTPUT_PREFIX}",
+             "bedrock_on_demand_uri": lambda: f"s3://{BUCKET}/on-demand/"}
+    for name, path in (("stg_bedrock__batch_outputs", "staging/bedrock/stg_bedrock__batch_outputs.sql"),
+                       ("int_bedrock_answers", "intermediate/int_bedrock_answers.sql")):
+        con.execute(f"create or replace temp table {name} as {render_model(path, tasks, refs, extra)}")
     row = con.execute("select count(*) from int_bedrock_answers where is_answered").fetchone()
     return int(row[0])  # type: ignore[index]
 

@@ -4,12 +4,12 @@
     {{ return(bedrock_ext.task_setting(name, 'answer_schema')['properties']) }}
 {%- endmacro %}
 
-{% macro _json_types(kind) -%}
+{% macro json_types(kind) -%}
     {{ return({'string': ['VARCHAR'], 'integer': ['BIGINT', 'UBIGINT'], 'number': ['BIGINT', 'UBIGINT', 'DOUBLE'],
                'boolean': ['BOOLEAN'], 'array': ['ARRAY'], 'object': ['OBJECT']}[kind]) }}
 {%- endmacro %}
 
-{% macro _sql_list(values) -%}
+{% macro sql_list(values) -%}
     ({%- for v in values -%}{{ bedrock_ext.sql_string(v) }}{{ ", " if not loop.last }}{%- endfor -%})
 {%- endmacro %}
 
@@ -19,7 +19,7 @@
 {% macro answer_errors(name, j) -%}
     {%- set schema = bedrock_ext.task_setting(name, 'answer_schema') -%}
     {%- set properties = schema['properties'] -%}
-    {%- set known = bedrock_ext._sql_list(properties.keys() | list) -%}
+    {%- set known = bedrock_ext.sql_list(properties.keys() | list) -%}
     case
         when json_type({{ j }}) <> 'OBJECT' then 'answer is not a JSON object'
         when len(list_filter(json_keys({{ j }}), k -> k not in {{ known }})) > 0
@@ -30,10 +30,10 @@
     {%- for key, prop in properties.items() %}
         {%- set path = "'$." ~ key ~ "'" %}
         {%- set present = "coalesce(json_type(" ~ j ~ ", " ~ path ~ "), 'NULL') <> 'NULL'" %}
-        when {{ present }} and json_type({{ j }}, {{ path }}) not in {{ bedrock_ext._sql_list(bedrock_ext._json_types(prop['type'])) }}
+        when {{ present }} and json_type({{ j }}, {{ path }}) not in {{ bedrock_ext.sql_list(bedrock_ext.json_types(prop['type'])) }}
             then '{{ key }} is not {{ prop['type'] }}: ' || json_type({{ j }}, {{ path }})
         {%- if 'enum' in prop %}
-        when {{ present }} and ({{ j }} ->> {{ path }}) not in {{ bedrock_ext._sql_list(prop['enum'] | map('string') | list) }}
+        when {{ present }} and ({{ j }} ->> {{ path }}) not in {{ bedrock_ext.sql_list(prop['enum'] | map('string') | list) }}
             then '{{ key }} is not one of the accepted values: ' || ({{ j }} ->> {{ path }})
         {%- endif %}
         {%- if 'maxLength' in prop %}
@@ -55,14 +55,14 @@
         {%- if prop['type'] == 'array' %}
         {%- set items = prop.get('items', {}) %}
         {%- set elements = "json_extract(" ~ j ~ ", '$." ~ key ~ "[*]')" %}
-        when {{ present }} and len(list_filter({{ elements }}, x -> json_type(x) not in {{ bedrock_ext._sql_list(bedrock_ext._json_types(items.get('type', 'string'))) }})) > 0
+        when {{ present }} and len(list_filter({{ elements }}, x -> json_type(x) not in {{ bedrock_ext.sql_list(bedrock_ext.json_types(items.get('type', 'string'))) }})) > 0
             then '{{ key }} has items that are not {{ items.get('type', 'string') }}'
         {%- if 'maxItems' in prop %}
         when {{ present }} and json_array_length({{ j }}, {{ path }}) > {{ prop['maxItems'] | int }}
             then '{{ key }} has more than {{ prop['maxItems'] | int }} items'
         {%- endif %}
         {%- if 'enum' in items %}
-        when {{ present }} and len(list_filter({{ elements }}, x -> (x ->> '$') not in {{ bedrock_ext._sql_list(items['enum'] | map('string') | list) }})) > 0
+        when {{ present }} and len(list_filter({{ elements }}, x -> (x ->> '$') not in {{ bedrock_ext.sql_list(items['enum'] | map('string') | list) }})) > 0
             then '{{ key }} has items that are not accepted values'
         {%- endif %}
         {%- if 'maxLength' in items %}
@@ -74,7 +74,7 @@
     end
 {%- endmacro %}
 
-{% macro _sql_type(kind) -%}
+{% macro sql_type(kind) -%}
     {{ return({'string': 'varchar', 'integer': 'bigint', 'number': 'double', 'boolean': 'boolean'}.get(kind, 'json')) }}
 {%- endmacro %}
 
@@ -82,9 +82,9 @@
 {% macro answer_columns(name, j) -%}
     {%- for key, prop in bedrock_ext.answer_properties(name).items() %}
         {%- if prop['type'] == 'array' %}
-        from_json({{ j }} -> '$.{{ key }}', '["{{ bedrock_ext._sql_type(prop.get('items', {}).get('type', 'string')) | upper }}"]') as {{ adapter.quote(key) }}
+        from_json({{ j }} -> '$.{{ key }}', '["{{ bedrock_ext.sql_type(prop.get('items', {}).get('type', 'string')) | upper }}"]') as {{ adapter.quote(key) }}
         {%- else %}
-        try_cast({{ j }} ->> '$.{{ key }}' as {{ bedrock_ext._sql_type(prop['type']) }}) as {{ adapter.quote(key) }}
+        try_cast({{ j }} ->> '$.{{ key }}' as {{ bedrock_ext.sql_type(prop['type']) }}) as {{ adapter.quote(key) }}
         {%- endif %}{{ "," if not loop.last }}
     {%- endfor %}
 {%- endmacro %}

@@ -61,16 +61,15 @@ class ForeignProject:
         return ["--project-dir", str(self.root), "--profiles-dir", str(self.root)]
 
 
-def create(root: Path, *, name: str, schema: str, package_vars: dict[str, Any],
-           sources: dict[str, Any] | None = None, models: dict[str, str] | None = None,
+def create(root: Path, *, name: str, schema: str, package_vars: dict[str, Any], tasks: dict[str, Any],
+           sources: Any = None, models: dict[str, str] | None = None,
            emulator: dict[str, Any] | None = None) -> ForeignProject:
-    """Write a fresh dbt project: ``package_vars`` go under ``vars: bedrock_ext:``; ``sources``
-    is a sources.yml body; ``models`` maps file names under models/ to their text; ``emulator``
+    """Write a fresh dbt project: ``package_vars`` go under ``vars: bedrock_ext:``, ``tasks``
+    into the global var ``bedrock_ext_tasks``; ``sources`` is a sources.yml body; ``models`` maps
+    file names under models/ to their text (a ``.yml`` name is written as is); ``emulator``
     (faults, timings, quotas) goes into the plugin config of the local target."""
     root.mkdir(parents=True, exist_ok=True)
-    _write_yaml(root / "dbt_project.yml", {
-        "name": name, "version": "1.0.0", "config-version": 2, "profile": name,
-        "model-paths": ["models"], "vars": {"bedrock_ext": package_vars}})
+    write_project_yml(root, name, package_vars, tasks)
     _write_yaml(root / "packages.yml", {"packages": [{"local": str(PACKAGE_DIR)}]})
     _write_yaml(root / "profiles.yml", {name: {"target": "local", "outputs": {"local": {
         "type": "duckdb", "path": str(root / "warehouse.duckdb"), "schema": schema, "threads": 2,
@@ -84,8 +83,16 @@ def create(root: Path, *, name: str, schema: str, package_vars: dict[str, Any],
     if sources:
         _write_yaml(root / "models" / "sources.yml", {"version": 2, "sources": sources})
     for file_name, text in (models or {}).items():
-        (root / "models" / file_name).write_text(text)
+        (root / "models" / file_name).write_text(text)  # .sql, or a .yml properties file
     return ForeignProject(root=root, name=name, schema=schema)
+
+
+def write_project_yml(root: Path, name: str, package_vars: dict[str, Any], tasks: dict[str, Any]) -> None:
+    """dbt_project.yml (written again by tests that edit a task between builds)."""
+    _write_yaml(root / "dbt_project.yml", {
+        "name": name, "version": "1.0.0", "config-version": 2, "profile": name,
+        "model-paths": ["models"], "seed-paths": ["seeds"],
+        "vars": {"bedrock_ext": package_vars, "bedrock_ext_tasks": tasks}})
 
 
 def _write_yaml(path: Path, data: dict[str, Any]) -> None:

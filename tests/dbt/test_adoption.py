@@ -3,7 +3,9 @@
 
 Everything here differs from the example project: the project's name, its schema (`analytics`,
 not `main`), its input (a DuckDB table in schema `raw`, declared as a source), integer ids, a text
-column of another name, its own pass-through columns, and the dbt CLI in its own process."""
+column of another name, its own task (a ticket classifier: an enum, an integer 1-5, a boolean, a
+string of at most 400 characters) with its typed result model and pass-through columns, and the
+dbt CLI in its own process."""
 
 from __future__ import annotations
 
@@ -13,20 +15,32 @@ from pathlib import Path
 import pytest
 
 from tests.dbt import foreign
+from tests.dbt.tasks_examples import TICKET_TRIAGE, task
 
 ROWS = 200
 EMULATOR = {"faults": {"record_error_rate": 0.3, "record_error_codes": [429, 500], "seed": 11},
             "quotas": {"min_records_per_job": 1},
             "timings": {"submitted_s": 0.02, "validating_s": 0.02, "scheduled_s": 0.02, "in_progress_s": 0.2}}
-TICKETS_MODEL = """
-select
-    input_id::integer as ticket_id,
-    status,
-    summary,
-    priority,
-    opened_at,
-    billed_cost_usd
-from {{ ref('fct_bedrock_results') }}
+TRIAGE_MODEL = "{{ bedrock_ext.task_results('ticket_triage') }}\n"
+TRIAGE_YML = """
+version: 2
+models:
+  - name: ticket_triage
+    description: The ticket_triage task's answers, typed from its answer_schema.
+    data_tests:
+      - bedrock_ext.answers_match_schema:
+          arguments:
+            task: ticket_triage
+    columns:
+      - name: input_row_id
+        data_tests: [unique, not_null]
+      - name: category
+        data_tests:
+          - accepted_values:
+              arguments:
+                values: [billing, outage, hardware, account, other]
+              config:
+                where: "status = 'answered'"
 """
 
 
@@ -34,20 +48,19 @@ from {{ ref('fct_bedrock_results') }}
 def support_desk(tmp_path: Path) -> foreign.ForeignProject:
     project = foreign.create(
         tmp_path / "support_desk", name="support_desk", schema="analytics",
-        package_vars={
-            "input": {"source": "helpdesk", "table": "tickets"},
-            "id_column": "ticket_id", "text_column": "body", "order_by_column": "opened_at",
-            "passthrough_columns": ["priority", "opened_at"],
-            "task_name": "ticket_summaries", "s3_bucket": "support-desk-llm", "s3_prefix": "tickets/v1",
-            "min_records_per_job": 1, "max_attempts": 3, "poll_interval_s": 0.05},
+        package_vars={"s3_bucket": "support-desk-llm", "s3_prefix": "tickets/v1",
+                      "min_records_per_job": 1, "max_attempts": 3, "poll_interval_s": 0.05},
+        tasks={"ticket_triage": task(TICKET_TRIAGE, input={"source": "helpdesk", "table": "tickets"},
+                                     order_by_column="opened_at", passthrough_columns=["priority", "opened_at"])},
         sources=[{"name": "helpdesk", "schema": "raw", "tables": [{"name": "tickets"}]}],
-        models={"ticket_summaries.sql": TICKETS_MODEL},
+        models={"ticket_triage.sql": TRIAGE_MODEL, "ticket_triage.yml": TRIAGE_YML},
         emulator=EMULATOR)
     project.sql("create schema raw")
     project.sql(
         "create table raw.tickets as select i as ticket_id, "
         "'Ticket ' || i || ': the customer says the router keeps dropping the connection since the '"
-        " || 'firmware update and asks for a technician visit; order NW-' || (1000 + i) || '.' as body, "
+        " || 'firmware update and asks for a technician visit' || case when i % 4 = 0 then ' and a refund' "
+        "else '' end || '; order NW-' || (1000 + i) || '.' as body, "
         "['low', 'normal', 'high'][1 + i % 3] as priority, "
         "timestamp '2026-03-01' + to_minutes(i) as opened_at from range(?) t(i)", [ROWS])
     return project
@@ -84,14 +97,22 @@ def test_a_foreign_project_adopts_the_package_retries_and_survives_deleted_rows(
     counts = dict(project.query("select status, count(*) from fct_bedrock_results group by all"))
     assert sum(counts.values()) == ROWS and counts["answered"] > ROWS - due, counts
 
-    # The user's own columns and their own model over the package's results.
-    assert project.query("select count(*), count(distinct priority), min(opened_at) is not null "
-                         "from ticket_summaries where status = 'answered'")[0][1:] == (3, True)
+    # The task's typed result model: its columns typed from the answer schema, the user's columns.
+    types = dict(project.query("select column_name, data_type from information_schema.columns "
+                               "where table_name = 'ticket_triage'"))
+    assert {k: types[k] for k in ("category", "urgency", "needs_refund", "reply_draft", "priority")} == {
+        "category": "VARCHAR", "urgency": "BIGINT", "needs_refund": "BOOLEAN", "reply_draft": "VARCHAR",
+        "priority": "VARCHAR"}
+    (answered, urgencies, longest, refunds, priorities), = project.query(
+        "select count(*), count(distinct urgency) filter (where urgency between 1 and 5), max(length(reply_draft)), "
+        "count(distinct needs_refund), count(distinct priority) from ticket_triage where status = 'answered'")
+    assert answered == counts["answered"] and urgencies >= 2 and longest <= 400 and refunds == 2 and priorities == 3
 
     # Build 3: 10% of the input is deleted (retention); the build passes and says what happened.
     project.sql("delete from raw.tickets where ticket_id % 10 = 0")
     _build(project)
     assert project.query("select count(*) from fct_bedrock_results") == [(ROWS * 9 // 10,)]
+    assert project.query("select count(*) from ticket_triage") == [(ROWS * 9 // 10,)]
     gone = project.query(
         "select count(distinct request_key) from bedrock_batch_input where inference_mode = 'batch' and "
         "request_key not in (select request_key from fct_bedrock_results where request_key is not null)")

@@ -29,9 +29,17 @@ def workspace(tmp_path: Path) -> Iterator[Path]:
     shutdown_local_emulators()
 
 
-def _project(root: Path, package_vars: dict, **kwargs: object) -> foreign.ForeignProject:
-    project = foreign.create(root, name="acme_ops", schema="ops", emulator=EMULATOR,
-                             package_vars={"s3_bucket": f"acme-{root.name}".lower()[:60], **package_vars},
+GIST = {"type": "object", "additionalProperties": False, "required": ["gist"],
+        "properties": {"gist": {"type": "string", "maxLength": 200}}}
+
+
+def _project(root: Path, input_: object, id_column: str, text_column: str,
+             **kwargs: object) -> foreign.ForeignProject:
+    """A project with one task, `gist`, over ``input_``."""
+    tasks = {"gist": {"input": input_, "id_column": id_column, "answer_schema": GIST,
+                      "prompt": {"system": "You sum up a text in a few words.", "user": "{" + text_column + "}"}}}
+    project = foreign.create(root, name="acme_ops", schema="ops", emulator=EMULATOR, tasks=tasks,
+                             package_vars={"s3_bucket": f"acme-{root.name}".lower()[:60]},
                              **kwargs)  # type: ignore[arg-type]
     assert project.dbt(["deps"]).success
     return project
@@ -44,7 +52,7 @@ def _outcomes(project: foreign.ForeignProject) -> dict[str, tuple[str, str | Non
 
 def test_bad_rows_are_skipped_with_a_reason_and_never_block_the_rest(workspace: Path) -> None:
     """Input: a view (a model of the project) over a table with a JSON text column."""
-    project = _project(workspace / "acme", {"input": "calls_view", "id_column": "ref", "text_column": "body"},
+    project = _project(workspace / "acme", "calls_view", "ref", "body",
                        models={"calls_view.sql": "{{ config(materialized='view') }} select * from raw.calls"})
     project.sql("create schema raw; create table raw.calls (ref varchar, body json)")
     good = [(f"C{i}", f'"{TEXT} Case {i}."') for i in range(30)]
@@ -69,8 +77,7 @@ def test_bad_rows_are_skipped_with_a_reason_and_never_block_the_rest(workspace: 
 
 
 def test_a_seed_is_an_input(workspace: Path) -> None:
-    project = _project(workspace / "seeded", {"input": "faq_questions", "id_column": "question_no",
-                                               "text_column": "question"})
+    project = _project(workspace / "seeded", "faq_questions", "question_no", "question")
     (project.root / "seeds").mkdir()
     rows = "\n".join(f'{i},"How do I change the address on invoice {i}?"' for i in range(1, 26))
     (project.root / "seeds" / "faq_questions.csv").write_text("question_no,question\n" + rows + "\n")
@@ -94,9 +101,16 @@ def test_a_parquet_glob_with_one_file_name_per_folder_is_one_row_each(dbt_projec
         ("summarized", 120)]
 
 
-def test_the_input_var_unset_is_a_clear_error(workspace: Path) -> None:
-    project = _project(workspace / "unset", {"id_column": "id", "text_column": "text"})
+def test_a_task_without_input_is_a_clear_error(workspace: Path) -> None:
+    project = _project(workspace / "unset", None, "id", "text")
     (project.root / "models" / "placeholder.sql").write_text("select 1 as id, 'x' as text")
     result = project.dbt(["build"])
     assert not result.success
-    assert "var 'input' must name the relation" in str(result.exception)
+    assert "task 'gist' input must name the relation" in str(result.exception)
+
+
+def test_no_task_declared_is_a_clear_error(workspace: Path) -> None:
+    project = foreign.create(workspace / "none", name="acme_ops", schema="ops", package_vars={}, tasks={})
+    assert project.dbt(["deps"]).success
+    result = project.dbt(["build"])
+    assert not result.success and "no task is declared" in str(result.exception)

@@ -29,7 +29,7 @@ def test_duplicate_rule_keeps_the_latest_row(dbt_project: DbtProject) -> None:
     write_transcripts(dbt_project, rows=50, adversarial=True)
     assert dbt_project.dbt(["build", "--select", "+stg_bedrock_ext__input_rows", "--indirect-selection", "cautious"]).success
     rows = dbt_project.query(
-        "select input_text from stg_bedrock_ext__input_rows"
+        "select text_value from stg_bedrock_ext__input_rows"
         " where input_id = 'CALL-000000000' and is_requestable"
     )
     # The generated CALL-000000000 starts 2026-01-05; the adversarial re-export the day before.

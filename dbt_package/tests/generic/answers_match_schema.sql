@@ -12,7 +12,7 @@ where ({{ answered }}) and (false
 {%- endfor %}
 {%- for key, prop in schema['properties'].items() %}
     {%- if 'enum' in prop %}
-    or {{ adapter.quote(key) }}::varchar not in {{ bedrock_ext._sql_list(prop['enum'] | map('string') | list) }}
+    or {{ adapter.quote(key) }}::varchar not in {{ bedrock_ext.sql_list(prop['enum'] | map('string') | list) }}
     {%- endif %}
     {%- if 'maxLength' in prop %}
     or length({{ adapter.quote(key) }}) > {{ prop['maxLength'] | int }}
