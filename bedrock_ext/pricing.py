@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bedrock_ext.errors import ConfigError
+from bedrock_ext.records import base_model_id
 
 BATCH_DISCOUNT = 0.5
 
@@ -36,11 +37,10 @@ PRICES: dict[str, ModelPrice] = {
 
 
 def price_for(model_id: str) -> ModelPrice:
-    """The price of a model id; inference-profile prefixes (``us.``, ``eu.``) are ignored."""
-    bare = model_id.rsplit("/", 1)[-1]
-    for candidate in (bare, bare.split(".", 1)[-1]):
-        if candidate in PRICES:
-            return PRICES[candidate]
+    """The price of a model id in any form (``records.base_model_id``: inference profiles, ARNs)."""
+    base = base_model_id(model_id)
+    if base in PRICES:
+        return PRICES[base]
     raise ConfigError(f"no price for model {model_id!r}; known: {', '.join(sorted(PRICES))}. "
                       "Add it to bedrock_ext/pricing.py and the bedrock_model_prices seed.")
 

@@ -140,11 +140,15 @@ def estimate_tokens(text: str) -> int:
     return math.ceil(len(text) / CHARS_PER_TOKEN)
 
 
+GEO_PREFIXES = ("us-gov", "us", "eu", "apac", "global", "jp", "au", "ca")
+
+
 def base_model_id(model_id: str) -> str:
-    """The foundation model id of a model id, inference-profile id (``us.``, ``global.``...) or ARN."""
+    """The foundation model id of a model id, an inference-profile id (``us.``, ``global.``...) or
+    an ARN of either; the package's ``base_model_id`` macro is the same in SQL."""
     tail = model_id.rsplit("/", 1)[-1]
-    head, _, rest = tail.partition(".")
-    return rest if rest and len(head) <= 6 and head.isalpha() and head.islower() and "." in rest else tail
+    head, dot, rest = tail.partition(".")
+    return rest if dot and head in GEO_PREFIXES else tail
 
 
 def model_input(settings: RecordSettings, user: str) -> dict[str, Any]:

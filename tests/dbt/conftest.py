@@ -50,7 +50,10 @@ def dbt_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Dbt
     root = tmp_path / "dbt_project"
     ignore = shutil.ignore_patterns("target", "logs", "data", "dbt_packages", "package-lock.yml")
     shutil.copytree(PROJECT_DIR, root, ignore=ignore)
-    shutil.copytree(PACKAGE_DIR, tmp_path / "dbt_package", ignore=ignore)  # packages.yml: local: ../dbt_package
+    # What `dbt deps` does for packages.yml's `local: ../dbt_package` (a symlink to the package), without
+    # a dbt run per test; tests/dbt/test_adoption.py and test_input_contract.py run the real `dbt deps`.
+    (root / "dbt_packages").mkdir()
+    (root / "dbt_packages" / "bedrock_ext").symlink_to(PACKAGE_DIR, target_is_directory=True)
     monkeypatch.chdir(root)
     for name in ("TRANSCRIPTS_PATH", "DBT_DUCKDB_PATH", "DBT_TARGET", "BEDROCK_EXT_ENDPOINT_URL",
                  "BEDROCK_EXT_S3_PREFIX", "BEDROCK_EXT_ROLE_ARN", "BEDROCK_EXT_MODEL_ID"):
@@ -60,10 +63,7 @@ def dbt_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Dbt
     # Emulated jobs take ~0.3 s instead of ~2 s (tests that need slower jobs set their own).
     monkeypatch.setenv("BEDROCK_EXT_EMULATOR_CONFIG", json.dumps({"timings": {
         "submitted_s": 0.02, "validating_s": 0.02, "scheduled_s": 0.02, "in_progress_s": 0.2}}))
-    project = DbtProject(root)
-    deps = project.dbt(["deps"])
-    assert deps.success, deps.exception
-    yield project
+    yield DbtProject(root)
     DuckDBConnectionManager.close_all_connections()
     shutdown_local_emulators()
 

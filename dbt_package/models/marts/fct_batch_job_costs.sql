@@ -65,14 +65,15 @@ priced as (
         jobs.output_token_count,
         coalesce(records.record_input_tokens, 0) as record_input_tokens,
         coalesce(records.record_output_tokens, 0) as record_output_tokens,
-        (jobs.input_token_count * prices.input_price_per_million
-            + jobs.output_token_count * prices.output_price_per_million) / 1e6 as on_demand_cost_raw,
-        prices.batch_discount
+        {{ bedrock_ext.cost_usd('jobs.input_token_count', 'jobs.output_token_count', 'prices', 'batch') }}
+            as batch_cost_usd,
+        {{ bedrock_ext.cost_usd('jobs.input_token_count', 'jobs.output_token_count', 'prices', 'on_demand') }}
+            as on_demand_cost_usd
     from jobs
     left join records on jobs.batch_job_id = records.batch_job_id
     left join malformed on jobs.batch_job_id = malformed.batch_job_id
     left join superseded on jobs.batch_job_id = superseded.batch_job_id
-    left join prices on jobs.model_id = prices.model_id
+    left join prices on {{ bedrock_ext.base_model_id('jobs.model_id') }} = prices.model_id
 
 ),
 
@@ -90,9 +91,9 @@ final as (
         output_token_count,
         record_input_tokens,
         record_output_tokens,
-        round(on_demand_cost_raw * (1 - batch_discount), 8) as batch_cost_usd,
-        round(on_demand_cost_raw, 8) as on_demand_cost_usd,
-        round(on_demand_cost_raw * batch_discount, 8) as savings_usd,
+        batch_cost_usd,
+        on_demand_cost_usd,
+        round(on_demand_cost_usd - batch_cost_usd, 8) as savings_usd,
         is_local_emulator,
         has_manifest
     from priced

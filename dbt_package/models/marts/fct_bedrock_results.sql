@@ -173,20 +173,12 @@ final as (
         ---------- numerics
         classified.input_tokens,
         classified.output_tokens,
-        round(
-            (classified.input_tokens * prices.input_price_per_million
-                + classified.output_tokens * prices.output_price_per_million)
-            * (1 - prices.batch_discount) / 1e6, 8
-        ) as batch_cost_usd,
-        round(
-            (classified.input_tokens * prices.input_price_per_million
-                + classified.output_tokens * prices.output_price_per_million) / 1e6, 8
-        ) as on_demand_cost_usd,
-        round(
-            (classified.input_tokens * prices.input_price_per_million
-                + classified.output_tokens * prices.output_price_per_million)
-            * case when classified.inference_mode = 'on_demand' then 1 else 1 - prices.batch_discount end / 1e6, 8
-        ) as billed_cost_usd,
+        {{ bedrock_ext.cost_usd('classified.input_tokens', 'classified.output_tokens', 'prices', 'batch') }}
+            as batch_cost_usd,
+        {{ bedrock_ext.cost_usd('classified.input_tokens', 'classified.output_tokens', 'prices', 'on_demand') }}
+            as on_demand_cost_usd,
+        {{ bedrock_ext.cost_usd('classified.input_tokens', 'classified.output_tokens', 'prices',
+                                'classified.inference_mode') }} as billed_cost_usd,
 
         classified.attempt_count,
 
@@ -195,7 +187,7 @@ final as (
         coalesce(classified.is_retry_due, false) as is_retry_due
 
     from classified
-    left join prices on classified.model_id = prices.model_id
+    left join prices on {{ bedrock_ext.base_model_id('classified.model_id') }} = prices.model_id
 
 )
 
