@@ -10,6 +10,7 @@ from typing import Any
 
 from bedrock_ext import validate
 from bedrock_ext.errors import ConfigError
+from bedrock_ext.estimate import BUDGET_BASES
 from bedrock_ext.records import RecordSettings
 from bedrock_ext.sharding import Quotas
 from bedrock_ext.task import Task
@@ -42,6 +43,7 @@ class BatchConfig:
     retry_failed: bool
     retry_max_wait_hours: float
     bedrock_budget_usd: float | None
+    budget_basis: str
     small_batch_policy: str
     overlong_policy: str
     output_kms_key_id: str | None
@@ -72,6 +74,7 @@ class BatchConfig:
         """Refuse, before anything is uploaded or invoked, every value AWS would refuse later."""
         validate.one_of("small_batch_policy", self.small_batch_policy, ("defer", "fail", "on_demand"))
         validate.one_of("overlong_policy", self.overlong_policy, ("truncate", "reject"))
+        validate.one_of("budget_basis", self.budget_basis, BUDGET_BASES)
         if not self.tasks:
             raise ConfigError("no task is declared: set the var bedrock_ext_tasks: {<name>: {input, id_column, "
                               "text_column, prompt: {system, user}, answer_schema}} (README 'Declare a task')")

@@ -21,7 +21,7 @@ from bedrock_ext import locking, publish, runtime
 from bedrock_ext.aws import S3
 from bedrock_ext.config import BatchConfig
 from bedrock_ext.errors import ConfigError
-from bedrock_ext.estimate import Estimate, check_budget
+from bedrock_ext.estimate import NO_HISTORY, Estimate, History, check_budget
 from bedrock_ext.export import PLAN, SqlExport
 from bedrock_ext.jobs import (
     BatchJob,
@@ -35,6 +35,7 @@ from bedrock_ext.jobs import (
 from bedrock_ext.on_demand import run_on_demand
 from bedrock_ext.pricing import price_for
 from bedrock_ext.record_sql import literal, quoted
+from bedrock_ext.records import RecordSettings
 
 log = logging.getLogger("bedrock_ext.dbt")
 
@@ -45,6 +46,7 @@ INPUT_SCHEMA = pa.schema([
     ("is_truncated", pa.bool_()),
     ("estimated_input_tokens", pa.int64()), ("attempt_number", pa.int64()), ("skip_reason", pa.string()),
     ("exported_at", pa.timestamp("us", tz="UTC")), ("task_name", pa.string()), ("invocation_type", pa.string()),
+    ("expected_input_tokens", pa.float64()), ("expected_output_tokens", pa.float64()),
 ])
 JOBS_SCHEMA = pa.schema([
     ("job_key", pa.string()), ("job_id", pa.string()), ("job_arn", pa.string()), ("job_name", pa.string()),
@@ -114,7 +116,8 @@ def batch_input(session: Any, requests: Any, this: Any | None, previous: Any | N
         export = SqlExport(session, _pending_sql(requests, this, previous, config, task_name),
                            config.records_for(task_name))
         try:
-            table, cost = _export_task(session, export, this, config, rt, s3, remaining)
+            history = _history(session, this, previous, export.settings)
+            table, cost = _export_task(session, export, this, config, rt, s3, remaining, history)
         finally:
             export.close()
         tables.append(table)
@@ -122,12 +125,30 @@ def batch_input(session: Any, requests: Any, this: Any | None, previous: Any | N
     return pa.concat_tables(tables) if tables else INPUT_SCHEMA.empty_table()
 
 
+def _history(session: Any, this: Any | None, previous: Any | None, settings: RecordSettings) -> History:
+    """What the task's earlier records on this model realized (fct_bedrock_results as the previous
+    build left it, against this model's own estimates): the basis of the expected cost."""
+    if this is None or previous is None:
+        return NO_HISTORY
+    estimates = (f"(select request_key, max(estimated_input_tokens) as estimated from {this} "
+                 "group by request_key)")
+    row = session.execute(
+        "select count(*), avg(p.output_tokens), sum(p.input_tokens) / nullif(sum(e.estimated), 0) "
+        f"from {_from(previous)} p join {estimates} e using (request_key) where p.task_name = ? "
+        "and p.model_id = ? and p.output_tokens is not null and p.input_tokens is not null",
+        [settings.task.name, settings.model_id]).fetchone()
+    if not row or not row[0]:
+        return NO_HISTORY
+    return History(records=int(row[0]), output_tokens_per_record=float(row[1]),
+                   input_ratio=float(row[2] or 1.0))
+
+
 def _export_task(session: Any, export: SqlExport, this: Any | None, config: BatchConfig, rt: runtime.Runtime,
-                 s3: S3, budget_usd: float | None) -> tuple[pa.Table, float]:
+                 s3: S3, budget_usd: float | None, history: History) -> tuple[pa.Table, float]:
     """One task's requests: planned, checked against the budget left, then written as batch jobs,
     sent on-demand, or deferred. Returns bedrock_batch_input's rows and the estimated cost."""
     settings = export.settings
-    estimate = export.plan(price_for(settings.model_id))
+    estimate = export.plan(price_for(settings.model_id), history)
     log.info("task %s: to export: %s", settings.task.name, estimate.describe())
     if estimate.records == 0:
         return _table(export.rows([], "batch")), 0.0
@@ -142,17 +163,18 @@ def _export_task(session: Any, export: SqlExport, this: Any | None, config: Batc
                         "at the on-demand price)", overdue, config.retry_max_wait_hours,
                         config.min_records_per_job, estimate.records)
         priced = _on_demand_priced(estimate)
-        check_budget(priced, budget_usd)
+        check_budget(priced, budget_usd, config.budget_basis)
         key = export.assign_one_job()
         uri = run_on_demand(export.prepared(), key=key, runtime=rt.aws.client("bedrock-runtime"),
                             s3=s3, bucket=config.s3_bucket, prefix=config.s3_prefix,
                             model_id=settings.model_id, invocation_type=settings.invocation_type)
-        return _table(export.rows([(key, uri)], "on_demand")), priced.cost.batch_usd
-    check_budget(estimate, budget_usd)
+        return _table(export.rows([(key, uri)], "on_demand")), priced.basis(config.budget_basis).batch_usd
+    check_budget(estimate, budget_usd, config.budget_basis)
     jobs = export.write(s3=s3, bucket=config.s3_bucket, prefix=config.s3_prefix, quotas=config.quotas)
     log.info("task %s: exported %d records in %d job(s); %s", settings.task.name, estimate.records, len(jobs),
              "nothing uploaded (already in S3)" if not any(j.uploaded for j in jobs) else "uploaded")
-    return _table(export.rows([(j.job_key, j.input_s3_uri) for j in jobs], "batch")), estimate.cost.batch_usd
+    return (_table(export.rows([(j.job_key, j.input_s3_uri) for j in jobs], "batch")),
+            estimate.basis(config.budget_basis).batch_usd)
 
 
 def previous_results(session: Any, this: Any) -> str | None:
@@ -188,8 +210,9 @@ def _table(rows: pa.Table) -> pa.Table:
 
 def _on_demand_priced(estimate: Estimate) -> Estimate:
     """The estimate at the on-demand price (no batch discount): what the on-demand path costs."""
-    c = estimate.cost
-    return dataclasses.replace(estimate, cost=dataclasses.replace(c, batch_usd=c.on_demand_usd))
+    c, e = estimate.cost, estimate.expected
+    return dataclasses.replace(estimate, cost=dataclasses.replace(c, batch_usd=c.on_demand_usd),
+                               expected=e and dataclasses.replace(e, batch_usd=e.on_demand_usd))
 
 
 def _small_batch(config: BatchConfig, n: int) -> None:

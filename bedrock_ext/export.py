@@ -32,7 +32,7 @@ import pyarrow as pa
 
 from bedrock_ext.aws import S3
 from bedrock_ext.errors import ExportError
-from bedrock_ext.estimate import Estimate
+from bedrock_ext.estimate import DEFAULT_OUTPUT_SHARE, NO_HISTORY, Estimate, History
 from bedrock_ext.pricing import ModelPrice, cost
 from bedrock_ext.record_sql import literal, records_sql
 from bedrock_ext.records import PreparedRecord, RecordSettings
@@ -69,9 +69,11 @@ class SqlExport:
     def __init__(self, con: duckdb.DuckDBPyConnection, requests_sql: str, settings: RecordSettings) -> None:
         self.con, self.settings = con, settings
         self.records_sql = records_sql(requests_sql, settings)
+        self.history, self.expected_output = NO_HISTORY, DEFAULT_OUTPUT_SHARE * settings.max_tokens
 
-    def plan(self, price: ModelPrice) -> Estimate:
-        """Judge and measure every request (nothing written); the estimate of what it will cost."""
+    def plan(self, price: ModelPrice, history: History = NO_HISTORY) -> Estimate:
+        """Judge and measure every request (nothing written); the estimate of what it will cost:
+        the upper bound, and the expected cost from ``history``."""
         self.con.execute(f"""
             create or replace temp table {PLAN} as
             select * exclude (line),
@@ -86,8 +88,15 @@ class SqlExport:
         skipped = dict(self.con.execute(
             f"select split_part(skip_reason, ':', 1), count(*) from {PLAN} "
             "where skip_reason is not null group by all").fetchall())
+        self.history = history
+        limit = self.settings.max_tokens
+        out = history.output_tokens_per_record if history.records else DEFAULT_OUTPUT_SHARE * limit
+        self.expected_output = min(float(limit), out)
+        expected_input = round(int(tokens) * history.input_ratio)
+        expected = cost(price, expected_input, round(int(sent) * self.expected_output))
         return Estimate(records=int(sent), skipped=skipped, truncated=int(truncated),
-                        cost=cost(price, int(tokens), int(sent) * self.settings.max_tokens))
+                        cost=cost(price, int(tokens), int(sent) * self.settings.max_tokens), expected=expected,
+                        history=history)
 
     def _check_unique_keys(self) -> None:
         """Two requests with one key would be one recordId twice in a file: Bedrock rejects that."""
@@ -143,7 +152,11 @@ class SqlExport:
                     case when p.position is not null then {literal(mode)} end as inference_mode,
                     p.is_truncated, p.estimated_input_tokens, p.attempt_number, p.skip_reason,
                     now() as exported_at, {literal(self.settings.task.name)} as task_name,
-                    {literal(self.settings.invocation_type)} as invocation_type
+                    {literal(self.settings.invocation_type)} as invocation_type,
+                    case when p.position is not null then p.estimated_input_tokens * {self.history.input_ratio}
+                    end as expected_input_tokens,
+                    case when p.position is not null then {self.expected_output}::double
+                    end as expected_output_tokens
                 from {PLAN} p left join {FILES} j on j.job_number = p.job_number
                 where p.position is null or {bool(jobs)}
                 order by p.request_key""").fetch_arrow_table()

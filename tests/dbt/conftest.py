@@ -40,9 +40,9 @@ class DbtProject:
         DuckDBConnectionManager.close_all_connections()  # release the file lock (stack.md F7)
         return result
 
-    def query(self, sql: str) -> list[tuple]:
+    def query(self, sql: str, params: Sequence[object] | None = None) -> list[tuple]:
         with duckdb.connect(str(self.database), read_only=True) as con:
-            return con.execute(sql).fetchall()
+            return con.execute(sql, params or []).fetchall()
 
 
 @pytest.fixture

@@ -22,7 +22,8 @@ GOOD: dict[str, Any] = {
     "wait": "True", "poll_interval_s": "5", "job_timeout_s": "86400", "max_records_per_file": "50000",
     "max_records_per_job": "50000", "max_bytes_per_file": "1073741824", "max_bytes_per_job": "5368709120",
     "min_records_per_job": "100", "max_concurrent_jobs": "20", "max_attempts": "3", "retry_failed": "False",
-    "retry_max_wait_hours": "24", "bedrock_budget_usd": "25", "small_batch_policy": "defer",
+    "retry_max_wait_hours": "24", "bedrock_budget_usd": "25", "budget_basis": "upper_bound",
+    "small_batch_policy": "defer",
     "overlong_policy": "truncate", "output_kms_key_id": "None", "job_tags": "{}", "vpc_subnet_ids": "[]",
     "vpc_security_group_ids": "[]", "job_timeout_hours": "None", "dbt_project_name": "call_summaries",
 }
