@@ -119,6 +119,8 @@ def bench_export_and_parse(transcripts: Path, tmp: Path, steps: set[str]) -> Non
             return
         jobs = run_exported_jobs(endpoint, s3)
         parse = {a: child("parse", a, endpoint, str(database)) for a in ("floor", "ours", "loop")}
+        if parse["ours"][1] < 0.9 * parse["floor"][1]:  # a parse of error lines would measure the wrong thing
+            raise RuntimeError(f"only {parse['ours'][1]} of {parse['floor'][1]} output lines are valid answers")
         print(ratios(f"parse {parse['floor'][1]:,} output lines of {jobs} jobs into {parse['ours'][1]:,} summaries",
                      parse, "read_json into a table"), flush=True)
         boto3_get, _, _ = child("parse", "fetch-boto3", endpoint, str(database))
@@ -137,8 +139,8 @@ def ratios(what: str, figures: dict[str, tuple[float, int, int]], floor: str) ->
 
 def job_specs(inputs: list[tuple[str, str]], output_uri: str) -> list[JobSpec]:
     """One JobSpec per (job key, input URI), all writing under output_uri."""
-    return [JobSpec(job_key=key, input_s3_uri=uri, output_s3_uri=output_uri, model_id=MODEL, role_arn=ROLE)
-            for key, uri in inputs]
+    return [JobSpec(job_key=key, input_s3_uri=uri, output_s3_uri=output_uri, model_id=MODEL, role_arn=ROLE,
+                    invocation_type="Converse") for key, uri in inputs]
 
 
 def run_exported_jobs(endpoint: str, s3: S3) -> int:

@@ -103,15 +103,16 @@ def parse_loop(s3: S3) -> int:
         if not key.endswith(".jsonl.out"):
             continue
         for line in s3.get_bytes(BUCKET, key).decode().splitlines():
-            rec = json.loads(line)
+            rec = json.loads(line)  # a Converse response body
             out = rec.get("modelOutput") or {}
-            text = (out.get("content") or [{}])[0].get("text")
+            text = ((out.get("output") or {}).get("message", {}).get("content") or [{}])[0].get("text")
             answer = json.loads(text) if text else {}
             usage = out.get("usage") or {}
+            config = rec["modelInput"].get("inferenceConfig") or {}
             rows.append({"record_id": rec["recordId"], "summary": answer.get("summary"),
-                         "intent": answer.get("intent"), "input_tokens": usage.get("input_tokens"),
-                         "output_tokens": usage.get("output_tokens"), "stop_reason": out.get("stop_reason"),
-                         "max_tokens": rec["modelInput"].get("max_tokens"), "error": rec.get("error")})
+                         "intent": answer.get("intent"), "input_tokens": usage.get("inputTokens"),
+                         "output_tokens": usage.get("outputTokens"), "stop_reason": out.get("stopReason"),
+                         "max_tokens": config.get("maxTokens"), "error": rec.get("error")})
     return len(rows)
 
 

@@ -54,6 +54,6 @@ def test_fault_matrix(dbt_project: DbtProject, scenario: str, wait: bool) -> Non
     (summarized_twice,), = dbt_project.query(  # summaries per request, through the job that carried it
         "select count(*) from (select i.request_key from bedrock_batch_input i"
         " join bedrock_batch_jobs j on j.job_key = i.job_key"
-        " join int_call_summaries_parsed p on p.output_group_id = j.job_id and p.record_id = i.record_id"
-        " where p.is_summarized group by i.request_key having count(*) > 1)")
+        " join int_bedrock_answers p on p.output_group_id = j.job_id and p.record_id = i.record_id"
+        " where p.is_answered group by i.request_key having count(*) > 1)")
     assert summarized_twice == 0
