@@ -31,6 +31,13 @@ TRUNCATION_MARK = "\n[... text truncated to fit the model's context window ...]\
 
 Family = Literal["anthropic", "nova", "llama"]
 CONTEXT_TOKENS: dict[Family, int] = {"anthropic": 200_000, "nova": 300_000, "llama": 128_000}
+# Models whose context window differs from their family's (until the model catalog holds them all).
+MODEL_CONTEXT_TOKENS: dict[str, int] = {"amazon.nova-micro-v1:0": 128_000}
+
+
+def context_tokens(model_id: str) -> int:
+    """The model's context window in tokens (any id form)."""
+    return MODEL_CONTEXT_TOKENS.get(base_model_id(model_id), CONTEXT_TOKENS[model_family(model_id)])
 
 
 InvocationType = Literal["Converse", "InvokeModel"]
@@ -216,7 +223,7 @@ class Truncation:
 
 def truncation(settings: RecordSettings) -> Truncation:
     """How much text fits the context with the prompt and the answer (max_tokens)."""
-    budget = CONTEXT_TOKENS[model_family(settings.model_id)] - settings.max_tokens
+    budget = context_tokens(settings.model_id) - settings.max_tokens
     overhead = estimate_tokens(settings.system_prompt) + 64
     allowed = int((budget - overhead) * CHARS_PER_TOKEN)
     keep = max(0, allowed - len(TRUNCATION_MARK))

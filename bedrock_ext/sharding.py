@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from bedrock_ext.errors import ConfigError, ShardingError
 
-GIB = 1024**3
+GB = 10**9  # AWS states Bedrock batch quotas in GB; decimal, the conservative reading of 1 GB
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -22,9 +22,9 @@ class Quotas:
     """Per-model batch quotas (Service Quotas); defaults are the commonly reported AWS defaults."""
 
     max_records_per_file: int = 50_000
-    max_bytes_per_file: int = 1 * GIB
+    max_bytes_per_file: int = 1 * GB
     max_records_per_job: int = 50_000
-    max_bytes_per_job: int = 5 * GIB
+    max_bytes_per_job: int = 5 * GB
     min_records_per_job: int = 100
 
     def __post_init__(self) -> None:

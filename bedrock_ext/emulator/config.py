@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 OUTCOMES = ("PartiallyCompleted", "Failed", "Expired", "Stopped")
-GIB = 1024**3
+GB = 10**9  # Bedrock batch quotas are stated in GB (decimal here, as our client assumes too)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -29,8 +29,8 @@ class Quotas:
     min_records_per_job: int = 100
     max_records_per_job: int = 50_000
     max_records_per_file: int = 50_000
-    max_bytes_per_file: int = 1 * GIB
-    max_bytes_per_job: int = 5 * GIB
+    max_bytes_per_file: int = 1 * GB
+    max_bytes_per_job: int = 5 * GB
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -140,7 +140,7 @@ def nova(model_id: str, body: Mapping[str, Any], corrupt: float | None = None) -
         raise _malformed("#/messages: expected a non-empty list of messages")
     parts = [_text_of(body["system"], "system")] if "system" in body else []
     parts += [_text_of(m.get("content"), "messages/content") for m in messages if isinstance(m, dict)]
-    text, tokens_in, tokens_out, cut = _finish("\n".join(parts), limit, NOVA.context_tokens, corrupt)
+    text, tokens_in, tokens_out, cut = _finish("\n".join(parts), limit, context_of(model_id, NOVA), corrupt)
     return {
         "output": {"message": {"role": "assistant", "content": [{"text": text}]}},
         "stopReason": "max_tokens" if cut else "end_turn",
@@ -171,6 +171,15 @@ LLAMA = Family("llama", 128_000, llama)
 _PREFIXES = (("anthropic.", CLAUDE), ("amazon.nova", NOVA), ("meta.llama", LLAMA))
 
 
+# Models whose context window is not their family's (AWS's model cards: Nova Micro takes 128k tokens).
+_MODEL_CONTEXT = {"amazon.nova-micro-v1:0": 128_000}
+
+
+def context_of(model_id: str, family: Family) -> int:
+    tail = model_id.rsplit("/", 1)[-1]
+    return _MODEL_CONTEXT.get(tail, _MODEL_CONTEXT.get(tail.split(".", 1)[-1], family.context_tokens))
+
+
 def family_for(model_id: str) -> Family | None:
     """The family of a model id, inference-profile id (``us.anthropic...``) or model ARN."""
     tail = model_id.rsplit("/", 1)[-1]
@@ -180,7 +189,8 @@ def family_for(model_id: str) -> Family | None:
     return None
 
 
-def converse(family: Family, body: Mapping[str, Any], corrupt: float | None = None) -> dict[str, Any]:
+def converse(model_id: str, family: Family, body: Mapping[str, Any],
+             corrupt: float | None = None) -> dict[str, Any]:
     """A Converse request body (batch ``modelInvocationType: Converse`` or the runtime API) and its
     response body. Tool use is refused as AWS documents for Converse batch records (toolConfig: 400)."""
     if "toolConfig" in body:
@@ -208,7 +218,7 @@ def converse(family: Family, body: Mapping[str, Any], corrupt: float | None = No
     parts = [_text_of(body["system"], "system")] if "system" in body else []
     parts += [_text_of(m.get("content"), "messages/content") for m in messages if isinstance(m, dict)]
     prompt = "\n".join(parts)
-    text, tokens_in, tokens_out, cut = _finish(prompt, limit, family.context_tokens, corrupt,
+    text, tokens_in, tokens_out, cut = _finish(prompt, limit, context_of(model_id, family), corrupt,
                                                body.get("outputConfig"))
     return {
         "output": {"message": {"role": "assistant", "content": [{"text": text}]}},
@@ -227,7 +237,7 @@ def invoke(model_id: str, body: Any, invocation_type: str = "InvokeModel",
     if not isinstance(body, dict):
         raise _malformed("#: expected type: JSONObject")
     if invocation_type == "Converse":
-        return converse(family, body, corrupt)
+        return converse(model_id, family, body, corrupt)
     return family.respond(model_id, body, corrupt)
 
 

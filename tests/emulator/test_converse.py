@@ -78,3 +78,14 @@ def test_runtime_converse_api(aws: Aws) -> None:
     response = aws.runtime.converse(modelId=TEST_MODEL, **_body())
     assert response["stopReason"] == "end_turn" and response["usage"]["inputTokens"] > 0
     assert json.loads(response["output"]["message"]["content"][0]["text"])["category"] == "billing"
+
+
+def test_nova_micro_has_a_128k_context(aws: Aws) -> None:
+    text = "word " * 140_000  # about 175k tokens by the emulator's count: within Nova Lite's 300k, not Micro's 128k
+    bodies = [{"messages": [{"role": "user", "content": [{"text": text}]}]}]
+    for model, fits in (("amazon.nova-micro-v1:0", False), ("amazon.nova-lite-v1:0", True)):
+        uri = aws.put_jsonl(f"in/{model}.jsonl", [{"recordId": "R0", "modelInput": b} for b in bodies])
+        arn = aws.create(uri, modelInvocationType="Converse", modelId=model)
+        aws.wait(arn)
+        (line,) = [json.loads(x) for x in aws.outputs(arn)[f"{model}.jsonl.out"].decode().splitlines()]
+        assert ("modelOutput" in line) is fits, (model, line.get("error"))

@@ -133,3 +133,12 @@ def test_overlong_text_is_truncated_or_rejected() -> None:
 def test_bad_settings_name_the_value(kwargs: dict, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         RecordSettings(**kwargs)
+
+
+def test_context_windows_are_per_model_and_quotas_in_aws_units() -> None:
+    from bedrock_ext.records import context_tokens
+    from bedrock_ext.sharding import Quotas
+
+    assert context_tokens("us.amazon.nova-micro-v1:0") == 128_000  # not Nova's 300k
+    assert context_tokens("amazon.nova-lite-v1:0") == 300_000
+    assert (Quotas().max_bytes_per_file, Quotas().max_bytes_per_job) == (10**9, 5 * 10**9)  # GB = 10^9 bytes
