@@ -74,16 +74,53 @@ def _cmd_stop(args: argparse.Namespace) -> int:
     return 0
 
 
-def _requests_sql(con: Any, source: str, args: argparse.Namespace, settings: RecordSettings) -> str:
-    """The requests dbt would make of this relation: one per id (the latest by --order-column when
-    the relation has it, as stg_call_center__transcripts does), blank text left to the plan."""
+def _requests_sql(con: Any, source: str, args: argparse.Namespace, settings: RecordSettings,
+                  spec: dict[str, Any] | None) -> str:
+    """The requests dbt would make of this relation: one per id (the latest by the order column when
+    the relation has it, as the package's input staging does), blank text left to the plan. With a
+    task from the project (``spec``), its id, text and order columns and its template's columns."""
     columns = {c[0] for c in con.execute(f"describe select * from {source}").fetchall()}
-    for flag, column in (("--id-column", args.id_column), ("--text-column", args.text_column)):
+    placeholders = {name: name for name in settings.task.placeholders} if spec else {}
+    id_column = spec.get("id_column", args.id_column) if spec else args.id_column
+    text_column = (spec.get("text_column") or settings.task.placeholders[0]) if spec else args.text_column
+    order = spec.get("order_by_column") if spec else args.order_column
+    where = f"task {settings.task.name!r}'s " if spec else "--"
+    wanted = [(f"{where}id{'_' if spec else '-'}column", id_column),
+              (f"{where}text{'_' if spec else '-'}column", text_column),
+              *((f"{where}prompt column", c) for c in placeholders)]
+    for what, column in wanted:
         if column not in columns:
-            raise ConfigError(f"{flag} {column!r} is not a column of the input; "
+            raise ConfigError(f"{what} {column!r} is not a column of the input; "
                               f"it has: {', '.join(sorted(columns))}")
-    latest = args.order_column if args.order_column in columns else None
-    return table_requests_sql(source, settings, args.id_column, args.text_column, latest_by=latest)
+    latest = order if order in columns else None
+    return table_requests_sql(source, settings, id_column, text_column, latest_by=latest, columns=placeholders)
+
+
+def _task_from_project(args: argparse.Namespace) -> tuple[RecordSettings, dict[str, Any] | None]:
+    """The call-summary task with --model and --max-tokens, or --task from --project-dir's
+    dbt_project.yml (the var bedrock_ext_tasks; its request settings over the project's
+    vars: bedrock_ext: and these options)."""
+    if not args.task:
+        return RecordSettings(model_id=args.model, max_tokens=args.max_tokens), None
+    import yaml
+
+    from bedrock_ext.config import record_settings
+
+    path = Path(args.project_dir) / "dbt_project.yml"
+    if not path.exists():
+        raise ConfigError(f"--project-dir {args.project_dir!r} has no dbt_project.yml")
+    project_vars = (yaml.safe_load(path.read_text()) or {}).get("vars") or {}
+    tasks = project_vars.get("bedrock_ext_tasks") or {}
+    if args.task not in tasks:
+        raise ConfigError(f"--task {args.task!r} is not in {path}'s bedrock_ext_tasks; it has: "
+                          f"{', '.join(sorted(tasks)) or 'none'}")
+    package = project_vars.get("bedrock_ext") or {}
+    defaults = {"bedrock_model_id": package.get("bedrock_model_id", args.model),
+                "invocation_type": package.get("invocation_type", "Converse"),
+                "max_tokens": package.get("max_tokens", args.max_tokens),
+                "temperature": package.get("temperature", 0.0), "top_p": package.get("top_p"),
+                "top_k": package.get("top_k"), "overlong_policy": package.get("overlong_policy", "truncate")}
+    return record_settings(args.task, tasks[args.task], defaults), tasks[args.task]
 
 
 def _cmd_estimate(args: argparse.Namespace) -> int:
@@ -99,11 +136,11 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
         raise ConfigError(f"--parquet {args.parquet!r}: no such file")
     if args.duckdb and not Path(args.duckdb).exists():
         raise ConfigError(f"--duckdb {args.duckdb!r}: no such file")
-    settings = RecordSettings(model_id=args.model, max_tokens=args.max_tokens)  # the call-summary task
-    price = price_for(args.model)
+    settings, spec = _task_from_project(args)
+    price = price_for(settings.model_id)
     with duckdb.connect(args.duckdb or ":memory:", read_only=bool(args.duckdb)) as con:
         source = f"read_parquet({literal(args.parquet)})" if args.parquet else quoted(args.table)
-        export = SqlExport(con, _requests_sql(con, source, args, settings), settings)
+        export = SqlExport(con, _requests_sql(con, source, args, settings, spec), settings)
         est = export.plan(price)
     print(est.describe())
     check_budget(est, args.budget_usd)
@@ -144,6 +181,9 @@ def add_jobs_commands(sub: argparse._SubParsersAction) -> None:
     est.add_argument("--order-column", default="started_at",
                      help="when an id repeats, the latest row by this column counts (as in the dbt build)")
     est.add_argument("--model", default="anthropic.claude-3-haiku-20240307-v1:0")
+    est.add_argument("--project-dir", default=".", help="a dbt project whose dbt_project.yml declares --task")
+    est.add_argument("--task", help="a task of --project-dir's bedrock_ext_tasks (default: the built-in "
+                                    "call-summary task over --text-column)")
     est.add_argument("--max-tokens", type=int, default=512)
     est.add_argument("--budget-usd", type=float, default=None,
                      help="fail when the batch estimate is above this")

@@ -112,14 +112,17 @@ def render_sql(template: str, columns: dict[str, str]) -> str:
 
 
 def table_requests_sql(source: str, settings: RecordSettings, id_column: str = "call_id",
-                       text_column: str = "transcript", latest_by: str | None = None) -> str:
+                       text_column: str = "transcript", latest_by: str | None = None,
+                       columns: dict[str, str] | None = None) -> str:
     """Requests (first attempts) for every row of ``source`` (a table name or a table function),
     keyed like int_bedrock_requests and ``records.request_key``: for exports and estimates outside
-    dbt (the CLI, tests, benchmarks). Every placeholder of the task's template reads
-    ``text_column``; blank text gives no message (skipped as blank_text). With ``latest_by``, one
+    dbt (the CLI, tests, benchmarks). A placeholder of the task's template reads its column in
+    ``columns`` (placeholder -> column), else ``text_column``; blank text gives no message
+    (skipped as blank_text). With ``latest_by``, one
     request per id: the row with the latest value of that column, as stg_bedrock_ext__input_rows keeps."""
     ident, text = quoted(id_column), quoted(text_column)
-    message = render_sql(settings.task.user, {name: text for name in settings.task.placeholders})
+    message = render_sql(settings.task.user, {name: quoted((columns or {}).get(name, text_column))
+                                              for name in settings.task.placeholders})
     message = f"case when coalesce(regexp_full_match({text}::varchar, {literal(_BLANK_PATTERN)}), true) " \
               f"then null else {message} end"
     order = f"order by {quoted(latest_by)} desc nulls last" if latest_by else ""

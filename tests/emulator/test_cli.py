@@ -113,3 +113,26 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exc:
         main(["--version"])
     assert exc.value.code == 0 and capsys.readouterr().out.startswith("bedrock-ext ")
+
+
+def test_estimate_a_task_declared_in_a_dbt_project(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`--project-dir --task`: the task's own template over its own columns, as the build sends it."""
+    import duckdb
+    import yaml
+
+    task = {"input": "tickets", "id_column": "ticket_id", "text_column": "body",
+            "prompt": {"system": "Triage.", "user": "Priority {priority}.\n{body}"},
+            "answer_schema": {"type": "object", "additionalProperties": False,
+                              "properties": {"category": {"type": "string", "enum": ["a", "b"]}}}}
+    (tmp_path / "dbt_project.yml").write_text(yaml.safe_dump({"name": "p", "vars": {
+        "bedrock_ext_tasks": {"triage": task}, "bedrock_ext": {"bedrock_model_id": "amazon.nova-lite-v1:0"}}}))
+    db = tmp_path / "w.duckdb"
+    with duckdb.connect(str(db)) as con:
+        con.execute("create table tickets as select i as ticket_id, 'my bill ' || i as body, 'high' as priority, "
+                    "from range(30) t(i) union all select 99, '  ', 'low'")
+    args = ["estimate", "--duckdb", str(db), "--table", "tickets", "--project-dir", str(tmp_path)]
+    assert main([*args, "--task", "triage"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("30 records") and "1 blank_text" in out
+    assert main([*args, "--task", "nope"]) == 1
+    assert "--task 'nope' is not in" in _one_line_error(capsys)
