@@ -159,7 +159,7 @@ def _export_task(session: Any, export: SqlExport, this: Any | None, config: Batc
             return _table(export.rows([], "batch")), 0.0  # the skipped ones only; the rest stay pending
         if overdue:
             log.warning("%d retries have waited more than retry_max_wait_hours (%g) for new records to "
-                        "reach min_records_per_job (%d): the %d pending records go on-demand (InvokeModel, "
+                        "reach min_records_per_job (%d): the %d pending records go on-demand (the runtime API, "
                         "at the on-demand price)", overdue, config.retry_max_wait_hours,
                         config.min_records_per_job, estimate.records)
         priced = _on_demand_priced(estimate)

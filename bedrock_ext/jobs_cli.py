@@ -104,7 +104,7 @@ def _task_from_project(args: argparse.Namespace) -> tuple[RecordSettings, dict[s
         return RecordSettings(model_id=args.model, max_tokens=args.max_tokens), None
     import yaml
 
-    from bedrock_ext.config import record_settings
+    from bedrock_ext.config import TASK_OVERRIDES, record_settings
 
     path = Path(args.project_dir) / "dbt_project.yml"
     if not path.exists():
@@ -115,11 +115,9 @@ def _task_from_project(args: argparse.Namespace) -> tuple[RecordSettings, dict[s
         raise ConfigError(f"--task {args.task!r} is not in {path}'s bedrock_ext_tasks; it has: "
                           f"{', '.join(sorted(tasks)) or 'none'}")
     package = project_vars.get("bedrock_ext") or {}
-    defaults = {"bedrock_model_id": package.get("bedrock_model_id", args.model),
-                "invocation_type": package.get("invocation_type", "Converse"),
-                "max_tokens": package.get("max_tokens", args.max_tokens),
-                "temperature": package.get("temperature", 0.0), "top_p": package.get("top_p"),
-                "top_k": package.get("top_k"), "overlong_policy": package.get("overlong_policy", "truncate")}
+    options = {"bedrock_model_id": args.model, "max_tokens": args.max_tokens, "invocation_type": "Converse",
+               "temperature": 0.0, "overlong_policy": "truncate"}  # RecordSettings' own defaults
+    defaults = options | {k: package[k] for k in (*TASK_OVERRIDES, "overlong_policy") if k in package}
     return record_settings(args.task, tasks[args.task], defaults), tasks[args.task]
 
 

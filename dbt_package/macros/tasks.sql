@@ -72,11 +72,12 @@
 {% macro render_prompt(name, text_sql) -%}
     {%- set user = bedrock_ext.task_setting(name, 'prompt')['user'] -%}
     {%- set pieces = modules.re.split('\{([A-Za-z_][A-Za-z0-9_]*)\}', user) -%}
+    {%- set text_column = bedrock_ext.text_column(name) -%}
     concat(
     {%- for piece in pieces -%}
         {%- if loop.index is odd -%}
             {{ bedrock_ext.sql_string(piece) }}
-        {%- elif piece == bedrock_ext.text_column(name) -%}
+        {%- elif piece == text_column -%}
             coalesce({{ text_sql }}, '')
         {%- else -%}
             coalesce({{ adapter.quote(piece) }}::varchar, '')
@@ -200,22 +201,4 @@
         {%- endif %}
         _rank as id_rank
     from ranked
-{%- endmacro %}
-
-{# dbt-duckdb builds an incremental Python model's new rows in `<model>__dbt_tmp<timestamp>`, a
-   real table (Python models cannot create temporary ones) in the database's default schema, which
-   it does not drop. Run as a post-hook of the batch models: drops every such table of the model,
-   in any schema of its database, so none is left behind. #}
-{% macro drop_python_tmp_tables(relation) -%}
-    {%- if execute -%}
-        {%- set found -%}
-            select table_schema, table_name from information_schema.tables
-            where table_catalog = {{ bedrock_ext.sql_string(relation.database) }}
-                and starts_with(table_name, {{ bedrock_ext.sql_string(relation.identifier ~ '__dbt_tmp') }})
-                and table_type = 'BASE TABLE'
-        {%- endset -%}
-        {%- for row in run_query(found) -%}
-            {%- do run_query('drop table if exists ' ~ adapter.quote(relation.database) ~ '.' ~ adapter.quote(row[0]) ~ '.' ~ adapter.quote(row[1])) -%}
-        {%- endfor -%}
-    {%- endif -%}
 {%- endmacro %}

@@ -142,3 +142,19 @@ def test_context_windows_are_per_model_and_quotas_in_aws_units() -> None:
     assert context_tokens("us.amazon.nova-micro-v1:0") == 128_000  # not Nova's 300k
     assert context_tokens("amazon.nova-lite-v1:0") == 300_000
     assert (Quotas().max_bytes_per_file, Quotas().max_bytes_per_job) == (10**9, 5 * 10**9)  # GB = 10^9 bytes
+
+
+def test_native_structured_output_sends_the_schema_in_output_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Off for every model today; where the flag is on, Converse bodies carry the schema in
+    outputConfig.textFormat (botocore's shape) as well as in the prompt."""
+    import bedrock_ext.records as records
+
+    assert "outputConfig" not in model_input(SETTINGS, "hi")
+    monkeypatch.setattr(records, "NATIVE_STRUCTURED_OUTPUT", frozenset({HAIKU}))
+    body = model_input(RecordSettings(model_id=f"us.{HAIKU}"), "hi")
+    fmt = body["outputConfig"]["textFormat"]
+    assert fmt["type"] == "json_schema" and fmt["structure"]["jsonSchema"]["name"] == "call_summaries"
+    assert json.loads(fmt["structure"]["jsonSchema"]["schema"]) == dict(CALL_SUMMARIES.answer_schema)
+    assert "<answer_schema>" in body["system"][0]["text"]
+    invoke = model_input(RecordSettings(model_id=HAIKU, invocation_type="InvokeModel"), "hi")
+    assert "outputConfig" not in invoke  # only Converse bodies carry it
