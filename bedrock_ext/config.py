@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from bedrock_ext import validate
+from bedrock_ext.catalog import Catalog, packaged
 from bedrock_ext.errors import ConfigError
 from bedrock_ext.estimate import BUDGET_BASES
 from bedrock_ext.records import RecordSettings
@@ -51,16 +52,20 @@ class BatchConfig:
     vpc_subnet_ids: tuple[str, ...]
     vpc_security_group_ids: tuple[str, ...]
     job_timeout_hours: int | None
+    application_inference_profiles: dict[str, str]
     dbt_project_name: str
+    # Not a setting: the build's model catalog (dim_bedrock_models); None: the packaged one.
+    catalog: Catalog | None = field(default=None, compare=False, metadata={"setting": False})
 
     @classmethod
-    def from_dbt(cls, settings: Any) -> BatchConfig:
-        """From the model's ``bedrock_ext`` config dict (set in models/batch/_batch__models.yml)."""
+    def from_dbt(cls, settings: Any, catalog: Catalog | None = None) -> BatchConfig:
+        """From the model's ``bedrock_ext`` config dict (set in models/batch/_batch__models.yml)
+        and the build's model catalog."""
         if not isinstance(settings, dict):
             raise ConfigError("model config 'bedrock_ext' is missing: the batch models read their "
                               "settings from it (models/batch/_batch__models.yml)")
-        values: dict[str, Any] = {}
-        for f in fields(cls):
+        values: dict[str, Any] = {"catalog": catalog}
+        for f in settings_fields():
             raw = settings.get(f.name)
             value = _json_setting(f.name, raw) if f.name in _JSON else _coerce(f.name, raw, str(f.type))
             if value is None and f.name not in _OPTIONAL:
@@ -80,7 +85,8 @@ class BatchConfig:
                               "text_column, prompt: {system, user}, answer_schema}} (README 'Declare a task')")
         for name in self.tasks:
             r = self.records_for(name)
-            validate.inference_params(r.model_id, max_tokens=r.max_tokens, temperature=r.temperature,
+            validate.model_for_batch(r.entry, r.model_id, r.invocation_type)
+            validate.inference_params(r.entry, r.model_id, max_tokens=r.max_tokens, temperature=r.temperature,
                                       top_p=r.top_p, top_k=r.top_k)
         validate.s3_location(self.s3_bucket, self.s3_prefix)
         validate.role_arn(self.role_arn)
@@ -122,7 +128,13 @@ class BatchConfig:
         parameters where it sets them, else the package-level ones."""
         if task_name not in self.tasks:
             raise ConfigError(f"task {task_name!r} is not declared; declared: {self.task_names}")
-        return record_settings(task_name, self.tasks[task_name], self.request_defaults)
+        return record_settings(task_name, self.tasks[task_name], self.request_defaults,
+                               catalog=self.model_catalog)
+
+    @property
+    def model_catalog(self) -> Catalog:
+        """The build's catalog (else the packaged one) with the user's application inference profiles."""
+        return (self.catalog or packaged()).with_profiles(self.application_inference_profiles)
 
     @property
     def request_defaults(self) -> dict[str, Any]:
@@ -140,9 +152,18 @@ _TASK_TYPES = {"bedrock_model_id": "str", "invocation_type": "str", "max_tokens"
                "top_p": "float", "top_k": "int", "overlong_policy": "str"}
 
 
-def record_settings(task_name: str, spec: Any, defaults: dict[str, Any]) -> RecordSettings:
+def settings_fields() -> list[Any]:
+    """BatchConfig's fields that are settings (dbt vars), in order."""
+    return [f for f in fields(BatchConfig) if f.metadata.get("setting", True)]
+
+
+def record_settings(task_name: str, spec: Any, defaults: dict[str, Any], *, catalog: Catalog | None = None,
+                    native_structured_output: bool = False) -> RecordSettings:
     """A task's RecordSettings from its yml spec over the defaults (the package-level vars); the
-    request fingerprint SQL function and the export both come here, so they always agree."""
+    request fingerprint SQL function and the export both come here, so they always agree. The
+    model's catalog row (``catalog``) gives its limits and whether the schema also goes in
+    Converse's outputConfig; without a catalog (the SQL function), ``native_structured_output``
+    is that flag, read by the SQL from the same dim_bedrock_models row."""
     task = Task.from_spec(task_name, spec)
     own = {k: spec[k] for k in TASK_OVERRIDES if isinstance(spec, dict) and spec.get(k) is not None}
     merged = {**defaults, **own}
@@ -151,15 +172,19 @@ def record_settings(task_name: str, spec: Any, defaults: dict[str, Any]) -> Reco
     for required in ("bedrock_model_id", "invocation_type", "max_tokens", "temperature"):
         if values[required] is None:
             raise ConfigError(f"dbt var {required!r} is not set (nor tasks.{task_name}.{required})")
+    entry = catalog.entry(values["bedrock_model_id"]) if catalog is not None else None
+    native = entry.native_structured_output if entry is not None else native_structured_output
     return RecordSettings(model_id=values["bedrock_model_id"], task=task, max_tokens=values["max_tokens"],
                           temperature=values["temperature"], top_p=values["top_p"], top_k=values["top_k"],
                           invocation_type=values["invocation_type"],
-                          overlong_policy=values["overlong_policy"] or "truncate")
+                          overlong_policy=values["overlong_policy"] or "truncate", model=entry,
+                          native_structured_output=native and values["invocation_type"] == "Converse")
 
 
 _OPTIONAL = ("job_timeout_s", "bedrock_budget_usd", "top_p", "top_k", "output_kms_key_id", "job_timeout_hours")
 # Settings given as JSON (rendered with tojson in the model config): name -> (type, empty value).
 _JSON: dict[str, tuple[type, Any]] = {"bedrock_ext_tasks": (dict, {}), "job_tags": (dict, {}),
+                                      "application_inference_profiles": (dict, {}),
                                       "vpc_subnet_ids": (list, ()),
                                       "vpc_security_group_ids": (list, ())}
 
@@ -174,7 +199,8 @@ def _json_setting(name: str, raw: Any) -> Any:
         value = None
     if not isinstance(value, kind) or (kind is dict and not all(isinstance(k, str) for k in value)):
         wanted = ("list" if kind is list else "mapping of task names to tasks" if name == "bedrock_ext_tasks"
-                  else "mapping of tag keys to values")
+                  else "mapping of application inference profile ARNs to model ids"
+                  if name == "application_inference_profiles" else "mapping of tag keys to values")
         raise ConfigError(f"dbt var {name!r} must be a {wanted}, got {raw!r}")
     if name == "bedrock_ext_tasks":
         return dict(value)

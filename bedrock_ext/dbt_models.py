@@ -19,6 +19,7 @@ import pyarrow as pa
 
 from bedrock_ext import locking, publish, runtime
 from bedrock_ext.aws import S3
+from bedrock_ext.catalog import Catalog
 from bedrock_ext.config import BatchConfig
 from bedrock_ext.errors import ConfigError
 from bedrock_ext.estimate import NO_HISTORY, Estimate, History, check_budget
@@ -33,7 +34,7 @@ from bedrock_ext.jobs import (
     split_generation,
 )
 from bedrock_ext.on_demand import run_on_demand
-from bedrock_ext.pricing import price_for
+from bedrock_ext.pricing import price_of
 from bedrock_ext.record_sql import literal, quoted
 from bedrock_ext.records import RecordSettings
 
@@ -95,15 +96,20 @@ def _pending_sql(requests: Any, this: Any | None, previous: Any | None, config: 
         f"where a.request_key is null or (p.attempt_count = a.attempts and ({retry}))")
 
 
+def model_catalog(models: Any) -> Catalog:
+    """The build's model catalog from dim_bedrock_models (the package's rows and the user's)."""
+    return Catalog.from_rows(models.pl().to_dicts() if hasattr(models, "pl") else models)
+
+
 def batch_input(session: Any, requests: Any, this: Any | None, previous: Any | None,
-                settings: Any) -> pa.Table:
+                settings: Any, models: Any = None) -> pa.Table:
     """Export the requests of ``int_bedrock_requests`` not exported yet, and the retries due.
 
     ``this`` is the model's own table on incremental runs (None on the first build);
     ``previous`` is fct_bedrock_results as the previous build left it (None before there is one;
-    ``previous_results`` finds it).
+    ``previous_results`` finds it); ``models`` is dim_bedrock_models (None: the packaged catalog).
     """
-    config = BatchConfig.from_dbt(settings)
+    config = BatchConfig.from_dbt(settings, None if models is None else model_catalog(models))
     rt = runtime.current()
     rt.check_scope(config.s3_bucket, config.s3_prefix)
     s3 = S3(rt.aws, kms_key_id=config.output_kms_key_id)
@@ -148,7 +154,7 @@ def _export_task(session: Any, export: SqlExport, this: Any | None, config: Batc
     """One task's requests: planned, checked against the budget left, then written as batch jobs,
     sent on-demand, or deferred. Returns bedrock_batch_input's rows and the estimated cost."""
     settings = export.settings
-    estimate = export.plan(price_for(settings.model_id), history)
+    estimate = export.plan(price_of(settings.entry), history)
     log.info("task %s: to export: %s", settings.task.name, estimate.describe())
     if estimate.records == 0:
         return _table(export.rows([], "batch")), 0.0
@@ -231,9 +237,9 @@ def _ensure_bucket(s3: S3, bucket: str) -> None:
         s3.client.create_bucket(Bucket=bucket)
 
 
-def batch_jobs(session: Any, inputs: Any, this: Any | None, settings: Any) -> pa.Table:
+def batch_jobs(session: Any, inputs: Any, this: Any | None, settings: Any, models: Any = None) -> pa.Table:
     """Submit or re-attach to one job per exported shard; await them unless ``wait`` is false."""
-    config = BatchConfig.from_dbt(settings)
+    config = BatchConfig.from_dbt(settings, None if models is None else model_catalog(models))
     rt = runtime.current()
     done = ""
     if this is not None:  # settled jobs are never polled again; a Failed one only after its last attempt

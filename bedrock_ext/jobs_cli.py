@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bedrock_ext.aws import AwsSettings, bedrock_client
+from bedrock_ext.catalog import Catalog, packaged
 from bedrock_ext.errors import ConfigError
 from bedrock_ext.jobs import BatchJob, BedrockBatchClient, JobRunner, JobStatus, PollPolicy
 from bedrock_ext.record_sql import literal, quoted, table_requests_sql
@@ -118,7 +119,25 @@ def _task_from_project(args: argparse.Namespace) -> tuple[RecordSettings, dict[s
     options = {"bedrock_model_id": args.model, "max_tokens": args.max_tokens, "invocation_type": "Converse",
                "temperature": 0.0, "overlong_policy": "truncate"}  # RecordSettings' own defaults
     defaults = options | {k: package[k] for k in (*TASK_OVERRIDES, "overlong_policy") if k in package}
-    return record_settings(args.task, tasks[args.task], defaults), tasks[args.task]
+    catalog = _project_catalog(Path(args.project_dir), package)
+    return record_settings(args.task, tasks[args.task], defaults, catalog=catalog), tasks[args.task]
+
+
+def _project_catalog(project_dir: Path, package_vars: dict[str, Any]) -> Catalog:
+    """The packaged catalog with the project's own rows (the seed named by model_catalog_overrides)
+    and application inference profiles: what dim_bedrock_models holds in a build."""
+    import csv
+
+    catalog = packaged().with_profiles(package_vars.get("application_inference_profiles") or {})
+    name = package_vars.get("model_catalog_overrides")
+    if not name:
+        return catalog
+    seed = project_dir / "seeds" / f"{name}.csv"
+    if not seed.exists():
+        raise ConfigError(f"model_catalog_overrides names {name!r}, but {seed} does not exist: the CLI reads "
+                          "your catalog rows from that seed (a model of that name is only read by dbt)")
+    with seed.open(newline="", encoding="utf-8") as f:
+        return catalog.overridden(csv.DictReader(f))
 
 
 def _cmd_estimate(args: argparse.Namespace) -> int:
@@ -126,7 +145,7 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
 
     from bedrock_ext.estimate import check_budget
     from bedrock_ext.export import SqlExport
-    from bedrock_ext.pricing import price_for
+    from bedrock_ext.pricing import price_of
 
     if bool(args.parquet) == bool(args.duckdb and args.table):
         raise ConfigError("give --parquet FILE, or --duckdb FILE --table NAME")
@@ -135,7 +154,7 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
     if args.duckdb and not Path(args.duckdb).exists():
         raise ConfigError(f"--duckdb {args.duckdb!r}: no such file")
     settings, spec = _task_from_project(args)
-    price = price_for(settings.model_id)
+    price = price_of(settings.entry)
     with duckdb.connect(args.duckdb or ":memory:", read_only=bool(args.duckdb)) as con:
         source = f"read_parquet({literal(args.parquet)})" if args.parquet else quoted(args.table)
         export = SqlExport(con, _requests_sql(con, source, args, settings, spec), settings)

@@ -20,6 +20,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from bedrock_ext.catalog import ModelEntry, base_model_id, packaged
 from bedrock_ext.errors import ConfigError
 from bedrock_ext.task import CALL_SUMMARIES, Task
 
@@ -29,23 +30,12 @@ RECORD_ID_HEX_DIGITS = 16  # 64 bits of the request key
 CHARS_PER_TOKEN = 3.5  # conservative for English chat text: over-estimates rather than under
 TRUNCATION_MARK = "\n[... text truncated to fit the model's context window ...]\n"
 
-Family = Literal["anthropic", "nova", "llama"]
-CONTEXT_TOKENS: dict[Family, int] = {"anthropic": 200_000, "nova": 300_000, "llama": 128_000}
-# Models whose context window differs from their family's (until the model catalog holds them all).
-MODEL_CONTEXT_TOKENS: dict[str, int] = {"amazon.nova-micro-v1:0": 128_000}
-
-
-def context_tokens(model_id: str) -> int:
-    """The model's context window in tokens (any id form)."""
-    return MODEL_CONTEXT_TOKENS.get(base_model_id(model_id), CONTEXT_TOKENS[model_family(model_id)])
-
+# Families whose native InvokeModel body bedrock_ext builds; any catalog model takes Converse.
+Family = Literal["anthropic", "nova", "llama", "other"]
+_FAMILY_PREFIXES: tuple[tuple[str, Family], ...] = (
+    ("anthropic.", "anthropic"), ("amazon.nova", "nova"), ("meta.llama", "llama"))
 
 InvocationType = Literal["Converse", "InvokeModel"]
-# Models whose Converse batch records may carry outputConfig.textFormat (native structured output).
-# AWS's batch page says structured outputs work with both invocation types, for the models its
-# structured-output page lists; none of the families built here is on our verified list yet, so the
-# schema goes in the prompt only (answers are validated either way). The model catalog takes this over.
-NATIVE_STRUCTURED_OUTPUT: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -61,6 +51,12 @@ class RecordSettings:
     top_k: int | None = None
     invocation_type: InvocationType = "Converse"
     overlong_policy: Literal["truncate", "reject"] = "truncate"
+    # The schema also in Converse's outputConfig.textFormat: only where the model's catalog row
+    # says it supports native structured output (config.record_settings sets it from the catalog).
+    native_structured_output: bool = False
+    # The model's catalog row for its limits (context window); None: the packaged catalog's row.
+    # Not part of the request fingerprint: a new price or limit re-requests nothing.
+    model: ModelEntry | None = None
 
     def __post_init__(self) -> None:
         if self.max_tokens < 1:
@@ -69,7 +65,19 @@ class RecordSettings:
             raise ConfigError(f"overlong_policy {self.overlong_policy!r}: use truncate or reject")
         if self.invocation_type not in ("Converse", "InvokeModel"):
             raise ConfigError(f"invocation_type {self.invocation_type!r}: use Converse or InvokeModel")
-        model_family(self.model_id)  # fails early on an unsupported model
+        if self.native_structured_output and self.invocation_type != "Converse":
+            raise ConfigError("native structured output goes in Converse's outputConfig: it needs "
+                              f"invocation_type Converse, not {self.invocation_type!r}")
+        if self.invocation_type == "InvokeModel" and model_family(self.model_id) == "other":
+            raise ConfigError("invocation_type InvokeModel: bedrock_ext builds the native InvokeModel body of "
+                              "Anthropic Claude, Amazon Nova and Meta Llama models only, not of "
+                              f"{self.model_id!r}; use invocation_type: Converse (the default), which every "
+                              "model takes")
+
+    @property
+    def entry(self) -> ModelEntry:
+        """The model's catalog row (the build's catalog, else the packaged one)."""
+        return self.model if self.model is not None else packaged().entry(self.model_id)
 
     @property
     def prompt_version(self) -> str:
@@ -79,9 +87,6 @@ class RecordSettings:
     def system_prompt(self) -> str:
         return self.task.system_prompt()
 
-    @property
-    def native_structured_output(self) -> bool:
-        return self.invocation_type == "Converse" and base_model_id(self.model_id) in NATIVE_STRUCTURED_OUTPUT
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -107,13 +112,10 @@ class SkippedRecord:
 
 
 def model_family(model_id: str) -> Family:
-    """The request-body family of a Bedrock model id, inference-profile id or ARN."""
-    tail = model_id.rsplit("/", 1)[-1]
-    for prefix, family in (("anthropic.", "anthropic"), ("amazon.nova", "nova"), ("meta.llama", "llama")):
-        if tail.startswith(prefix) or tail.split(".", 1)[-1].startswith(prefix):
-            return family  # type: ignore[return-value]
-    raise ConfigError(f"model {model_id!r} is not supported: use an Anthropic Claude, Amazon Nova "
-                      "or Meta Llama model id (e.g. anthropic.claude-3-haiku-20240307-v1:0)")
+    """The request-body family of a Bedrock model id, inference-profile id or ARN ("other": a
+    model whose native body bedrock_ext does not build; it takes Converse)."""
+    base = base_model_id(model_id)
+    return next((family for prefix, family in _FAMILY_PREFIXES if base.startswith(prefix)), "other")
 
 
 def request_fingerprint(settings: RecordSettings) -> str:
@@ -146,16 +148,6 @@ def record_id(key: str) -> str:
 def estimate_tokens(text: str) -> int:
     return math.ceil(len(text) / CHARS_PER_TOKEN)
 
-
-GEO_PREFIXES = ("us-gov", "us", "eu", "apac", "global", "jp", "au", "ca")
-
-
-def base_model_id(model_id: str) -> str:
-    """The foundation model id of a model id, an inference-profile id (``us.``, ``global.``...) or
-    an ARN of either; the package's ``base_model_id`` macro is the same in SQL."""
-    tail = model_id.rsplit("/", 1)[-1]
-    head, dot, rest = tail.partition(".")
-    return rest if dot and head in GEO_PREFIXES else tail
 
 
 def model_input(settings: RecordSettings, user: str) -> dict[str, Any]:
@@ -223,7 +215,7 @@ class Truncation:
 
 def truncation(settings: RecordSettings) -> Truncation:
     """How much text fits the context with the prompt and the answer (max_tokens)."""
-    budget = context_tokens(settings.model_id) - settings.max_tokens
+    budget = settings.entry.context_window - settings.max_tokens
     overhead = estimate_tokens(settings.system_prompt) + 64
     allowed = int((budget - overhead) * CHARS_PER_TOKEN)
     keep = max(0, allowed - len(TRUNCATION_MARK))

@@ -6,7 +6,7 @@ import functools
 import json
 
 import duckdb
-from duckdb.sqltypes import VARCHAR
+from duckdb.sqltypes import BOOLEAN, VARCHAR
 
 from bedrock_ext.config import record_settings
 from bedrock_ext.errors import ConfigError
@@ -14,17 +14,20 @@ from bedrock_ext.records import request_fingerprint
 
 
 @functools.lru_cache(maxsize=64)
-def _fingerprint(task_name: str, task_json: str, defaults_json: str) -> str:
+def _fingerprint(task_name: str, task_json: str, defaults_json: str,
+                 native_structured_output: bool | None) -> str:
     try:
         spec, defaults = json.loads(task_json), json.loads(defaults_json)
     except ValueError as err:
         raise ConfigError(f"task {task_name!r}: its settings are not valid JSON ({err})") from None
-    return request_fingerprint(record_settings(task_name, spec, defaults))
+    return request_fingerprint(record_settings(task_name, spec, defaults,
+                                               native_structured_output=bool(native_structured_output)))
 
 
 def register_functions(conn: duckdb.DuckDBPyConnection) -> None:
-    """``bedrock_ext_request_fingerprint(task_name, task_json, defaults_json)``: the request
-    fingerprint of ``records.request_fingerprint`` for a task declared in yml, over the
-    package-level request settings (part of every request key)."""
-    conn.create_function("bedrock_ext_request_fingerprint", _fingerprint, [VARCHAR, VARCHAR, VARCHAR], VARCHAR,
-                         side_effects=False)
+    """``bedrock_ext_request_fingerprint(task_name, task_json, defaults_json, native_structured_output)``:
+    the request fingerprint of ``records.request_fingerprint`` for a task declared in yml, over the
+    package-level request settings, with the model's native structured output flag from
+    dim_bedrock_models (part of every request key)."""
+    conn.create_function("bedrock_ext_request_fingerprint", _fingerprint, [VARCHAR, VARCHAR, VARCHAR, BOOLEAN],
+                         VARCHAR, side_effects=False, null_handling="special")

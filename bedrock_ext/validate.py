@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bedrock_ext.catalog import ModelEntry
 from bedrock_ext.errors import ConfigError
 from bedrock_ext.records import model_family
 
@@ -36,35 +37,26 @@ _RANGES = {
     "anthropic": ParamRanges(top_k=(0, 500)),
     "nova": ParamRanges(top_k=(0, 128)),
     "llama": ParamRanges(),
+    "other": ParamRanges(),
 }
-# Maximum output tokens by model id prefix (after any inference-profile or ARN prefix), most
-# specific first. Until the model catalog exists these are per-generation figures from the
-# Bedrock model cards; an unlisted Claude gets the smallest Claude limit.
-_MAX_OUTPUT = (
-    ("anthropic.claude-3-5", 8192), ("anthropic.claude-3-7", 64_000), ("anthropic.claude-3", 4096),
-    ("anthropic.claude-opus-4", 32_000), ("anthropic.claude-sonnet-4", 64_000),
-    ("anthropic.claude-haiku-4", 64_000), ("anthropic.", 4096),
-    ("amazon.nova", 10_000), ("meta.llama", 2048),
-)
 
 
-def _base_model(model_id: str) -> str:
-    tail = model_id.rsplit("/", 1)[-1]
-    first, _, rest = tail.partition(".")
-    return rest if first in ("us", "eu", "apac", "global", "us-gov", "ca", "jp", "au") else tail
+def model_for_batch(entry: ModelEntry, model_id: str, invocation_type: str) -> None:
+    """The model offers batch inference with this invocation type (its catalog row)."""
+    if not entry.batch_offered:
+        raise ConfigError(f"model {model_id!r} does not offer batch inference (model catalog row "
+                          f"{entry.model_id!r}): choose a model whose batch_offered is true")
+    if invocation_type not in entry.invocation_types():
+        raise ConfigError(f"model {model_id!r} takes batch records of invocation type "
+                          f"{' or '.join(entry.invocation_types())}, not {invocation_type!r}")
 
 
-def max_output_tokens(model_id: str) -> int:
-    base = _base_model(model_id)
-    return next((limit for prefix, limit in _MAX_OUTPUT if base.startswith(prefix)), 4096)
-
-
-def inference_params(model_id: str, *, max_tokens: int, temperature: float, top_p: float | None,
-                     top_k: int | None) -> None:
-    """max_tokens, temperature, top_p, top_k within what the model accepts."""
+def inference_params(entry: ModelEntry, model_id: str, *, max_tokens: int, temperature: float,
+                     top_p: float | None, top_k: int | None) -> None:
+    """max_tokens (the catalog's maximum output), temperature, top_p, top_k within what the model accepts."""
     family = model_family(model_id)
     ranges = _RANGES[family]
-    limit = max_output_tokens(model_id)
+    limit = entry.max_output_tokens
     if not 1 <= max_tokens <= limit:
         raise ConfigError(f"max_tokens {max_tokens} is out of range for {model_id}: use 1 to {limit}")
     _within("temperature", temperature, ranges.temperature, model_id)
@@ -72,7 +64,9 @@ def inference_params(model_id: str, *, max_tokens: int, temperature: float, top_
         _within("top_p", top_p, ranges.top_p, model_id)
     if top_k is not None:
         if ranges.top_k is None:
-            raise ConfigError(f"top_k is not a parameter of {family} models ({model_id}): leave it unset")
+            why = "Llama has none" if family == "llama" else "no known request field"
+            raise ConfigError(f"top_k is not a parameter bedrock_ext can set for {model_id} ({why}): "
+                              "leave it unset")
         _within("top_k", top_k, ranges.top_k, model_id)
 
 

@@ -67,6 +67,9 @@ class EmulatorConfig:
     timings: Timings = field(default_factory=Timings)
     quotas: Quotas = field(default_factory=Quotas)
     faults: Faults = field(default_factory=Faults)
+    # Application inference profiles of the account (ARN -> foundation model id): real Bedrock
+    # knows the profiles an account created; the emulator is told.
+    application_inference_profiles: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -82,6 +85,7 @@ class EmulatorConfig:
             timings=Timings(**data.get("timings", {})),
             quotas=Quotas(**data.get("quotas", {})),
             faults=Faults(**faults),
+            application_inference_profiles=dict(data.get("application_inference_profiles", {})),
         )
 
     def updated(self, data: dict[str, Any]) -> EmulatorConfig:

@@ -13,7 +13,7 @@ import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 
-from bedrock_ext.emulator import execution
+from bedrock_ext.emulator import catalog, execution
 from bedrock_ext.emulator.execution import InputInvalid, InputRecord, ObjectStore, RecordResult
 from bedrock_ext.emulator.models import BatchBackend, Job
 
@@ -104,7 +104,8 @@ class Lifecycle:
             records = execution.load_input(self.store, self._input_uri(job), self.backend.config.quotas)
             self._records[job.job_id] = records
         fault = job.fault
-        results = [execution.run_record(r, job.model_id, job.job_id, fault, job.invocation_type)
+        model = catalog.base_id(job.model_id, self.backend.config.application_inference_profiles)
+        results = [execution.run_record(r, model, job.job_id, fault, job.invocation_type)
                    for r in records]
         self._results[job.job_id] = results
         return results

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bedrock_ext.emulator import answers, summarizer
+from bedrock_ext.emulator import answers, catalog, summarizer
 
 ANTHROPIC_VERSION = "bedrock-2023-05-31"
 
@@ -108,7 +108,7 @@ def claude(model_id: str, body: Mapping[str, Any], corrupt: float | None = None)
     parts = [_text_of(body["system"], "system")] if "system" in body else []
     parts += [_text_of(m.get("content"), "messages/content") for m in messages if isinstance(m, dict)]
     prompt = "\n".join(parts)
-    text, tokens_in, tokens_out, cut = _finish(prompt, limit, CLAUDE.context_tokens, corrupt)
+    text, tokens_in, tokens_out, cut = _finish(prompt, limit, context_of(model_id, CLAUDE), corrupt)
     return {
         "id": _message_id(prompt),
         "type": "message",
@@ -156,7 +156,7 @@ def llama(model_id: str, body: Mapping[str, Any], corrupt: float | None = None) 
     limit = _max_tokens(body.get("max_gen_len", 512), "max_gen_len")
     _check_range(body, "temperature", 0, 1)
     _check_range(body, "top_p", 0, 1)
-    text, tokens_in, tokens_out, cut = _finish(body["prompt"], limit, LLAMA.context_tokens, corrupt)
+    text, tokens_in, tokens_out, cut = _finish(body["prompt"], limit, context_of(model_id, LLAMA), corrupt)
     return {
         "generation": text,
         "prompt_token_count": tokens_in,
@@ -165,28 +165,31 @@ def llama(model_id: str, body: Mapping[str, Any], corrupt: float | None = None) 
     }
 
 
+def _no_native_body(model_id: str, body: Mapping[str, Any], corrupt: float | None) -> dict[str, Any]:
+    raise ModelInputError(f"The local emulator answers Converse records for {model_id}; it does not emulate "
+                          "this model's native InvokeModel body.")
+
+
 CLAUDE = Family("anthropic", 200_000, claude)
 NOVA = Family("nova", 300_000, nova)
 LLAMA = Family("llama", 128_000, llama)
+OTHER = Family("other", 128_000, _no_native_body)
 _PREFIXES = (("anthropic.", CLAUDE), ("amazon.nova", NOVA), ("meta.llama", LLAMA))
 
 
-# Models whose context window is not their family's (AWS's model cards: Nova Micro takes 128k tokens).
-_MODEL_CONTEXT = {"amazon.nova-micro-v1:0": 128_000}
-
-
 def context_of(model_id: str, family: Family) -> int:
-    tail = model_id.rsplit("/", 1)[-1]
-    return _MODEL_CONTEXT.get(tail, _MODEL_CONTEXT.get(tail.split(".", 1)[-1], family.context_tokens))
+    """The model's context window (the catalog's), else its family's."""
+    known = catalog.lookup(model_id)
+    return known.context_window if known else family.context_tokens
 
 
 def family_for(model_id: str) -> Family | None:
-    """The family of a model id, inference-profile id (``us.anthropic...``) or model ARN."""
-    tail = model_id.rsplit("/", 1)[-1]
-    for prefix, family in _PREFIXES:
-        if tail.startswith(prefix) or tail.split(".", 1)[-1].startswith(prefix):
-            return family
-    return None
+    """The family of a model in the catalog (any id form: bare, inference-profile id, ARN);
+    None for a model the catalog does not know."""
+    known = catalog.lookup(model_id)
+    if known is None:
+        return None
+    return next((family for prefix, family in _PREFIXES if known.model_id.startswith(prefix)), OTHER)
 
 
 def converse(model_id: str, family: Family, body: Mapping[str, Any],
@@ -236,9 +239,22 @@ def invoke(model_id: str, body: Any, invocation_type: str = "InvokeModel",
         raise ModelInputError("The provided model identifier is invalid.")
     if not isinstance(body, dict):
         raise _malformed("#: expected type: JSONObject")
+    _check_output_limit(model_id, body)
     if invocation_type == "Converse":
         return converse(model_id, family, body, corrupt)
     return family.respond(model_id, body, corrupt)
+
+
+def _check_output_limit(model_id: str, body: Mapping[str, Any]) -> None:
+    """maxTokens (or the family's own name for it) within the model's maximum output (the catalog's)."""
+    config = body.get("inferenceConfig")
+    requested = next((v for v in ((config or {}).get("maxTokens") if isinstance(config, dict) else None,
+                                  body.get("max_tokens"), body.get("max_gen_len")) if isinstance(v, int)), None)
+    known = catalog.lookup(model_id)
+    if known is not None and requested is not None and requested > known.max_output_tokens:
+        limit = known.max_output_tokens
+        raise ModelInputError(f"The maximum tokens you requested exceeds the model limit of {limit}. "
+                              f"Try again with a maximum tokens value that is lower than {limit}.")
 
 
 def usage_of(model_output: Mapping[str, Any]) -> tuple[int, int]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bedrock_ext.emulator import model_families, validation
+from bedrock_ext.emulator import catalog, validation
 from bedrock_ext.emulator.config import EmulatorConfig, Faults
 from bedrock_ext.emulator.errors import EmulatorError
 from bedrock_ext.emulator.exceptions import (
@@ -119,8 +119,11 @@ class BatchBackend:
 
     def create_model_invocation_job(self, body: Mapping[str, Any]) -> dict[str, str]:
         validation.create_request(body)
-        if model_families.family_for(str(body["modelId"])) is None:
+        known = catalog.lookup(str(body["modelId"]), self.config.application_inference_profiles)
+        if known is None:
             raise ValidationException("The provided model identifier is invalid.")
+        if not known.batch_offered:
+            raise ValidationException(f"The model {body['modelId']} does not support batch inference.")
         with self.lock:
             self._create_calls += 1
             if self._create_calls <= self.config.faults.create_throttle_count:

@@ -17,7 +17,7 @@ from urllib.parse import unquote
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
-from bedrock_ext.emulator import model_families
+from bedrock_ext.emulator import catalog, model_families
 from bedrock_ext.emulator.exceptions import (
     BedrockClientError,
     InternalServerException,
@@ -95,7 +95,8 @@ class BedrockResponses:
                                  .digest(), "big") / 2**64
         corrupt = invalid / faults.invalid_answer_rate if invalid < faults.invalid_answer_rate else None
         try:
-            answer = model_families.invoke(model_id, body, invocation_type, corrupt)
+            model = catalog.base_id(model_id, self.backend.config.application_inference_profiles)
+            answer = model_families.invoke(model, body, invocation_type, corrupt)
         except model_families.ModelInputError as err:
             raise ValidationException(err.message) from None
         self.backend.record_invocation(raw)

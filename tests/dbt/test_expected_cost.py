@@ -13,14 +13,14 @@ from tests.dbt.conftest import DbtProject, assert_all_passed, statuses, write_tr
 FAST = {"poll_interval_s": 0.05}
 EXPECTED_VS_REALIZED = """
 select
-    sum((e.expected_input_tokens * p.input_price_per_million + e.expected_output_tokens * p.output_price_per_million)
-        * (1 - p.batch_discount) / 1e6) as expected_usd,
+    sum((e.expected_input_tokens * p.batch_input_usd_per_million
+         + e.expected_output_tokens * p.batch_output_usd_per_million) / 1e6) as expected_usd,
     sum(f.batch_cost_usd) as realized_usd,
-    sum((e.estimated_input_tokens * p.input_price_per_million + {max_tokens} * p.output_price_per_million)
-        * (1 - p.batch_discount) / 1e6) as upper_bound_usd
+    sum((e.estimated_input_tokens * p.batch_input_usd_per_million
+         + {max_tokens} * p.batch_output_usd_per_million) / 1e6) as upper_bound_usd
 from bedrock_batch_input e
 join fct_call_summaries f using (request_key)
-join bedrock_model_prices p on p.model_id = e.model_id
+join dim_bedrock_models p on p.model_id = e.model_id
 where e.job_key = ?
 """
 

@@ -136,3 +136,33 @@ def test_estimate_a_task_declared_in_a_dbt_project(tmp_path: Path, capsys: pytes
     assert out.startswith("30 records") and "1 blank_text" in out
     assert main([*args, "--task", "nope"]) == 1
     assert "--task 'nope' is not in" in _one_line_error(capsys)
+
+
+def test_estimate_prices_a_task_with_the_projects_own_catalog_rows(tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """The project's model_catalog_overrides seed (a newer price) reaches the CLI's estimate too."""
+    import duckdb
+    import yaml
+
+    task = {"input": "tickets", "id_column": "ticket_id", "text_column": "body",
+            "prompt": {"system": "Triage.", "user": "{body}"},
+            "answer_schema": {"type": "object", "additionalProperties": False,
+                              "properties": {"category": {"type": "string", "enum": ["a", "b"]}}}}
+    package = {"bedrock_model_id": "us.amazon.nova-lite-v1:0"}
+    project = {"name": "p", "vars": {"bedrock_ext_tasks": {"triage": task}, "bedrock_ext": package}}
+    (tmp_path / "dbt_project.yml").write_text(yaml.safe_dump(project))
+    db = tmp_path / "w.duckdb"
+    with duckdb.connect(str(db)) as con:
+        con.execute("create table tickets as select i as ticket_id, 'my bill ' || i as body from range(30) t(i)")
+    args = ["estimate", "--duckdb", str(db), "--table", "tickets", "--project-dir", str(tmp_path), "--task", "triage"]
+    assert main(args) == 0
+    packaged_price = capsys.readouterr().out
+    (tmp_path / "seeds").mkdir()
+    (tmp_path / "seeds" / "prices.csv").write_text(
+        "model_id,batch_input_usd_per_million,batch_output_usd_per_million\namazon.nova-lite-v1:0,3,12\n")
+    project["vars"]["bedrock_ext"] = {**package, "model_catalog_overrides": "prices"}
+    (tmp_path / "dbt_project.yml").write_text(yaml.safe_dump(project))
+    assert main(args) == 0
+    overridden = capsys.readouterr().out
+    cost = lambda out: float(out.split("upper bound batch $")[1].split()[0])  # noqa: E731
+    assert cost(overridden) == pytest.approx(100 * cost(packaged_price), rel=0.02)  # 3 / 0.03 and 12 / 0.12

@@ -19,7 +19,7 @@ from bedrock_ext.records import (
 )
 from bedrock_ext.transcripts.adversarial import ADVERSARIAL_TEXTS
 
-MODELS = ["anthropic.claude-3-haiku-20240307-v1:0", "amazon.nova-lite-v1:0", "meta.llama3-8b-instruct-v1:0"]
+MODELS = ["anthropic.claude-3-haiku-20240307-v1:0", "amazon.nova-lite-v1:0", "meta.llama3-1-8b-instruct-v1:0"]
 COLUMNS = "request_key, record_id, is_truncated, estimated_input_tokens, skip_reason, line, line_bytes"
 
 

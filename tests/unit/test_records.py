@@ -127,7 +127,7 @@ def test_overlong_text_is_truncated_or_rejected() -> None:
 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
-    [({"model_id": "openai.gpt-9"}, "not supported"), ({"model_id": HAIKU, "invocation_type": "Chat"}, "Chat"),
+    [({"model_id": "openai.gpt-oss-20b-1:0", "invocation_type": "InvokeModel"}, "use invocation_type: Converse"), ({"model_id": HAIKU, "invocation_type": "Chat"}, "Chat"),
      ({"model_id": HAIKU, "max_tokens": 0}, "max_tokens")],
 )
 def test_bad_settings_name_the_value(kwargs: dict, message: str) -> None:
@@ -136,22 +136,33 @@ def test_bad_settings_name_the_value(kwargs: dict, message: str) -> None:
 
 
 def test_context_windows_are_per_model_and_quotas_in_aws_units() -> None:
-    from bedrock_ext.records import context_tokens
+    from bedrock_ext.catalog import packaged
     from bedrock_ext.sharding import Quotas
 
-    assert context_tokens("us.amazon.nova-micro-v1:0") == 128_000  # not Nova's 300k
-    assert context_tokens("amazon.nova-lite-v1:0") == 300_000
+    assert packaged().entry("us.amazon.nova-micro-v1:0").context_window == 128_000  # not Nova's 300k
+    assert packaged().entry("amazon.nova-lite-v1:0").context_window == 300_000
+    assert RecordSettings(model_id="amazon.nova-micro-v1:0").entry.context_window == 128_000
     assert (Quotas().max_bytes_per_file, Quotas().max_bytes_per_job) == (10**9, 5 * 10**9)  # GB = 10^9 bytes
 
 
-def test_native_structured_output_sends_the_schema_in_output_config(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Off for every model today; where the flag is on, Converse bodies carry the schema in
-    outputConfig.textFormat (botocore's shape) as well as in the prompt."""
-    import bedrock_ext.records as records
+def test_native_structured_output_sends_the_schema_in_output_config() -> None:
+    """Off for every packaged model; where a catalog row turns it on, Converse bodies carry the
+    schema in outputConfig.textFormat (botocore's shape) as well as in the prompt."""
+    import dataclasses
+
+    from bedrock_ext.catalog import Catalog, packaged
+    from bedrock_ext.config import record_settings
 
     assert "outputConfig" not in model_input(SETTINGS, "hi")
-    monkeypatch.setattr(records, "NATIVE_STRUCTURED_OUTPUT", frozenset({HAIKU}))
-    body = model_input(RecordSettings(model_id=f"us.{HAIKU}"), "hi")
+    on = dataclasses.replace(packaged().entry(HAIKU), native_structured_output=True)
+    catalog = Catalog(entries={**packaged().entries, HAIKU: on})
+    defaults = {"bedrock_model_id": f"us.{HAIKU}", "invocation_type": "Converse", "max_tokens": 512,
+                "temperature": 0.0}
+    spec = {"prompt": {"system": CALL_SUMMARIES.system, "user": CALL_SUMMARIES.user},
+            "answer_schema": dict(CALL_SUMMARIES.answer_schema)}
+    settings = record_settings("call_summaries", spec, defaults, catalog=catalog)
+    assert settings.native_structured_output
+    body = model_input(settings, "hi")
     fmt = body["outputConfig"]["textFormat"]
     assert fmt["type"] == "json_schema" and fmt["structure"]["jsonSchema"]["name"] == "call_summaries"
     assert json.loads(fmt["structure"]["jsonSchema"]["schema"]) == dict(CALL_SUMMARIES.answer_schema)

@@ -4,16 +4,15 @@ these checks keep the three lists from drifting apart."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 
 import yaml
 
-from bedrock_ext.config import BatchConfig
+from bedrock_ext.config import BatchConfig, settings_fields
 
 PACKAGE = Path(__file__).resolve().parents[2] / "dbt_package"
-SQL_ONLY: set[str] = set()
+SQL_ONLY = {"model_catalog_overrides"}  # read by dim_bedrock_models; Python reads that table
 
 
 def _package_vars() -> dict:
@@ -31,13 +30,14 @@ def test_the_batch_models_read_every_setting_the_package_declares() -> None:
 
 
 def test_batch_config_has_one_field_per_setting_the_models_pass() -> None:
-    assert {f.name for f in dataclasses.fields(BatchConfig)} == _anchor_keys()
+    assert {f.name for f in settings_fields()} == _anchor_keys()
 
 
 def test_the_package_defaults_are_a_valid_config() -> None:
     defaults = {k: v for k, v in _package_vars().items() if k not in SQL_ONLY}
     rendered = {k: ("None" if v is None else str(v)) for k, v in defaults.items()}
-    rendered.update(job_tags="{}", vpc_subnet_ids="[]", vpc_security_group_ids="[]", dbt_project_name="p")
+    rendered.update(job_tags="{}", vpc_subnet_ids="[]", vpc_security_group_ids="[]", dbt_project_name="p",
+                    application_inference_profiles="{}")
     example = yaml.safe_load((PACKAGE.parent / "dbt_project" / "dbt_project.yml").read_text())["vars"]
     rendered["bedrock_ext_tasks"] = json.dumps(example["bedrock_ext_tasks"])  # the package declares none
     config = BatchConfig.from_dbt(rendered)

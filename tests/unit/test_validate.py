@@ -53,7 +53,7 @@ def test_the_project_defaults_are_valid() -> None:
     ("small_batch_policy", "later", "small_batch_policy 'later' is not allowed: use defer, fail, on_demand"),
     ("wait", "maybe", "dbt var 'wait' must be a bool"),
     ("retry_max_wait_hours", "-1", "retry_max_wait_hours must be >= 0"),
-    ("bedrock_model_id", "acme.unknown-v1", "model 'acme.unknown-v1' is not supported"),
+    ("bedrock_model_id", "acme.unknown-v1", "is not in the model catalog"),
 ])
 def test_bad_setting_is_refused_naming_it(name: str, value: str, message: str) -> None:
     with pytest.raises(ConfigError) as exc:

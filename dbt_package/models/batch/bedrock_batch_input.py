@@ -5,4 +5,5 @@ def model(dbt, session):
 
     this = dbt.this if dbt.is_incremental else None
     previous = previous_results(session, this) if this is not None else None
-    return batch_input(session, dbt.ref("int_bedrock_requests"), this, previous, dbt.config.get("bedrock_ext"))
+    return batch_input(session, dbt.ref("int_bedrock_requests"), this, previous, dbt.config.get("bedrock_ext"),
+                       dbt.ref("dim_bedrock_models"))

@@ -5,4 +5,5 @@ def model(dbt, session):
     from bedrock_ext.dbt_models import batch_jobs
 
     this = dbt.this if dbt.is_incremental else None
-    return batch_jobs(session, dbt.ref("bedrock_batch_input"), this, dbt.config.get("bedrock_ext"))
+    return batch_jobs(session, dbt.ref("bedrock_batch_input"), this, dbt.config.get("bedrock_ext"),
+                      dbt.ref("dim_bedrock_models"))

@@ -23,7 +23,10 @@ settings as (
         {{ bedrock_ext.sql_string(bedrock_ext.task_model_id(name)) }} as model_id,
         bedrock_ext_request_fingerprint(
             {{ bedrock_ext.sql_string(name) }}, {{ bedrock_ext.sql_string(tojson(spec)) }},
-            {{ bedrock_ext.request_defaults_json() }}
+            {{ bedrock_ext.request_defaults_json() }},
+            {# the schema also goes in Converse's outputConfig where the model's catalog row says so #}
+            (select native_structured_output from {{ ref('dim_bedrock_models') }}
+             where model_id = {{ bedrock_ext.base_model_id(bedrock_ext.sql_string(bedrock_ext.task_model_id(name))) }})
         ) as request_fingerprint
     {{ "union all" if not loop.last }}
     {%- endfor %}

@@ -23,6 +23,7 @@ final as (
 
         ---------- strings
         jobs.model_id,
+        {{ bedrock_ext.base_model_id('jobs.model_id') }} as base_model_id,
         jobs.job_status,
         jobs.status_message,
         jobs.input_s3_uri,

@@ -45,7 +45,7 @@ superseded as (
 
 prices as (
 
-    select * from {{ ref('bedrock_model_prices') }}
+    select * from {{ ref('dim_bedrock_models') }}
 
 ),
 
@@ -54,6 +54,7 @@ priced as (
     select
         jobs.batch_job_id,
         jobs.model_id,
+        jobs.base_model_id,
         jobs.job_status,
         jobs.is_local_emulator,
         jobs.has_manifest,
@@ -73,7 +74,7 @@ priced as (
     left join records on jobs.batch_job_id = records.batch_job_id
     left join malformed on jobs.batch_job_id = malformed.batch_job_id
     left join superseded on jobs.batch_job_id = superseded.batch_job_id
-    left join prices on {{ bedrock_ext.base_model_id('jobs.model_id') }} = prices.model_id
+    left join prices on jobs.base_model_id = prices.model_id
 
 ),
 
@@ -82,6 +83,7 @@ final as (
     select
         batch_job_id,
         model_id,
+        base_model_id,
         job_status,
         processed_record_count,
         output_line_count,

@@ -41,7 +41,7 @@ answers as (
 
 prices as (
 
-    select * from {{ ref('bedrock_model_prices') }}
+    select * from {{ ref('dim_bedrock_models') }}
 
 ),
 
