@@ -28,8 +28,9 @@ class Lifecycle:
         self.backend, self.store, self.tick_s = backend, store, tick_s
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="emulator-job")
         self._work: dict[str, Future[object]] = {}
-        self._records: dict[str, list[InputRecord]] = {}
+        self._files: dict[str, list[str]] = {}  # a running job's input file names
         self._results: dict[str, list[RecordResult]] = {}
+        self._partial: set[str] = set()  # jobs whose outputs so far were written while InProgress
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="emulator-lifecycle", daemon=True)
 
@@ -78,12 +79,12 @@ class Lifecycle:
             self._set(job, "Scheduled", total=len(records))
 
     def _load(self, job: Job) -> list[InputRecord] | InputInvalid:
+        """Validation reads the whole input; the records are not kept: a job reads its input again
+        when it runs, so memory follows the jobs running, not every job queued (20 x 50,000 records)."""
         try:
-            records = execution.load_input(self.store, self._input_uri(job), self.backend.config.quotas)
+            return execution.load_input(self.store, self._input_uri(job), self.backend.config.quotas)
         except InputInvalid as err:
             return err
-        self._records[job.job_id] = records
-        return records
 
     def _progress(self, job: Job, elapsed: float, run_s: float) -> None:
         results = self._results.get(job.job_id)
@@ -97,12 +98,19 @@ class Lifecycle:
         self._count(job, results[:done])
         if elapsed >= run_s:
             self._finish(job, job.fault.job_outcome if limit < total else "Completed")
+        elif 2 * done >= total > done and job.job_id not in self._partial:
+            self._write_partial(job, results[:done])
+
+    def _write_partial(self, job: Job, done: list[RecordResult]) -> None:
+        """Once half the records are processed, the output files so far (no manifest): AWS says
+        results can be viewed in the output location while a job is InProgress."""
+        self._partial.add(job.job_id)
+        execution.write_outputs(self.store, self._output_uri(job), job.job_id, job.total or 0, done,
+                                self._files.get(job.job_id, []), write_manifest=False)
 
     def _execute(self, job: Job) -> list[RecordResult]:
-        records = self._records.get(job.job_id)
-        if records is None:  # restarted with a state dir: read the input again
-            records = execution.load_input(self.store, self._input_uri(job), self.backend.config.quotas)
-            self._records[job.job_id] = records
+        records = execution.load_input(self.store, self._input_uri(job), self.backend.config.quotas)
+        self._files[job.job_id] = sorted({r.file_name for r in records})
         fault = job.fault
         model = catalog.base_id(job.model_id, self.backend.config.application_inference_profiles)
         results = [execution.run_record(r, model, job.job_id, fault, job.invocation_type)
@@ -127,12 +135,11 @@ class Lifecycle:
             results = self._execute(job)  # restarted while stopping: recompute what was done
         done = (results or [])[: job.processed or 0]
         if results is not None or job.processed:
-            names = sorted({r.file_name for r in self._records.get(job.job_id, [])})
-            execution.write_outputs(self.store, self._output_uri(job), job.job_id,
-                                    job.total or 0, done, names, not job.fault.missing_manifest)
+            execution.write_outputs(self.store, self._output_uri(job), job.job_id, job.total or 0, done,
+                                    self._files.get(job.job_id, []), not job.fault.missing_manifest)
         self._count(job, done)
         self._set(job, status or "Completed")
-        self._records.pop(job.job_id, None)
+        self._files.pop(job.job_id, None)
         self._results.pop(job.job_id, None)
 
     def _count(self, job: Job, done: list[RecordResult]) -> None:

@@ -33,3 +33,28 @@
         (select null::varchar as filename, null::varchar as content where false)
     {%- endif -%}
 {%- endmacro %}
+
+{# read_text over the files matching any of `patterns` that are not settled yet: `settled_sql`
+   (a query of file URIs, or none) lists the files an incremental model already holds for good.
+   A typed empty relation when there is nothing to read. The file list is taken at run time
+   (an S3 LIST per pattern); only the files in it are read. #}
+{% macro read_unsettled_files(patterns, settled_sql=none) -%}
+    {%- set files = [] -%}
+    {%- if execute -%}
+        {%- set listing -%}
+            select file from (
+                {%- for pattern in patterns %}
+                select file from glob({{ sql_string(pattern) }}){{ " union all" if not loop.last }}
+                {%- endfor %}
+            ){% if settled_sql %} where file not in ({{ settled_sql }}){% endif %} order by file
+        {%- endset -%}
+        {%- set files = run_query(listing).columns[0].values() -%}
+    {%- endif -%}
+    {%- if files | length > 0 -%}
+        (select filename, content from read_text([
+            {%- for f in files %}{{ sql_string(f) }}{{ ", " if not loop.last }}{% endfor -%}
+        ]))
+    {%- else -%}
+        (select null::varchar as filename, null::varchar as content where false)
+    {%- endif -%}
+{%- endmacro %}

@@ -50,6 +50,7 @@ def environment(tasks: Mapping[str, Any], refs: Mapping[str, str], extra: Mappin
         "var": lambda name, default=None: dict(tasks) if name == "bedrock_ext_tasks" else default,
         "ref": lambda *names: refs[names[-1]], "adapter": SimpleNamespace(quote=lambda n: f'"{n}"'),
         "modules": SimpleNamespace(re=re), "exceptions": SimpleNamespace(raise_compiler_error=_raise_error),
+        "is_incremental": lambda: False,
         **(extra or {}),
     }
     text = "\n".join((PACKAGE / "macros" / name).read_text() for name in MACRO_FILES)
@@ -68,6 +69,16 @@ def read_text_or_empty(con: Any) -> Callable[[str], str]:
     def macro(pattern: str) -> str:
         if con.execute("select count(*) from glob(?)", [pattern]).fetchone()[0]:
             return f"(select filename, content from read_text('{pattern}'))"
+        return "(select null::varchar as filename, null::varchar as content where false)"
+    return macro
+
+
+def read_unsettled_files(con: Any) -> Callable[..., str]:
+    """The package's macro of that name (a full read: outside dbt nothing is settled), on ``con``."""
+    def macro(patterns: list[str], settled_sql: str | None = None) -> str:
+        files = [f for p in patterns for (f,) in con.execute("select file from glob(?)", [p]).fetchall()]
+        if files:
+            return f"(select filename, content from read_text({sorted(files)!r}))"
         return "(select null::varchar as filename, null::varchar as content where false)"
     return macro
 

@@ -42,12 +42,13 @@ def _validate(cases: dict[str, tuple[str, str | None]], task: str, cut: str | No
                 "inference_mode varchar, answer_text varchar, response_model varchar, stop_reason varchar, "
                 "error_code varchar, error_message varchar, input_tokens bigint, output_tokens bigint, "
                 "max_tokens integer, temperature double, top_p double, top_k integer, is_error boolean, "
-                "is_error_retryable boolean, is_malformed boolean)")
+                "is_error_retryable boolean, is_malformed boolean, output_file_uri varchar, "
+                "loaded_at timestamptz)")
     con.execute("create table exports (record_id varchar, task_name varchar)")
     for rid, (text, _) in cases.items():
         stop = "max_tokens" if rid == cut else "end_turn"
         con.execute("insert into outputs values ('j', 'j', ?, 'batch', ?, null, ?, null, null, 1, 1, 10, 0, null, "
-                    "null, false, false, false)", [rid, text, stop])
+                    "null, false, false, false, 's3://b/o/j/f.jsonl.out', now())", [rid, text, stop])
         con.execute("insert into exports values (?, ?)", [rid, task])
     sql = render_model("intermediate/int_bedrock_answers.sql",
                        {"ticket_triage": TICKET_TRIAGE, "ticket_language": TICKET_LANGUAGE},

@@ -1,12 +1,17 @@
 {# One row per readable output line: the answer's JSON object found and validated against its
    task's answer_schema (from the record's export). An answer that fails keeps its raw text and a
-   parse_error; the typed columns come later, per task (bedrock_ext.task_results). #}
+   parse_error; the typed columns come later, per task (bedrock_ext.task_results).
+   Incremental like the output staging: only the files the staging (re)read since this model's
+   last build are validated, and their rows replace the earlier ones of the same file. #}
 with
 
 outputs as (
 
     select * from {{ ref('stg_bedrock__batch_outputs') }}
     where not is_malformed
+    {%- if is_incremental() and 'loaded_at' in adapter.get_columns_in_relation(this) | map(attribute='name') %}
+        and loaded_at > (select coalesce(max(loaded_at), '-infinity'::timestamptz) from {{ this }})
+    {%- endif %}
 
 ),
 
@@ -48,6 +53,7 @@ validated as (
 
     select
         output_group_id,
+        output_file_uri,
         batch_job_id,
         record_id,
         task_name,
@@ -66,6 +72,7 @@ validated as (
         is_error,
         is_error_retryable,
         answer_candidate,
+        loaded_at,
         case
             when is_error then null
             when answer_candidate is null then 'answer is not a JSON object'

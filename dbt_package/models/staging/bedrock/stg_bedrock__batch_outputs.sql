@@ -1,15 +1,29 @@
--- depends_on: {{ ref('bedrock_batch_jobs') }}
 {# One row per line of every `*.jsonl.out` file Bedrock wrote (batch jobs, and the on-demand path
    for small batches, which writes the same format), successful, failed or malformed.
    Lines are read as text and parsed with DuckDB's JSON functions, so a malformed line is kept
-   (is_malformed) rather than dropped. #}
+   (is_malformed) rather than dropped.
+   Incremental by file: a file is read until it is settled (its job had ended when it was read, or
+   it is an on-demand file, written whole once), then never again; a build reads only the files
+   it does not hold settled, and replaces the rows of each file it reads (delete+insert). So a
+   build's cost follows the new outputs, and a running job's partial file is re-read until its
+   job ends. #}
+{%- set settled = none %}
+{%- if is_incremental() and 'is_file_settled' in adapter.get_columns_in_relation(this) | map(attribute='name') %}
+    {#- (a table from before 0.3 has no is_file_settled: its first build reads every file once) #}
+    {%- set settled = "select output_file_uri from " ~ this ~ " where is_file_settled" %}
+{%- endif %}
 with
 
 source as (
 
-    select * from {{ read_text_or_empty(bedrock_output_uri() ~ '*/*.jsonl.out') }}
-    union all
-    select * from {{ read_text_or_empty(bedrock_on_demand_uri() ~ '*/*.jsonl.out') }}
+    select * from {{ read_unsettled_files([bedrock_output_uri() ~ '*/*.jsonl.out',
+                                           bedrock_on_demand_uri() ~ '*/*.jsonl.out'], settled) }}
+
+),
+
+jobs as (
+
+    select job_id, job_status from {{ ref('bedrock_batch_jobs') }}
 
 ),
 
@@ -72,7 +86,9 @@ parsed as (
 
 checked as (
 
-    select *, v is not null as is_json from parsed
+    select parsed.*, v is not null as is_json, jobs.job_status as job_status_when_read
+    from parsed
+    left join jobs on jobs.job_id = regexp_extract(parsed.filename, '/([a-z0-9]{12})/[^/]+$', 1)
 
 ),
 
@@ -107,6 +123,9 @@ renamed as (
         coalesce(v[23], v[24], v[27], v[28])::integer as top_k,
 
         ---------- booleans
+        filename like '%/on-demand/%'
+            or coalesce(job_status_when_read in ('Completed', 'PartiallyCompleted', 'Failed', 'Stopped', 'Expired'),
+                        false) as is_file_settled,
         not is_json or v[1] is null as is_malformed,
         v[25] is not null as is_error,
         coalesce(
@@ -114,7 +133,10 @@ renamed as (
             try_cast(v[9] as integer) = 429 or try_cast(v[9] as integer) >= 500,
             regexp_matches(v[9], '(?i)throttl|toomanyrequests|internal|serviceunavailable|timeout|modelerror|5\d\d'),
             false
-        ) as is_error_retryable
+        ) as is_error_retryable,
+
+        ---------- timestamps
+        current_timestamp as loaded_at
 
     from checked
 
