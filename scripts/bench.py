@@ -241,7 +241,7 @@ def bench_generator(rows: int, out: Path) -> Path:
 def bench_local_model(records: int) -> list[InputRecord]:
     settings = RecordSettings(model_id=MODEL)
     texts = generate_chunk(7, 0, 0, records)["transcript"].to_pylist()
-    recs = [InputRecord("a.jsonl", f"R{i:010d}", model_input(settings, render_row(settings, t) or ""))
+    recs = [InputRecord.of("a.jsonl", f"R{i:010d}", model_input(settings, render_row(settings, t) or ""))
             for i, t in enumerate(texts)]
     start = time.perf_counter()
     for r in recs:

@@ -13,7 +13,7 @@ import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 
-from bedrock_ext.emulator import catalog, execution
+from bedrock_ext.emulator import catalog, execution, memory
 from bedrock_ext.emulator.execution import InputInvalid, InputRecord, ObjectStore, RecordResult
 from bedrock_ext.emulator.models import BatchBackend, Job
 
@@ -35,6 +35,7 @@ class Lifecycle:
         self._thread = threading.Thread(target=self._run, name="emulator-lifecycle", daemon=True)
 
     def start(self) -> None:
+        memory.limit_arenas()
         self._thread.start()
 
     def stop(self) -> None:
@@ -141,6 +142,8 @@ class Lifecycle:
         self._set(job, status or "Completed")
         self._files.pop(job.job_id, None)
         self._results.pop(job.job_id, None)
+        del results, done
+        memory.trim()  # the job's input, results and output buffers back to the OS
 
     def _count(self, job: Job, done: list[RecordResult]) -> None:
         with self.backend.lock:

@@ -58,3 +58,18 @@
         (select null::varchar as filename, null::varchar as content where false)
     {%- endif -%}
 {%- endmacro %}
+
+{# The files an incremental staging model already holds settled (a query of their URIs in
+   `uri_column`), or none on a first build and for a table from before 0.3 (no is_file_settled
+   column: its first build reads every file once). #}
+{% macro settled_files(uri_column) -%}
+    {%- if is_incremental() and 'is_file_settled' in adapter.get_columns_in_relation(this) | map(attribute='name') -%}
+        {{ return("select " ~ uri_column ~ " from " ~ this ~ " where is_file_settled") }}
+    {%- endif -%}
+    {{ return(none) }}
+{%- endmacro %}
+
+{# True when a job status is terminal: the job's output files will not change any more. #}
+{% macro is_job_ended(status) -%}
+    coalesce({{ status }} in ('Completed', 'PartiallyCompleted', 'Failed', 'Stopped', 'Expired'), false)
+{%- endmacro %}

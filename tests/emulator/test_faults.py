@@ -28,7 +28,7 @@ def test_record_errors_by_code_with_retryable_flag(aws: Aws) -> None:
 
 
 def test_record_faults_are_deterministic_by_seed() -> None:
-    record = InputRecord("a.jsonl", "REC1", claude_input())
+    record = InputRecord.of("a.jsonl", "REC1", claude_input())
     faults = Faults(record_error_rate=0.5, seed=11)
     runs = {run_record(record, TEST_MODEL, f"job{j:09d}", faults).line for j in range(20) for _ in range(2)}
     assert 1 < len(runs) <= 20  # same job, same answer; other jobs may differ (so retries can succeed)

@@ -7,17 +7,13 @@
    it does not hold settled, and replaces the rows of each file it reads (delete+insert). So a
    build's cost follows the new outputs, and a running job's partial file is re-read until its
    job ends. #}
-{%- set settled = none %}
-{%- if is_incremental() and 'is_file_settled' in adapter.get_columns_in_relation(this) | map(attribute='name') %}
-    {#- (a table from before 0.3 has no is_file_settled: its first build reads every file once) #}
-    {%- set settled = "select output_file_uri from " ~ this ~ " where is_file_settled" %}
-{%- endif %}
 with
 
 source as (
 
     select * from {{ read_unsettled_files([bedrock_output_uri() ~ '*/*.jsonl.out',
-                                           bedrock_on_demand_uri() ~ '*/*.jsonl.out'], settled) }}
+                                           bedrock_on_demand_uri() ~ '*/*.jsonl.out'],
+                                          bedrock_ext.settled_files('output_file_uri')) }}
 
 ),
 
@@ -123,9 +119,7 @@ renamed as (
         coalesce(v[23], v[24], v[27], v[28])::integer as top_k,
 
         ---------- booleans
-        filename like '%/on-demand/%'
-            or coalesce(job_status_when_read in ('Completed', 'PartiallyCompleted', 'Failed', 'Stopped', 'Expired'),
-                        false) as is_file_settled,
+        filename like '%/on-demand/%' or {{ bedrock_ext.is_job_ended('job_status_when_read') }} as is_file_settled,
         not is_json or v[1] is null as is_malformed,
         v[25] is not null as is_error,
         coalesce(
