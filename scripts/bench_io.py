@@ -43,7 +43,7 @@ from bedrock_ext.sharding import Quotas
 MODEL = "anthropic.claude-3-haiku-20240307-v1:0"
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the package SQL renderer the tests use
-from tests.sql.package_sql import read_text_or_empty, read_unsettled_files, render_model  # noqa: E402
+from tests.sql.package_sql import read_output_files, render_model  # noqa: E402
 
 BUCKET = "bench"
 OUTPUT_PREFIX = "out/"
@@ -138,11 +138,10 @@ def parse_ours(con: duckdb.DuckDBPyConnection) -> int:
     """The package's staging and answer models, rendered from their files (with the macros, the
     call-summary task as the example project declares it), on the emulator's output files."""
     tasks = yaml.safe_load((ROOT / "dbt_project" / "dbt_project.yml").read_text())["vars"]["bedrock_ext_tasks"]
-    refs = {"stg_bedrock__batch_outputs": "stg_bedrock__batch_outputs",
-            "bedrock_batch_jobs": "(select null::varchar as job_id, null::varchar as job_status where false)",
+    refs = {"stg_bedrock__batch_outputs": "stg_bedrock__batch_outputs", "bedrock_batch_jobs": "bedrock_batch_jobs",
             "bedrock_batch_input": "(select distinct record_id, 'call_summaries' as task_name "
                                    "from stg_bedrock__batch_outputs)"}
-    extra = {"read_text_or_empty": read_text_or_empty(con), "read_unsettled_files": read_unsettled_files(con),
+    extra = {"read_output_files": read_output_files(con),
              "bedrock_output_uri": lambda: f"s3://{BUCKET}/{OUTPUT_PREFIX}",
              "bedrock_on_demand_uri": lambda: f"s3://{BUCKET}/on-demand/"}
     for name, path in (("stg_bedrock__batch_outputs", "staging/bedrock/stg_bedrock__batch_outputs.sql"),

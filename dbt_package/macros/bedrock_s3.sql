@@ -20,25 +20,14 @@
     s3://{{ bedrock_setting('s3_bucket') }}/{{ bedrock_setting('s3_prefix') | string | trim('/') }}/on-demand/
 {%- endmacro %}
 
-{# read_text over an S3 glob, or a typed empty relation when nothing matches yet
-   (DuckDB raises "No files found" for an empty glob). #}
-{% macro read_text_or_empty(pattern) -%}
-    {%- set n = 0 -%}
-    {%- if execute -%}
-        {%- set n = run_query("select count(*) from glob(" ~ sql_string(pattern) ~ ")").columns[0].values()[0] -%}
-    {%- endif -%}
-    {%- if n > 0 -%}
-        (select filename, content from read_text({{ sql_string(pattern) }}))
-    {%- else -%}
-        (select null::varchar as filename, null::varchar as content where false)
-    {%- endif -%}
-{%- endmacro %}
-
-{# read_text over the files matching any of `patterns` that are not settled yet: `settled_sql`
-   (a query of file URIs, or none) lists the files an incremental model already holds for good.
-   A typed empty relation when there is nothing to read. The file list is taken at run time
-   (an S3 LIST per pattern); only the files in it are read. #}
-{% macro read_unsettled_files(patterns, settled_sql=none) -%}
+{# read_text over the output files to load now: those matching any of `patterns` that are
+   on-demand files (written whole, once) or belong to a batch job that has ended according to
+   `jobs` (bedrock_batch_jobs: Completed, PartiallyCompleted, Failed, Stopped, Expired), minus
+   those the incremental model (its `uri_column`) already loaded. A running job's files are not read: Bedrock writes
+   them while the job runs (and the emulator does too), so they may change under the reader; its
+   rows stay pending until the job ends. A typed empty relation when there is nothing to read.
+   The file list is taken at run time (an S3 LIST per pattern); only the files in it are read. #}
+{% macro read_output_files(patterns, jobs, uri_column) -%}
     {%- set files = [] -%}
     {%- if execute -%}
         {%- set listing -%}
@@ -46,7 +35,14 @@
                 {%- for pattern in patterns %}
                 select file from glob({{ sql_string(pattern) }}){{ " union all" if not loop.last }}
                 {%- endfor %}
-            ){% if settled_sql %} where file not in ({{ settled_sql }}){% endif %} order by file
+            )
+            where (file like '%/on-demand/%'
+                   or regexp_extract(file, '/([a-z0-9]{12})/[^/]+$', 1) in (
+                       select job_id from {{ jobs }} where {{ bedrock_ext.is_job_ended('job_status') }}))
+            {%- if bedrock_ext.has_column(this, 'loaded_at') %}
+                and file not in (select {{ uri_column }} from {{ this }})
+            {%- endif %}
+            order by file
         {%- endset -%}
         {%- set files = run_query(listing).columns[0].values() -%}
     {%- endif -%}
@@ -59,14 +55,10 @@
     {%- endif -%}
 {%- endmacro %}
 
-{# The files an incremental staging model already holds settled (a query of their URIs in
-   `uri_column`), or none on a first build and for a table from before 0.3 (no is_file_settled
-   column: its first build reads every file once). #}
-{% macro settled_files(uri_column) -%}
-    {%- if is_incremental() and 'is_file_settled' in adapter.get_columns_in_relation(this) | map(attribute='name') -%}
-        {{ return("select " ~ uri_column ~ " from " ~ this ~ " where is_file_settled") }}
-    {%- endif -%}
-    {{ return(none) }}
+{# An incremental model's own table exists and has `column` (a table from before 0.3 lacks
+   loaded_at: its first build reads every file once). #}
+{% macro has_column(relation, column) -%}
+    {{ return(is_incremental() and column in adapter.get_columns_in_relation(relation) | map(attribute='name')) }}
 {%- endmacro %}
 
 {# True when a job status is terminal: the job's output files will not change any more. #}

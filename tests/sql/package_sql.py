@@ -64,18 +64,10 @@ def environment(tasks: Mapping[str, Any], refs: Mapping[str, str], extra: Mappin
     return env, context
 
 
-def read_text_or_empty(con: Any) -> Callable[[str], str]:
-    """The package's macro of that name, on ``con`` (a DuckDB connection), for ``render_model``'s extra."""
-    def macro(pattern: str) -> str:
-        if con.execute("select count(*) from glob(?)", [pattern]).fetchone()[0]:
-            return f"(select filename, content from read_text('{pattern}'))"
-        return "(select null::varchar as filename, null::varchar as content where false)"
-    return macro
-
-
-def read_unsettled_files(con: Any) -> Callable[..., str]:
-    """The package's macro of that name (a full read: outside dbt nothing is settled), on ``con``."""
-    def macro(patterns: list[str], settled_sql: str | None = None) -> str:
+def read_output_files(con: Any) -> Callable[..., str]:
+    """The package's macro of that name, on ``con``: outside dbt there are no jobs nor loaded
+    files to filter by, so every matching file is read."""
+    def macro(patterns: list[str], jobs: Any = None, uri_column: str | None = None) -> str:
         files = [f for p in patterns for (f,) in con.execute("select file from glob(?)", [p]).fetchall()]
         if files:
             return f"(select filename, content from read_text({sorted(files)!r}))"

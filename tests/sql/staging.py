@@ -8,16 +8,15 @@ from pathlib import Path
 
 import duckdb
 
-from tests.sql.package_sql import read_text_or_empty, read_unsettled_files, render_model
+from tests.sql.package_sql import read_output_files, render_model
 
 
 def rows(model: str, root: Path) -> list[dict]:
     """The model's rows over the files under ``root`` (output/<job id>/... and on-demand/<key>/...)."""
     with duckdb.connect() as con:
-        extra = {"read_text_or_empty": read_text_or_empty(con), "read_unsettled_files": read_unsettled_files(con),
+        extra = {"read_output_files": read_output_files(con),
                  "bedrock_output_uri": lambda: f"{root}/output/", "bedrock_on_demand_uri": lambda: f"{root}/on-demand/"}
-        no_jobs = "(select null::varchar as job_id, null::varchar as job_status where false)"
-        sql = render_model(f"staging/bedrock/{model}.sql", {}, {"bedrock_batch_jobs": no_jobs}, extra)
+        sql = render_model(f"staging/bedrock/{model}.sql", {}, {"bedrock_batch_jobs": "bedrock_batch_jobs"}, extra)
         cursor = con.execute(sql)
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]

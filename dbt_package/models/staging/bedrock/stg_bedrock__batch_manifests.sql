@@ -1,18 +1,12 @@
 {# One row per job with a manifest.json.out: Bedrock's counts and token totals for the job.
-   Incremental like the output staging: a manifest is read until it is settled (its job had ended
-   when it was read: Bedrock may write it while the job runs), then never again. #}
+   Incremental like the output staging: a manifest is read once its job has ended (Bedrock may
+   write it while the job runs), and never again. #}
 with
 
 source as (
 
-    select * from {{ read_unsettled_files([bedrock_output_uri() ~ '*/manifest.json.out'],
-                                          bedrock_ext.settled_files('manifest_uri')) }}
-
-),
-
-jobs as (
-
-    select job_id, job_status from {{ ref('bedrock_batch_jobs') }}
+    select * from {{ read_output_files([bedrock_output_uri() ~ '*/manifest.json.out'], ref('bedrock_batch_jobs'),
+                                       'manifest_uri') }}
 
 ),
 
@@ -33,11 +27,10 @@ renamed as (
         (content::json ->> '$.inputTokenCount')::bigint as input_token_count,
         (content::json ->> '$.outputTokenCount')::bigint as output_token_count,
 
-        ---------- booleans
-        {{ bedrock_ext.is_job_ended('jobs.job_status') }} as is_file_settled
+        ---------- timestamps
+        current_timestamp as loaded_at
 
     from source
-    left join jobs on jobs.job_id = regexp_extract(source.filename, '/([a-z0-9]{12})/manifest\.json\.out$', 1)
 
 )
 

@@ -2,24 +2,15 @@
    for small batches, which writes the same format), successful, failed or malformed.
    Lines are read as text and parsed with DuckDB's JSON functions, so a malformed line is kept
    (is_malformed) rather than dropped.
-   Incremental by file: a file is read until it is settled (its job had ended when it was read, or
-   it is an on-demand file, written whole once), then never again; a build reads only the files
-   it does not hold settled, and replaces the rows of each file it reads (delete+insert). So a
-   build's cost follows the new outputs, and a running job's partial file is re-read until its
-   job ends. #}
+   Incremental by file: a build reads the files of the jobs that have ended (and on-demand files)
+   that it has not loaded yet, each once; a running job's files are left alone until it ends (they
+   may change while it runs). A build with nothing new reads no file. #}
 with
 
 source as (
 
-    select * from {{ read_unsettled_files([bedrock_output_uri() ~ '*/*.jsonl.out',
-                                           bedrock_on_demand_uri() ~ '*/*.jsonl.out'],
-                                          bedrock_ext.settled_files('output_file_uri')) }}
-
-),
-
-jobs as (
-
-    select job_id, job_status from {{ ref('bedrock_batch_jobs') }}
+    select * from {{ read_output_files([bedrock_output_uri() ~ '*/*.jsonl.out', bedrock_on_demand_uri() ~ '*/*.jsonl.out'],
+                                       ref('bedrock_batch_jobs'), 'output_file_uri') }}
 
 ),
 
@@ -82,9 +73,7 @@ parsed as (
 
 checked as (
 
-    select parsed.*, v is not null as is_json, jobs.job_status as job_status_when_read
-    from parsed
-    left join jobs on jobs.job_id = regexp_extract(parsed.filename, '/([a-z0-9]{12})/[^/]+$', 1)
+    select *, v is not null as is_json from parsed
 
 ),
 
@@ -119,7 +108,6 @@ renamed as (
         coalesce(v[23], v[24], v[27], v[28])::integer as top_k,
 
         ---------- booleans
-        filename like '%/on-demand/%' or {{ bedrock_ext.is_job_ended('job_status_when_read') }} as is_file_settled,
         not is_json or v[1] is null as is_malformed,
         v[25] is not null as is_error,
         coalesce(
