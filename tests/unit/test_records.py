@@ -169,3 +169,16 @@ def test_native_structured_output_sends_the_schema_in_output_config() -> None:
     assert "<answer_schema>" in body["system"][0]["text"]
     invoke = model_input(RecordSettings(model_id=HAIKU, invocation_type="InvokeModel"), "hi")
     assert "outputConfig" not in invoke  # only Converse bodies carry it
+
+
+@pytest.mark.parametrize(("model", "invocation_type", "fingerprint"), [
+    ("anthropic.claude-3-haiku-20240307-v1:0", "Converse", "e7b916f38e5c1724"),
+    ("anthropic.claude-3-haiku-20240307-v1:0", "InvokeModel", "780b2d9a549a07a5"),
+    ("us.amazon.nova-lite-v1:0", "Converse", "4983f6b68e295697"),
+    ("us.amazon.nova-lite-v1:0", "InvokeModel", "ecff214631bb7711"),
+])
+def test_request_fingerprints_are_those_of_0_2(model: str, invocation_type: str, fingerprint: str) -> None:
+    """The request fingerprints 0.2 computed (measured on commit 18322ed): a change here requests
+    every row of every user again, and must be deliberate (and said in README's upgrade notes)."""
+    settings = RecordSettings(model_id=model, invocation_type=invocation_type)  # type: ignore[arg-type]
+    assert request_fingerprint(settings)[:16] == fingerprint
