@@ -142,6 +142,7 @@ class Lifecycle:
         self._set(job, status or "Completed")
         self._files.pop(job.job_id, None)
         self._results.pop(job.job_id, None)
+        self._partial.discard(job.job_id)
         del results, done
         memory.trim()  # the job's input, results and output buffers back to the OS
 

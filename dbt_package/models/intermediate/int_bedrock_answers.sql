@@ -9,7 +9,7 @@ outputs as (
 
     select * from {{ ref('stg_bedrock__batch_outputs') }}
     where not is_malformed
-    {%- if is_incremental() and 'loaded_at' in adapter.get_columns_in_relation(this) | map(attribute='name') %}
+    {%- if bedrock_ext.has_column(this, 'loaded_at') %}
         and loaded_at > (select coalesce(max(loaded_at), '-infinity'::timestamptz) from {{ this }})
     {%- endif %}
 
