@@ -25,7 +25,8 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
 from pathlib import Path
 
 import boto3
@@ -62,19 +63,37 @@ def mb(n_bytes: int) -> str:
     return f"{n_bytes / 2**20:,.0f} MB"
 
 
+@dataclass(frozen=True)
+class Served:
+    """An emulator in its own process: its endpoint and pid (for its peak RSS)."""
+
+    endpoint: str
+    pid: int
+
+    def peak_rss(self) -> int | None:
+        """VmHWM of the emulator process since the last reset_peak()."""
+        found = re.search(r"VmHWM:\s+(\d+) kB", Path(f"/proc/{self.pid}/status").read_text())
+        return int(found.group(1)) * 1024 if found else None
+
+    def reset_peak(self) -> None:
+        Path(f"/proc/{self.pid}/clear_refs").write_text("5")  # Linux: resets VmHWM to the current RSS
+
+
 @contextmanager
-def served_emulator(tmp: Path, name: str, timings: dict[str, float]) -> Iterator[str]:
-    """`bedrock-ext emulator serve` in its own process; yields its endpoint URL."""
+def served_emulator(tmp: Path, name: str, timings: dict[str, float],
+                    state_dir: Path | None = None) -> Iterator[Served]:
+    """`bedrock-ext emulator serve` in its own process."""
     config = tmp / f"{name}.json"
     config.write_text(json.dumps({"timings": timings, "quotas": {"min_records_per_job": 1}}))
-    proc = subprocess.Popen([str(BIN / "bedrock-ext"), "emulator", "serve", "--port", "0", "--config", str(config)],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    state = ["--state-dir", str(state_dir)] if state_dir else []
+    proc = subprocess.Popen([str(BIN / "bedrock-ext"), "emulator", "serve", "--port", "0", "--config", str(config),
+                             *state], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         banner = proc.stdout.readline() if proc.stdout else ""
         found = re.search(r"http://127\.0\.0\.1:\d+", banner)
         if not found:
             raise RuntimeError(f"the emulator did not start: {banner!r}")
-        yield found.group(0)
+        yield Served(found.group(0), proc.pid)
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=30)
@@ -102,7 +121,8 @@ def bench_export_and_parse(transcripts: Path, tmp: Path, steps: set[str]) -> Non
     with duckdb.connect(str(database)) as con:
         con.execute(f"create table t as select call_id, transcript from read_parquet('{transcripts}')")
         con.execute(f"create table requests as {table_requests_sql('t', RecordSettings(model_id=MODEL))}")
-    with served_emulator(tmp, "io", INSTANT) as endpoint:
+    with served_emulator(tmp, "io", INSTANT) as served:
+        endpoint = served.endpoint
         s3 = S3(AwsSettings(endpoint_url=endpoint, placeholder_credentials=True))
         s3.client.create_bucket(Bucket=BUCKET)
         export = {}
@@ -153,7 +173,8 @@ def run_exported_jobs(endpoint: str, s3: S3) -> int:
 
 def bench_orchestration(tmp: Path, k: int = 6, n: int = 2, duration: float = 3.0, per_job: int = 10) -> None:
     timings = {**INSTANT, "in_progress_s": duration}
-    with served_emulator(tmp, "orchestration", timings) as endpoint:
+    with served_emulator(tmp, "orchestration", timings) as served:
+        endpoint = served.endpoint
         aws = AwsSettings(endpoint_url=endpoint, placeholder_credentials=True)
         s3 = S3(aws)
         s3.client.create_bucket(Bucket=BUCKET)
@@ -175,24 +196,26 @@ def bench_orchestration(tmp: Path, k: int = 6, n: int = 2, duration: float = 3.0
           "control-plane calls per job (polling every 0.05-0.25 s; real builds poll every 5-60 s)", flush=True)
 
 
-def _emulator_state(project: Path) -> tuple[dict[str, int], int]:
-    state = project / "target" / "emulator"
+DBT_TIMINGS = {"submitted_s": 0.02, "validating_s": 0.02, "scheduled_s": 0.02, "in_progress_s": 0.2}
+
+
+def _emulator_state(state: Path) -> tuple[dict[str, int], int]:
+    """The emulator's state directory: its mirrored S3 objects (path -> mtime) and number of jobs."""
     files = {str(p): p.stat().st_mtime_ns for p in (state / "s3").rglob("*") if p.is_file()}
     jobs_file = state / "bedrock_jobs.json"
     jobs = json.loads(jobs_file.read_text())["jobs"] if jobs_file.exists() else []
     return files, len(jobs)
 
 
-def _dbt_build(project: Path) -> tuple[float, int | None]:
-    """One `dbt build` (local target, embedded emulator): seconds and peak RSS (via /usr/bin/time)."""
-    env = {**os.environ, "BEDROCK_EXT_EMULATOR_CONFIG": json.dumps({"timings": {
-        "submitted_s": 0.02, "validating_s": 0.02, "scheduled_s": 0.02, "in_progress_s": 0.2}})}
+def _dbt_build(project: Path, env: dict[str, str]) -> tuple[float, int | None]:
+    """One `dbt build`: seconds and peak RSS of the dbt process (via /usr/bin/time)."""
     # The local emulator charges nothing: lift the budget guard for the benchmark's data set.
     args = ["build", "--project-dir", str(project), "--profiles-dir", str(project),
             "--vars", json.dumps({"bedrock_budget_usd": 1_000_000})]
     timer = ["/usr/bin/time", "-f", "maxrss_kb=%M"] if Path("/usr/bin/time").exists() else []
     start = time.perf_counter()
-    done = subprocess.run([*timer, str(BIN / "dbt"), *args], cwd=project, env=env, capture_output=True, text=True)
+    done = subprocess.run([*timer, str(BIN / "dbt"), *args], cwd=project, env={**os.environ, **env},
+                          capture_output=True, text=True)
     seconds = time.perf_counter() - start
     if done.returncode != 0:
         raise RuntimeError(f"dbt build failed:\n{done.stdout[-3000:]}")
@@ -200,11 +223,47 @@ def _dbt_build(project: Path) -> tuple[float, int | None]:
     return seconds, int(found.group(1)) * 1024 if found else None
 
 
+def _slowest_nodes(project: Path, n: int = 8) -> str:
+    """The build's slowest nodes (run_results.json): where the remaining per-row work is."""
+    results = json.loads((project / "target" / "run_results.json").read_text())["results"]
+    def name(unique_id: str) -> str:  # a test's id ends in a hash: test.<package>.<name>.<hash>
+        parts = unique_id.split(".")
+        return parts[2] if parts[0] == "test" else parts[-1]
+
+    timed = sorted(((r["execution_time"], name(r["unique_id"])) for r in results), reverse=True)
+    total = sum(t for t, _ in timed)
+    return f"node time {total:.1f}s; slowest: " + ", ".join(f"{name} {t:.1f}s" for t, name in timed[:n])
+
+
 def _rss(n_bytes: int | None) -> str:
     return mb(n_bytes) if n_bytes is not None else "n/a"
 
 
-def bench_dbt(rows: int, tmp: Path) -> None:
+class _Builds:
+    """dbt builds of one project, each measured: time, the dbt process's peak RSS and, with the
+    emulator served out of process, the emulator's peak RSS during that build."""
+
+    def __init__(self, project: Path, served: Served | None, state: Path) -> None:
+        self.project, self.served, self.state = project, served, state
+        self.env = {"BEDROCK_EXT_EMULATOR_CONFIG": json.dumps({"timings": DBT_TIMINGS})}
+        if served:  # the aws target's code path against the served emulator (as tests/dbt/test_build.py)
+            self.env |= {"DBT_TARGET": "aws", "BEDROCK_EXT_ENDPOINT_URL": served.endpoint,
+                         "BEDROCK_EXT_ROLE_ARN": ROLE, "BEDROCK_EXT_S3_BUCKET": BUCKET}
+
+    def build(self) -> tuple[float, str]:
+        if self.served:
+            self.served.reset_peak()
+        seconds, rss = _dbt_build(self.project, self.env)
+        where = f"dbt process {_rss(rss)}"
+        if self.served:
+            where += f", emulator process {_rss(self.served.peak_rss())}"
+        return seconds, where
+
+    def state_now(self) -> tuple[dict[str, int], int]:
+        return _emulator_state(self.state)
+
+
+def bench_dbt(rows: int, tmp: Path, served: bool = False) -> None:
     project = tmp / "dbt_project"
     ignore = shutil.ignore_patterns("target", "logs", "data", "dbt_packages", "package-lock.yml")
     shutil.copytree(ROOT / "dbt_project", project, ignore=ignore)
@@ -213,21 +272,34 @@ def bench_dbt(rows: int, tmp: Path) -> None:
                    cwd=project, capture_output=True, check=True)
     data = project / "data" / "transcripts.parquet"
     write_dataset(GenerateSpec(rows=rows), data)
-    full, full_rss = _dbt_build(project)
-    before_files, before_jobs = _emulator_state(project)
-    noop, noop_rss = _dbt_build(project)
-    after_files, after_jobs = _emulator_state(project)
+    state = tmp / "emulator_state" if served else project / "target" / "emulator"
+    emulator = served_emulator(tmp, "dbt", DBT_TIMINGS, state) if served else nullcontext()
+    with emulator as process:
+        if process:
+            boto3.client("s3", endpoint_url=process.endpoint, region_name="us-east-1").create_bucket(Bucket=BUCKET)
+        _measure_builds(rows, data, _Builds(project, process, state),
+                        "served emulator (aws target code path)" if served else "embedded emulator (local target)")
+
+
+def _measure_builds(rows: int, data: Path, builds: _Builds, label: str) -> None:
+    """Full build, no-op rebuild, rebuild with 1% new transcripts; one line each."""
+    full, full_rss = builds.build()
+    before_files, before_jobs = builds.state_now()
+    noop, noop_rss = builds.build()
+    after_files, after_jobs = builds.state_now()
     writes = sum(1 for p, m in after_files.items() if before_files.get(p) != m)
-    print(f"dbt build, {rows:,} transcripts: full {full:.1f}s (peak RSS {_rss(full_rss)}; {before_jobs} jobs) | "
-          f"no-op rebuild {noop:.1f}s ({noop / full:.2f}x of full; {_rss(noop_rss)}; {after_jobs - before_jobs} "
+    print(f"dbt build, {rows:,} transcripts, {label}: full {full:.1f}s (peak RSS: {full_rss}; {before_jobs} jobs) | "
+          f"no-op rebuild {noop:.1f}s ({noop / full:.2f}x of full; {noop_rss}; {after_jobs - before_jobs} "
           f"jobs submitted, {writes} S3 objects written)", flush=True)
+    print(f"  no-op {_slowest_nodes(builds.project)}", flush=True)
     base = pq.read_table(data)
     new = generate_chunk(seed=8, chunk_index=0, first_row=rows, n=max(1, rows // 100)).select(base.column_names)
     pq.write_table(pa.concat_tables([base, new.cast(base.schema)]), data)
-    incremental, incremental_rss = _dbt_build(project)
-    _, jobs = _emulator_state(project)
+    incremental, incremental_rss = builds.build()
+    _, jobs = builds.state_now()
     print(f"dbt build adding 1% ({new.num_rows:,}) new transcripts: {incremental:.1f}s ({incremental / full:.2f}x "
-          f"of full; {_rss(incremental_rss)}; {jobs - after_jobs} job(s) submitted)", flush=True)
+          f"of full; {incremental_rss}; {jobs - after_jobs} job(s) submitted)", flush=True)
+    print(f"  +1% {_slowest_nodes(builds.project)}", flush=True)
 
 
 def bench_generator(rows: int, out: Path) -> Path:
@@ -277,6 +349,9 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000, help="transcripts for export, parse and dbt")
     parser.add_argument("--job-records", type=int, default=50_000, help="records in the emulator job")
     parser.add_argument("--only", default=",".join(STEPS), help=f"comma-separated subset of {','.join(STEPS)}")
+    parser.add_argument("--served-emulator", action="store_true",
+                        help="dbt step: run the emulator in its own process (aws target code path) and "
+                             "report its peak RSS apart from dbt's")
     args = parser.parse_args()
     steps = set(args.only.split(","))
     if steps - set(STEPS):
@@ -291,7 +366,7 @@ def main() -> None:
         if "orchestration" in steps:
             bench_orchestration(tmp)
         if "dbt" in steps:
-            bench_dbt(args.rows, tmp)
+            bench_dbt(args.rows, tmp, served=args.served_emulator)
     if "emulator" in steps:
         bench_emulator_job(bench_local_model(args.job_records))
     print(f"bench: done in {time.perf_counter() - started:.0f}s", flush=True)

@@ -93,18 +93,25 @@
    typed columns (from answer_schema), why there is no answer, tokens and cost, and the task's
    passthrough_columns. Use it as the whole body of a model: {{ bedrock_ext.task_results('my_task') }} #}
 {% macro task_results(name) -%}
+{#- In an incremental model that keeps computed_at (see fct_call_summaries), only the results
+   computed since that model's last build, and only their input rows are read. #}
+{%- set incremental = bedrock_ext.has_column(this, 'computed_at') %}
 with
 
 results as (
 
     select * from {{ ref('fct_bedrock_results') }}
     where task_name = {{ bedrock_ext.sql_string(name) }}
+    {%- if incremental %}
+        and computed_at > (select coalesce(max(computed_at), '-infinity'::timestamptz) from {{ this }})
+    {%- endif %}
 
 ),
 
 inputs as (
 
-    {{ bedrock_ext.task_input_rows(name, passthrough=true) }}
+    {{ bedrock_ext.task_input_rows(name, passthrough=true,
+                                   only_ids='select input_id from results' if incremental else none) }}
 
 ),
 
@@ -141,6 +148,7 @@ final as (
         results.attempt_count,
         results.is_text_truncated,
         results.is_retry_due,
+        results.computed_at,
 
         ---------- passthrough (the input's own columns)
         {%- for column in bedrock_ext.passthrough_columns(name) %}
@@ -154,4 +162,16 @@ final as (
 )
 
 select * from final
+{%- endmacro %}
+
+{# Post-hook of an incremental model built on task_results: deletes its rows whose input row is no
+   longer in fct_bedrock_results (the row left the task's input). key: the model's column that
+   holds input_row_id. #}
+{% macro delete_departed_rows(name, key='input_row_id') -%}
+    delete from {{ this }} as kept
+    where not exists (
+        select 1 from {{ ref('fct_bedrock_results') }} as results
+        where results.task_name = {{ bedrock_ext.sql_string(name) }}
+            and results.input_row_id = kept.{{ adapter.quote(key) }}
+    )
 {%- endmacro %}

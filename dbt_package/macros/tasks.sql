@@ -109,8 +109,9 @@
 
 {# One row per row of the task's input, nothing dropped: identity, id and text as text, the user
    message, and a skip reason when the row cannot be requested. With passthrough, the task's
-   passthrough_columns too. #}
-{% macro task_input_rows(name, passthrough=false) -%}
+   passthrough_columns too. only_ids: a subquery of ids; then only the rows with those ids (and
+   the rows without an id) are read, with the same identities (ranks are per id). #}
+{% macro task_input_rows(name, passthrough=false, only_ids=none) -%}
     {%- set id_col = adapter.quote(bedrock_ext.task_setting(name, 'id_column')) -%}
     {%- set text_col = adapter.quote(bedrock_ext.text_column(name)) -%}
     {%- set order_col = bedrock_ext.task(name).get('order_by_column') -%}
@@ -158,6 +159,9 @@
 
         select *, case when _row_problem = 'null_id' then null else _id end as _id_key
         from checked
+        {%- if only_ids %}
+        where _id_key is null or _id_key in ({{ only_ids }})
+        {%- endif %}
 
     ),
 
@@ -194,6 +198,12 @@
         end as skip_reason,
         coalesce(length(_text), 0) as input_char_count,
         _usable_rows > 1 and _row_problem is null as is_duplicate_id,
+        {%- set passthrough_names = bedrock_ext.passthrough_columns(name) %}
+        {%- if passthrough_names %}
+        hash({% for column in passthrough_names %}{{ adapter.quote(column) }}{{ ", " if not loop.last }}{% endfor %})
+        {%- else %}
+        0::ubigint
+        {%- endif %} as passthrough_hash,
         {%- if passthrough %}
         {%- for column in bedrock_ext.passthrough_columns(name) %}
         {{ adapter.quote(column) }},

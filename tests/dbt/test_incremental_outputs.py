@@ -10,6 +10,10 @@ import json
 import time
 from pathlib import Path
 
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 import pytest
 
 from tests.dbt.conftest import DbtProject, assert_all_passed, write_transcripts
@@ -66,8 +70,6 @@ def test_a_running_jobs_partial_file_is_read_once_the_job_ends(dbt_project: DbtP
 def test_a_table_from_before_the_incremental_staging_is_read_once_and_upgraded(dbt_project: DbtProject) -> None:
     """0.2's output staging and answers were full tables without loaded_at: the first build after
     the upgrade reads every file once and adds the column."""
-    import duckdb
-
     write_transcripts(dbt_project, rows=120)
     assert_all_passed(dbt_project.dbt(["build"], poll_interval_s=0.05))
     with duckdb.connect(str(dbt_project.database)) as con:
@@ -78,3 +80,72 @@ def test_a_table_from_before_the_incremental_staging_is_read_once_and_upgraded(d
                              "from stg_bedrock__batch_outputs") == [(120, 120, 120)]
     assert dbt_project.query("select count(*), count(loaded_at) from int_bedrock_answers") == [(120, 120)]
     assert dbt_project.query("select count(*), count(loaded_at) from stg_bedrock__batch_manifests") == [(1, 1)]
+
+
+def _computed_at(project: DbtProject) -> dict[str, object]:
+    return dict(project.query("select input_row_id, computed_at from fct_bedrock_results"))
+
+
+def test_settled_results_are_computed_once_and_follow_edits_deletions_and_settings(dbt_project: DbtProject) -> None:
+    """fct_bedrock_results is incremental: a no-op build recomputes no settled row; an edited row is
+    recomputed (pending again), a deleted row leaves, the rest keep their computed_at; a changed
+    setting the statuses depend on (max_attempts) recomputes every row. int_bedrock_requests keys
+    only what changed the same way."""
+    path = write_transcripts(dbt_project, rows=150, adversarial=True)
+    assert_all_passed(dbt_project.dbt(["build"], poll_interval_s=0.05))
+    first = _computed_at(dbt_project)
+    assert dbt_project.query("select count(*) from fct_bedrock_results where status = 'pending'") == [(0,)]
+    assert dbt_project.query("select count(distinct status) from fct_bedrock_results") == [(2,)]  # answered, skipped
+
+    assert_all_passed(dbt_project.dbt(["build"], poll_interval_s=0.05))
+    assert _computed_at(dbt_project) == first  # nothing settled was recomputed
+
+    (edited,), (deleted,) = dbt_project.query("select input_id from fct_bedrock_results where status = 'answered' "
+                                              "order by input_id limit 2")
+    requeued = next(row for row in sorted(first) if row not in (f"{edited}#1", f"{deleted}#1")
+                    and row.endswith("#1") and row.replace("#1", "#2") not in first)  # a row of a unique id
+    table = pq.read_table(path)
+    table = table.filter(pc.not_equal(table["call_id"], deleted))
+    ids = table["call_id"].to_pylist()
+    texts = [t + " The customer called back." if i == edited else t
+             for i, t in zip(ids, table["transcript"].to_pylist(), strict=True)]
+    queues = ["vip" if f"{i}#1" == requeued else q for i, q in zip(ids, table["queue"].to_pylist(), strict=True)]
+    table = table.set_column(table.schema.get_field_index("transcript"), "transcript", pa.array(texts))
+    table = table.set_column(table.schema.get_field_index("queue"), "queue", pa.array(queues))
+    pq.write_table(table, path)
+    assert_all_passed(dbt_project.dbt(["build"], poll_interval_s=0.05))
+    after = _computed_at(dbt_project)
+    assert f"{deleted}#1" not in after and f"{edited}#1" in after
+    changed = {row for row, at in after.items() if at != first.get(row)}
+    assert changed == {f"{edited}#1", requeued}  # the text edit, and the passthrough-only edit
+    assert dbt_project.query("select status from fct_bedrock_results where input_row_id = ?",
+                             [f"{edited}#1"]) == [("pending",)]  # one new request: too few for a job yet
+    # The incremental typed model follows: the edited row pending, the new queue, the deleted row
+    # gone; and it equals what a full rebuild of it computes.
+    summaries = "select * exclude (computed_at) from fct_call_summaries order by transcript_row_id"
+    incremental = dbt_project.query(summaries)
+    assert len(incremental) == len(after)
+    assert dbt_project.query("select summary_status from fct_call_summaries where transcript_row_id = ?",
+                             [f"{edited}#1"]) == [("pending",)]
+    assert dbt_project.query("select queue_name from fct_call_summaries where transcript_row_id = ?",
+                             [requeued]) == [("vip",)]
+    assert_all_passed(dbt_project.dbt(["run", "--select", "fct_call_summaries", "--full-refresh"]))
+    assert dbt_project.query(summaries) == incremental
+
+    assert_all_passed(dbt_project.dbt(["build"], poll_interval_s=0.05, max_attempts=4))
+    recomputed = _computed_at(dbt_project)
+    assert set(recomputed) == set(after) and all(recomputed[r] != after[r] for r in after)
+
+    # A 0.3 table (no content_hash / settings_fingerprint, a full table then) is recomputed once
+    # and upgraded; a row it holds for an input row that no longer exists is deleted.
+    with duckdb.connect(str(dbt_project.database)) as con:
+        gone = "select 'call_summaries' as task_name, 'gone#1' as input_row_id, 'gone' as input_id, 'k' as request_key"
+        con.execute(f"insert into int_bedrock_requests by name {gone}")
+        con.execute(f"insert into fct_bedrock_results by name {gone}, 'skipped' as status")
+        con.execute("alter table int_bedrock_requests drop column content_hash")
+        con.execute("alter table fct_bedrock_results drop column settings_fingerprint")
+    assert_all_passed(dbt_project.dbt(["build"], poll_interval_s=0.05, max_attempts=4))
+    for table, column in (("int_bedrock_requests", "content_hash"), ("fct_bedrock_results", "settings_fingerprint")):
+        assert dbt_project.query(f"select count(*) from {table} where input_row_id = 'gone#1'") == [(0,)]
+        assert dbt_project.query(f"select count(*) = count({column}) from {table}") == [(True,)]
+    assert dbt_project.query("select count(*) from fct_bedrock_results") == [(len(after),)]

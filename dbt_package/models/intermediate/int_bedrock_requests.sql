@@ -4,7 +4,22 @@
    request (the task's name, the system prompt with the answer schema, model, inference parameters,
    body shape), so editing the prompt or any setting requests the rows again and an unchanged build
    requests nothing. Ids never contain the U+001F separator (stg_bedrock_ext__input_rows skips
-   them), so two rows cannot share a key unless they have the same id, message and task. #}
+   them), so two rows cannot share a key unless they have the same id, message and task.
+   Incremental: sha256 is computed, and the row written, only for rows whose content hash (DuckDB's
+   64-bit hash of the id, message and fingerprint) differs from the one stored; rows that left
+   are written with a null request_key and deleted by the post-hook in the same transaction. #}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key=['task_name', 'input_row_id'],
+    on_schema_change='sync_all_columns',
+    post_hook="delete from {{ this }} where request_key is null"
+) }}
+
+{#- has_column is false on the first build and on a table from before content_hash (then every row
+   is keyed again, and rows that left are deleted all the same). #}
+{%- set incremental = bedrock_ext.has_column(this, 'content_hash') %}
+
 with
 
 inputs as (
@@ -48,13 +63,37 @@ requestable as (
 
 ),
 
+hashed as (
+
+    select
+        *,
+        hash(input_id, input_text, request_fingerprint) as content_hash
+    from requestable
+
+),
+
+changed as (
+
+    select * from hashed
+    {%- if incremental %}
+    anti join {{ this }} as stored using (task_name, input_row_id, content_hash)
+    {%- endif %}
+
+),
+
 keyed as (
 
     select
         sha256(concat_ws(chr(31), input_id, input_text, request_fingerprint)) as request_key,
         *
-    from requestable
+    from changed
 
 )
 
 select * from keyed
+{%- if is_incremental() %}
+union all by name
+select stored.task_name, stored.input_row_id
+from {{ this }} as stored
+anti join hashed using (task_name, input_row_id)
+{%- endif %}

@@ -2,7 +2,24 @@
    answer_schema; bedrock_ext.task_results types it), or why it has none (failed, pending,
    skipped). Every input row appears exactly once (tests/assert_every_input_row_accounted_for); rows that left the
    input are not here, their requests stay in bedrock_batch_input and their cost in
-   fct_batch_job_costs (superseded_record_count). #}
+   fct_batch_job_costs (superseded_record_count).
+   Incremental: a settled row (answered, failed or skipped) is computed once and kept while its
+   input id, request key, skip reason and passthrough columns stay the same, its request is not exported again
+   (retry_failed) and the settings fingerprint is unchanged
+   (max_attempts, the model catalog and its id mapping, this model's logic version: a change
+   recomputes every row). Pending, new and edited rows are computed on every build; rows that left
+   the input are written as 'departed' and deleted by the post-hook in the same transaction. #}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key=['task_name', 'input_row_id'],
+    on_schema_change='sync_all_columns',
+    post_hook="delete from {{ this }} where status = 'departed'"
+) }}
+
+{%- set logic_version = '0.4.0' %}
+{%- set incremental = bedrock_ext.has_column(this, 'settings_fingerprint') %}
+
 with
 
 inputs as (
@@ -17,12 +34,119 @@ requests as (
 
 ),
 
+prices as (
+
+    select * from {{ ref('dim_bedrock_models') }}
+
+),
+
+run_settings as (
+
+    select md5(concat_ws(chr(31),
+        {{ bedrock_ext.sql_string(logic_version) }},
+        {{ bedrock_ext.sql_string(var('max_attempts') | string) }},
+        {{ bedrock_ext.sql_string(tojson(var('application_inference_profiles', {}) or {})) }},
+        (select string_agg(catalog_row::varchar, chr(30) order by catalog_row.model_id) from prices as catalog_row)
+    )) as settings_fingerprint
+
+),
+
+current_rows as (
+
+    select
+        inputs.task_name,
+        inputs.input_row_id,
+        inputs.input_id,
+        inputs.skip_reason as input_skip_reason,
+        inputs.passthrough_hash,
+        requests.request_key
+    from inputs
+    left join requests on inputs.task_name = requests.task_name and inputs.input_row_id = requests.input_row_id
+
+),
+
+{%- if incremental %}
+
+{# Requests exported again since their row was computed (retry_failed): their rows are computed
+   again whatever their status was. Only requests with an export since the last build are counted. #}
+reexported as (
+
+    select stored.request_key
+    from (
+        select request_key, count(*) as attempts
+        from {{ ref('bedrock_batch_input') }}
+        where request_key in (
+            select request_key from {{ ref('bedrock_batch_input') }}
+            where exported_at > (select max(computed_at) from {{ this }})
+        )
+        group by request_key
+    ) as exported
+    inner join {{ this }} as stored using (request_key)
+    where stored.attempt_count is distinct from exported.attempts
+
+),
+
+settled as (
+
+    select
+        task_name,
+        input_row_id,
+        input_id,
+        request_key,
+        case when request_key is null then skip_reason end as input_skip_reason,
+        passthrough_hash
+    from {{ this }}
+    anti join reexported using (request_key)
+    where status in ('answered', 'failed', 'skipped')
+        and settings_fingerprint = (select settings_fingerprint from run_settings)
+
+),
+
+changed as (
+
+    select current_rows.*
+    from current_rows
+    anti join settled
+        on settled.task_name = current_rows.task_name
+        and settled.input_row_id = current_rows.input_row_id
+        and settled.input_id is not distinct from current_rows.input_id
+        and settled.request_key is not distinct from current_rows.request_key
+        and settled.input_skip_reason is not distinct from current_rows.input_skip_reason
+        and settled.passthrough_hash = current_rows.passthrough_hash
+
+),
+
+{%- else %}
+
+changed as (
+
+    select * from current_rows
+
+),
+
+{%- endif %}
+
+{%- if is_incremental() %}
+
+departed as (
+
+    select task_name, input_row_id
+    from {{ this }}
+    anti join current_rows using (task_name, input_row_id)
+
+),
+
+{%- endif %}
+
 exports as (
 
     select
         *,
         count(*) over (partition by request_key) as attempt_count
     from {{ ref('bedrock_batch_input') }}
+    {%- if incremental %}
+    where request_key in (select request_key from changed where request_key is not null)
+    {%- endif %}
     qualify row_number() over (partition by request_key order by attempt_number desc, exported_at desc) = 1
 
 ),
@@ -36,23 +160,21 @@ jobs as (
 answers as (
 
     select * from {{ ref('int_bedrock_answers') }}
-
-),
-
-prices as (
-
-    select * from {{ ref('dim_bedrock_models') }}
+    {%- if incremental %}
+    where record_id in (select record_id from exports)
+    {%- endif %}
 
 ),
 
 joined as (
 
     select
-        inputs.task_name,
-        inputs.input_row_id,
-        inputs.input_id,
-        inputs.skip_reason as input_skip_reason,
-        requests.request_key,
+        changed.task_name,
+        changed.input_row_id,
+        changed.input_id,
+        changed.input_skip_reason,
+        changed.passthrough_hash,
+        changed.request_key,
         exports.record_id,
         exports.model_id,
         exports.prompt_version,
@@ -76,9 +198,8 @@ joined as (
         answers.input_tokens,
         answers.output_tokens,
         answers.record_id is not null as has_output
-    from inputs
-    left join requests on inputs.task_name = requests.task_name and inputs.input_row_id = requests.input_row_id
-    left join exports on requests.request_key = exports.request_key
+    from changed
+    left join exports on changed.request_key = exports.request_key
     left join jobs on exports.job_key = jobs.job_key
     left join answers
         on answers.output_group_id = case when exports.inference_mode = 'on_demand' then exports.job_key else jobs.job_id end
@@ -184,11 +305,21 @@ final as (
 
         ---------- booleans
         coalesce(classified.is_truncated, false) as is_text_truncated,
-        coalesce(classified.is_retry_due, false) as is_retry_due
+        coalesce(classified.is_retry_due, false) as is_retry_due,
+
+        ---------- incremental bookkeeping
+        classified.passthrough_hash,
+        run_settings.settings_fingerprint,
+        {{ bedrock_ext.sql_string(run_started_at.isoformat()) }}::timestamptz as computed_at
 
     from classified
+    cross join run_settings
     left join prices on {{ bedrock_ext.base_model_id('classified.model_id') }} = prices.model_id
 
 )
 
 select * from final
+{%- if is_incremental() %}
+union all by name
+select task_name, input_row_id, 'departed' as status from departed
+{%- endif %}

@@ -1,5 +1,16 @@
 {# The call_summaries task's typed results (bedrock_ext.task_results: one row per transcript row,
-   the answer's fields typed from the task's answer_schema) in this project's words. #}
+   the answer's fields typed from the task's answer_schema) in this project's words.
+   Incremental (the package's pattern for a task model): a build reads only the results computed
+   since this model's last build (it keeps computed_at) and their transcripts; the post-hook deletes
+   the rows whose transcript left the input. As a plain table it works the same, reading everything. #}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='transcript_row_id',
+    on_schema_change='sync_all_columns',
+    post_hook="{{ bedrock_ext.delete_departed_rows('call_summaries', 'transcript_row_id') }}"
+) }}
+
 with
 
 results as (
@@ -49,7 +60,8 @@ final as (
         is_retry_due,
 
         ---------- timestamps
-        started_at as call_started_at
+        started_at as call_started_at,
+        computed_at
 
     from results
 
