@@ -83,17 +83,20 @@ def _pending_sql(requests: Any, this: Any | None, previous: Any | None, config: 
     task_requests = f"(select * from {_from(requests)} where task_name = {literal(task_name)})"
     if this is None:
         return f"{select}, 1 as attempt_number from {task_requests} r"
-    attempts = f"(select request_key, count(*) as attempts from {this} group by request_key)"
-    sql = (f"{select}, coalesce(a.attempts, 0) + 1 as attempt_number from {task_requests} r "
-           f"left join {attempts} a on a.request_key = r.request_key ")
+    # One anti-join finds the requests never exported; exports are counted only for the few
+    # requests the previous build found due (not for every request on every build).
+    never = f"{select}, 1 as attempt_number from {task_requests} r anti join {this} e using (request_key)"
     if previous is None:
-        return sql + "where a.request_key is null"
-    retry = f"p.is_retry_due and a.attempts < {int(config.max_attempts)}"
+        return never
+    retry = f"p.is_retry_due and p.attempt_count < {int(config.max_attempts)}"
     if config.retry_failed:
         retry = f"({retry}) or p.status = 'failed'"
-    return sql + (
-        f"left join {_from(previous)} p on p.request_key = r.request_key "
-        f"where a.request_key is null or (p.attempt_count = a.attempts and ({retry}))")
+    due = f"(select request_key, attempt_count from {_from(previous)} p where {retry})"
+    attempts = (f"(select request_key, count(*) as attempts from {this} "
+                f"where request_key in (select request_key from {due}) group by request_key)")
+    return (f"{never} union all {select}, a.attempts + 1 as attempt_number from {task_requests} r "
+            f"join {due} d using (request_key) join {attempts} a using (request_key) "
+            "where d.attempt_count = a.attempts")
 
 
 def model_catalog(models: Any) -> Catalog:
