@@ -228,7 +228,7 @@ def _slowest_nodes(project: Path, n: int = 8) -> str:
     results = json.loads((project / "target" / "run_results.json").read_text())["results"]
     def name(unique_id: str) -> str:  # a test's id ends in a hash: test.<package>.<name>.<hash>
         parts = unique_id.split(".")
-        return parts[2] if parts[0] == "test" else parts[-1]
+        return (parts[2] if parts[0] == "test" else parts[-1])[:48]
 
     timed = sorted(((r["execution_time"], name(r["unique_id"])) for r in results), reverse=True)
     total = sum(t for t, _ in timed)

@@ -7,10 +7,11 @@ file, lines in no particular order) and ``<output s3Uri>/<jobId>/manifest.json.o
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, BinaryIO, Protocol
 
 from bedrock_ext.emulator import model_families
 from bedrock_ext.emulator.config import Faults, Quotas
@@ -25,7 +26,7 @@ _ERROR_MESSAGES = {
 class ObjectStore(Protocol):
     def list_keys(self, bucket: str, prefix: str) -> list[tuple[str, int]]: ...
     def get(self, bucket: str, key: str) -> bytes: ...
-    def put(self, bucket: str, key: str, body: bytes) -> None: ...
+    def put(self, bucket: str, key: str, body: bytes | BinaryIO) -> None: ...
 
 
 class InputInvalid(Exception):
@@ -190,7 +191,10 @@ def write_outputs(store: ObjectStore, output_uri: str, job_id: str, total: int,
     for r in output_order(results, job_id):
         by_file[r.file_name].append(r.line)
     for name, lines in by_file.items():
-        body = "".join(line + "\n" for line in lines).encode("utf-8", "surrogatepass")
+        body = io.BytesIO()  # written line by line: no joined copy of a 100+ MB file as text
+        for line in lines:
+            body.write(line.encode("utf-8", "surrogatepass") + b"\n")
+        body.seek(0)
         store.put(bucket, f"{prefix}{name}.out", body)
     if write_manifest:
         store.put(bucket, f"{prefix}manifest.json.out",

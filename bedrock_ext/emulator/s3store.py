@@ -6,10 +6,16 @@ real service's data plane is seen by users; it shares no code with the bedrock_e
 
 from __future__ import annotations
 
-from typing import Any
+import io
+from typing import Any, BinaryIO
 
 import boto3
+from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
+
+# Objects move in 16 MiB parts (multipart uploads, ranged GETs), as the client side's uploads do:
+# the S3 it serves then never holds a whole 100+ MB request or response body at once.
+_PARTS = TransferConfig(multipart_threshold=16 * 2**20, multipart_chunksize=16 * 2**20, use_threads=False)
 
 
 class BotoObjectStore:
@@ -31,8 +37,10 @@ class BotoObjectStore:
         return [(o["Key"], o["Size"]) for page in pages for o in page.get("Contents", [])]
 
     def get(self, bucket: str, key: str) -> bytes:
-        body: bytes = self._client.get_object(Bucket=bucket, Key=key)["Body"].read()
-        return body
+        buffer = io.BytesIO()
+        self._client.download_fileobj(bucket, key, buffer, Config=_PARTS)
+        return buffer.getvalue()
 
-    def put(self, bucket: str, key: str, body: bytes) -> None:
-        self._client.put_object(Bucket=bucket, Key=key, Body=body)
+    def put(self, bucket: str, key: str, body: bytes | BinaryIO) -> None:
+        fileobj = io.BytesIO(body) if isinstance(body, bytes) else body
+        self._client.upload_fileobj(fileobj, bucket, key, Config=_PARTS)
