@@ -112,12 +112,14 @@ def test_settled_results_are_computed_once_and_follow_edits_deletions_and_settin
     queues = ["vip" if f"{i}#1" == requeued else q for i, q in zip(ids, table["queue"].to_pylist(), strict=True)]
     table = table.set_column(table.schema.get_field_index("transcript"), "transcript", pa.array(texts))
     table = table.set_column(table.schema.get_field_index("queue"), "queue", pa.array(queues))
-    pq.write_table(table, path)
+    no_id = table.slice(0, 1).set_column(table.schema.get_field_index("call_id"), "call_id",
+                                         pa.array([None], pa.string()))
+    pq.write_table(pa.concat_tables([table, no_id]), path)  # a new row without an id: skipped, '#1'
     assert_all_passed(dbt_project.dbt(["build"], poll_interval_s=0.05))
     after = _computed_at(dbt_project)
     assert f"{deleted}#1" not in after and f"{edited}#1" in after
     changed = {row for row, at in after.items() if at != first.get(row)}
-    assert changed == {f"{edited}#1", requeued}  # the text edit, and the passthrough-only edit
+    assert changed == {f"{edited}#1", requeued, "#1"}  # the text edit, the passthrough-only edit, the new row
     assert dbt_project.query("select status from fct_bedrock_results where input_row_id = ?",
                              [f"{edited}#1"]) == [("pending",)]  # one new request: too few for a job yet
     # The incremental typed model follows: the edited row pending, the new queue, the deleted row
@@ -135,6 +137,12 @@ def test_settled_results_are_computed_once_and_follow_edits_deletions_and_settin
     assert_all_passed(dbt_project.dbt(["build"], poll_interval_s=0.05, max_attempts=4))
     recomputed = _computed_at(dbt_project)
     assert set(recomputed) == set(after) and all(recomputed[r] != after[r] for r in after)
+    everything = dbt_project.query(summaries)  # every row came through the incremental path, null ids too
+    assert dbt_project.query("select skip_reason from fct_call_summaries where call_id is null") == [
+        ("null_id: the id column is null or empty",)]
+    assert_all_passed(dbt_project.dbt(["run", "--select", "fct_call_summaries", "--full-refresh"],
+                                      max_attempts=4))
+    assert dbt_project.query(summaries) == everything
 
     # A 0.3 table (no content_hash / settings_fingerprint, a full table then) is recomputed once
     # and upgraded; a row it holds for an input row that no longer exists is deleted.
