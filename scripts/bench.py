@@ -33,6 +33,7 @@ import boto3
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
+from bench_io import peak_rss  # scripts/: the directory of this script is on sys.path
 
 from bedrock_ext.aws import S3, AwsSettings
 from bedrock_ext.duckdb_s3 import connect
@@ -70,10 +71,9 @@ class Served:
     endpoint: str
     pid: int
 
-    def peak_rss(self) -> int | None:
-        """VmHWM of the emulator process since the last reset_peak()."""
-        found = re.search(r"VmHWM:\s+(\d+) kB", Path(f"/proc/{self.pid}/status").read_text())
-        return int(found.group(1)) * 1024 if found else None
+    def peak_rss(self) -> int:
+        """The emulator process's peak RSS since the last reset_peak()."""
+        return peak_rss(self.pid)
 
     def reset_peak(self) -> None:
         Path(f"/proc/{self.pid}/clear_refs").write_text("5")  # Linux: resets VmHWM to the current RSS

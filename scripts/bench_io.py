@@ -185,13 +185,13 @@ def main() -> None:
     print(json.dumps({"seconds": seconds, "count": count, "peak_rss": peak_rss()}), flush=True)
 
 
-def peak_rss() -> int:
-    """This process's peak resident memory in bytes (VmHWM: unlike ru_maxrss, it does not carry
-    the parent's memory over from fork)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
+def peak_rss(pid: int | str = "self") -> int:
+    """A process's peak resident memory in bytes, this one's by default (VmHWM: unlike ru_maxrss,
+    it does not carry the parent's memory over from fork)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) * 1024
-    raise RuntimeError("no VmHWM in /proc/self/status")
+    raise RuntimeError(f"no VmHWM in /proc/{pid}/status")
 
 
 if __name__ == "__main__":

@@ -205,7 +205,7 @@
         0::ubigint
         {%- endif %} as passthrough_hash,
         {%- if passthrough %}
-        {%- for column in bedrock_ext.passthrough_columns(name) %}
+        {%- for column in passthrough_names %}
         {{ adapter.quote(column) }},
         {%- endfor %}
         {%- endif %}
