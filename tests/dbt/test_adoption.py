@@ -4,8 +4,8 @@
 Everything here differs from the example project: the project's name, its schema (`analytics`,
 not `main`), its input (a DuckDB table in schema `raw`, declared as a source), integer ids, a text
 column of another name, its own task (a ticket classifier: an enum, an integer 1-5, a boolean, a
-string of at most 400 characters) with its typed result model and pass-through columns, and the
-dbt CLI in its own process."""
+string of at most 400 characters) with its typed result model (incremental, as README's step 5
+shows) and pass-through columns, and the dbt CLI in its own process."""
 
 from __future__ import annotations
 
@@ -21,7 +21,12 @@ ROWS = 200
 EMULATOR = {"faults": {"record_error_rate": 0.3, "record_error_codes": [429, 500], "seed": 11},
             "quotas": {"min_records_per_job": 1},
             "timings": {"submitted_s": 0.02, "validating_s": 0.02, "scheduled_s": 0.02, "in_progress_s": 0.2}}
-TRIAGE_MODEL = "{{ bedrock_ext.task_results('ticket_triage') }}\n"
+# Incremental, exactly as README's step 5 shows (the package's pattern for a large task model).
+TRIAGE_MODEL = """{{ config(materialized='incremental', incremental_strategy='delete+insert',
+          unique_key='input_row_id', on_schema_change='sync_all_columns',
+          post_hook="{{ bedrock_ext.delete_departed_rows('ticket_triage', 'input_row_id') }}") }}
+{{ bedrock_ext.task_results('ticket_triage') }}
+"""
 TRIAGE_YML = """
 version: 2
 models:
@@ -113,6 +118,9 @@ def test_a_foreign_project_adopts_the_package_retries_and_survives_deleted_rows(
     _build(project)
     assert project.query("select count(*) from fct_bedrock_results") == [(ROWS * 9 // 10,)]
     assert project.query("select count(*) from ticket_triage") == [(ROWS * 9 // 10,)]
+    # The incremental typed model followed every build: the same rows, statuses and computed_at.
+    assert project.query("select input_row_id, status, computed_at from ticket_triage order by 1") == project.query(
+        "select input_row_id, status, computed_at from fct_bedrock_results order by 1")
     gone = project.query(
         "select count(distinct request_key) from bedrock_batch_input where inference_mode = 'batch' and "
         "request_key not in (select request_key from fct_bedrock_results where request_key is not null)")
