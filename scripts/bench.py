@@ -223,14 +223,16 @@ def _dbt_build(project: Path, env: dict[str, str]) -> tuple[float, int | None]:
     return seconds, int(found.group(1)) * 1024 if found else None
 
 
+def _node_name(unique_id: str) -> str:
+    """A node's name; a test's unique_id ends in a hash: test.<package>.<name>.<hash>."""
+    parts = unique_id.split(".")
+    return (parts[2] if parts[0] == "test" else parts[-1])[:48]
+
+
 def _slowest_nodes(project: Path, n: int = 8) -> str:
     """The build's slowest nodes (run_results.json): where the remaining per-row work is."""
     results = json.loads((project / "target" / "run_results.json").read_text())["results"]
-    def name(unique_id: str) -> str:  # a test's id ends in a hash: test.<package>.<name>.<hash>
-        parts = unique_id.split(".")
-        return (parts[2] if parts[0] == "test" else parts[-1])[:48]
-
-    timed = sorted(((r["execution_time"], name(r["unique_id"])) for r in results), reverse=True)
+    timed = sorted(((r["execution_time"], _node_name(r["unique_id"])) for r in results), reverse=True)
     total = sum(t for t, _ in timed)
     return f"node time {total:.1f}s; slowest: " + ", ".join(f"{name} {t:.1f}s" for t, name in timed[:n])
 

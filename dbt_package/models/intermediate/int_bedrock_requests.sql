@@ -8,6 +8,8 @@
    Incremental: sha256 is computed, and the row written, only for rows whose content hash (DuckDB's
    64-bit hash of the id, message and fingerprint) differs from the one stored; rows that left
    are written with a null request_key and deleted by the post-hook in the same transaction. #}
+{#- Configured here, not in the yml: a schema yml renders {{ this }} in a hook at parse time
+   (empty there), a model's config() at run time. #}
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',

@@ -9,6 +9,8 @@
    (max_attempts, the model catalog and its id mapping, this model's logic version: a change
    recomputes every row). Pending, new and edited rows are computed on every build; rows that left
    the input are written as 'departed' and deleted by the post-hook in the same transaction. #}
+{#- Configured here, not in the yml: a schema yml renders {{ this }} in a hook at parse time
+   (empty there), a model's config() at run time. #}
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
