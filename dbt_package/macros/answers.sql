@@ -13,60 +13,86 @@
     ({%- for v in values -%}{{ bedrock_ext.sql_string(v) }}{{ ", " if not loop.last }}{%- endfor -%})
 {%- endmacro %}
 
-{# The first way the answer `j` (a JSON value) breaks the task's schema, as a message; null when
-   it is valid. Unknown keys, missing required keys, wrong types, values outside an enum or a
-   range, strings over their length limit and array items of the wrong type are invalid. #}
-{% macro answer_errors(name, j) -%}
+{# The facts about the answer `j` (a JSON value) that its task's schema is checked against, as
+   one struct, so the answer is parsed a few times per row rather than once per check: its root
+   type, its keys, the type and the text of each declared property (in declaration order), and for
+   each array property (in declaration order) the types and texts of its items. #}
+{% macro answer_facts(name, j) -%}
+    {%- set properties = bedrock_ext.answer_properties(name) -%}
+    {%- set paths = [] -%}
+    {%- for key in properties.keys() %}{% do paths.append("'$." ~ key ~ "'") %}{% endfor -%}
+    {%- set arrays = [] -%}
+    {%- for key, prop in properties.items() if prop['type'] == 'array' %}{% do arrays.append("'$." ~ key ~ "[*]'") %}{% endfor -%}
+    struct_pack(
+        root := json_type({{ j }}),
+        keys := json_keys({{ j }}),
+        types := {% if paths %}json_type({{ j }}, [{{ paths | join(', ') }}]){% else %}[]::varchar[]{% endif %},
+        texts := {% if paths %}json_extract_string({{ j }}, [{{ paths | join(', ') }}]){% else %}[]::varchar[]{% endif %},
+        item_types := {% if arrays %}[{% for path in arrays %}json_type({{ j }}, {{ path }}){{ ", " if not loop.last }}{% endfor %}]{% else %}[]::varchar[][]{% endif %},
+        item_texts := {% if arrays %}[{% for path in arrays %}json_extract_string({{ j }}, {{ path }}){{ ", " if not loop.last }}{% endfor %}]{% else %}[]::varchar[][]{% endif %}
+    )
+{%- endmacro %}
+
+{# The first way an answer breaks the task's schema, as a message; null when it is valid.
+   `facts` is a column holding the answer's answer_facts(name, ...). Unknown keys, missing
+   required keys, wrong types, values outside an enum or a range, strings over their length limit
+   and array items of the wrong type are invalid. #}
+{% macro answer_errors(name, facts) -%}
     {%- set schema = bedrock_ext.task_setting(name, 'answer_schema') -%}
     {%- set properties = schema['properties'] -%}
-    {%- set known = bedrock_ext.sql_list(properties.keys() | list) -%}
+    {%- set keys = properties.keys() | list -%}
+    {%- set known = bedrock_ext.sql_list(keys) -%}
     case
-        when json_type({{ j }}) <> 'OBJECT' then 'answer is not a JSON object'
-        when len(list_filter(json_keys({{ j }}), k -> k not in {{ known }})) > 0
-            then 'unknown key(s): ' || array_to_string(list_filter(json_keys({{ j }}), k -> k not in {{ known }}), ', ')
+        when {{ facts }}.root <> 'OBJECT' then 'answer is not a JSON object'
+        when len(list_filter({{ facts }}.keys, k -> k not in {{ known }})) > 0
+            then 'unknown key(s): ' || array_to_string(list_filter({{ facts }}.keys, k -> k not in {{ known }}), ', ')
     {%- for key in schema.get('required', []) %}
-        when coalesce(json_type({{ j }}, '$.{{ key }}'), 'NULL') = 'NULL' then '{{ key }} is missing'
+        when coalesce({{ facts }}.types[{{ keys.index(key) + 1 }}], 'NULL') = 'NULL' then '{{ key }} is missing'
     {%- endfor %}
+    {%- set array_number = namespace(n=0) %}
     {%- for key, prop in properties.items() %}
-        {%- set path = "'$." ~ key ~ "'" %}
-        {%- set present = "coalesce(json_type(" ~ j ~ ", " ~ path ~ "), 'NULL') <> 'NULL'" %}
-        when {{ present }} and json_type({{ j }}, {{ path }}) not in {{ bedrock_ext.sql_list(bedrock_ext.json_types(prop['type'])) }}
-            then '{{ key }} is not {{ prop['type'] }}: ' || json_type({{ j }}, {{ path }})
+        {%- set type = facts ~ ".types[" ~ loop.index ~ "]" %}
+        {%- set text = facts ~ ".texts[" ~ loop.index ~ "]" %}
+        {%- set present = "coalesce(" ~ type ~ ", 'NULL') <> 'NULL'" %}
+        when {{ present }} and {{ type }} not in {{ bedrock_ext.sql_list(bedrock_ext.json_types(prop['type'])) }}
+            then '{{ key }} is not {{ prop['type'] }}: ' || {{ type }}
         {%- if 'enum' in prop %}
-        when {{ present }} and ({{ j }} ->> {{ path }}) not in {{ bedrock_ext.sql_list(prop['enum'] | map('string') | list) }}
-            then '{{ key }} is not one of the accepted values: ' || ({{ j }} ->> {{ path }})
+        when {{ present }} and {{ text }} not in {{ bedrock_ext.sql_list(prop['enum'] | map('string') | list) }}
+            then '{{ key }} is not one of the accepted values: ' || {{ text }}
         {%- endif %}
         {%- if 'maxLength' in prop %}
-        when {{ present }} and length({{ j }} ->> {{ path }}) > {{ prop['maxLength'] | int }}
-            then '{{ key }} is longer than {{ prop['maxLength'] | int }} characters: ' || length({{ j }} ->> {{ path }})
+        when {{ present }} and length({{ text }}) > {{ prop['maxLength'] | int }}
+            then '{{ key }} is longer than {{ prop['maxLength'] | int }} characters: ' || length({{ text }})
         {%- endif %}
         {%- if 'minLength' in prop %}
-        when {{ present }} and length({{ j }} ->> {{ path }}) < {{ prop['minLength'] | int }}
+        when {{ present }} and length({{ text }}) < {{ prop['minLength'] | int }}
             then '{{ key }} is shorter than {{ prop['minLength'] | int }} characters'
         {%- endif %}
         {%- if 'minimum' in prop %}
-        when {{ present }} and ({{ j }} ->> {{ path }})::double < {{ prop['minimum'] }}
-            then '{{ key }} is below its minimum {{ prop['minimum'] }}: ' || ({{ j }} ->> {{ path }})
+        when {{ present }} and {{ text }}::double < {{ prop['minimum'] }}
+            then '{{ key }} is below its minimum {{ prop['minimum'] }}: ' || {{ text }}
         {%- endif %}
         {%- if 'maximum' in prop %}
-        when {{ present }} and ({{ j }} ->> {{ path }})::double > {{ prop['maximum'] }}
-            then '{{ key }} is above its maximum {{ prop['maximum'] }}: ' || ({{ j }} ->> {{ path }})
+        when {{ present }} and {{ text }}::double > {{ prop['maximum'] }}
+            then '{{ key }} is above its maximum {{ prop['maximum'] }}: ' || {{ text }}
         {%- endif %}
         {%- if prop['type'] == 'array' %}
+        {%- set array_number.n = array_number.n + 1 %}
         {%- set items = prop.get('items', {}) %}
-        {%- set elements = "json_extract(" ~ j ~ ", '$." ~ key ~ "[*]')" %}
-        when {{ present }} and len(list_filter({{ elements }}, x -> json_type(x) not in {{ bedrock_ext.sql_list(bedrock_ext.json_types(items.get('type', 'string'))) }})) > 0
+        {%- set item_types = facts ~ ".item_types[" ~ array_number.n ~ "]" %}
+        {%- set item_texts = facts ~ ".item_texts[" ~ array_number.n ~ "]" %}
+        when {{ present }} and len(list_filter({{ item_types }}, t -> t not in {{ bedrock_ext.sql_list(bedrock_ext.json_types(items.get('type', 'string'))) }})) > 0
             then '{{ key }} has items that are not {{ items.get('type', 'string') }}'
         {%- if 'maxItems' in prop %}
-        when {{ present }} and json_array_length({{ j }}, {{ path }}) > {{ prop['maxItems'] | int }}
+        when {{ present }} and len({{ item_types }}) > {{ prop['maxItems'] | int }}
             then '{{ key }} has more than {{ prop['maxItems'] | int }} items'
         {%- endif %}
         {%- if 'enum' in items %}
-        when {{ present }} and len(list_filter({{ elements }}, x -> (x ->> '$') not in {{ bedrock_ext.sql_list(items['enum'] | map('string') | list) }})) > 0
+        when {{ present }} and len(list_filter({{ item_texts }}, x -> x not in {{ bedrock_ext.sql_list(items['enum'] | map('string') | list) }})) > 0
             then '{{ key }} has items that are not accepted values'
         {%- endif %}
         {%- if 'maxLength' in items %}
-        when {{ present }} and len(list_filter({{ elements }}, x -> length(x ->> '$') > {{ items['maxLength'] | int }})) > 0
+        when {{ present }} and len(list_filter({{ item_texts }}, x -> length(x) > {{ items['maxLength'] | int }})) > 0
             then '{{ key }} has items longer than {{ items['maxLength'] | int }} characters'
         {%- endif %}
         {%- endif %}
