@@ -7,14 +7,15 @@ file, lines in no particular order) and ``<output s3Uri>/<jobId>/manifest.json.o
 from __future__ import annotations
 
 import hashlib
-import io
 import json
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, BinaryIO, Protocol
 
 from bedrock_ext.emulator import model_families
 from bedrock_ext.emulator.config import Faults, Quotas
+from bedrock_ext.emulator.spool import Counts, ResultSpool
 
 _ERROR_MESSAGES = {
     429: ("Too many requests, please wait before trying again.", True),
@@ -25,7 +26,7 @@ _ERROR_MESSAGES = {
 
 class ObjectStore(Protocol):
     def list_keys(self, bucket: str, prefix: str) -> list[tuple[str, int]]: ...
-    def get(self, bucket: str, key: str) -> bytes: ...
+    def download(self, bucket: str, key: str, fileobj: BinaryIO) -> None: ...
     def put(self, bucket: str, key: str, body: bytes | BinaryIO) -> None: ...
 
 
@@ -35,8 +36,7 @@ class InputInvalid(Exception):
 
 @dataclass(frozen=True)
 class InputRecord:
-    """One input record. The modelInput is kept as its JSON text and parsed when the record runs:
-    a parsed body takes several times the memory of its text, and a job holds 50,000 of them."""
+    """One input record. The modelInput is kept as its JSON text and parsed when the record runs."""
 
     file_name: str
     record_id: str
@@ -65,8 +65,32 @@ def split_s3_uri(uri: str) -> tuple[str, str]:
     return bucket, key
 
 
-def load_input(store: ObjectStore, uri: str, quotas: Quotas) -> list[InputRecord]:
-    """Every record of every ``.jsonl`` file under ``uri`` (a file or a prefix), validated."""
+def validate_input(store: ObjectStore, uri: str, quotas: Quotas) -> int:
+    """Every record of every ``.jsonl`` file under ``uri`` (a file or a prefix) read and checked
+    against the format and the quotas, as Bedrock validates a job: the record count (records are
+    not kept)."""
+    seen: set[str] = set()
+    for record in iter_input(store, uri, quotas):
+        if record.record_id in seen:
+            raise InputInvalid(f"Duplicate recordId {record.record_id} in {record.file_name}; "
+                               "every recordId in a job must be unique.")
+        seen.add(record.record_id)
+    _check_record_count(len(seen), quotas)
+    return len(seen)
+
+
+def iter_input(store: ObjectStore, uri: str, quotas: Quotas) -> Iterator[InputRecord]:
+    """The input's records, file by file, each file streamed from a local temporary copy (a job's
+    input never sits in memory whole)."""
+    bucket, _ = split_s3_uri(uri)
+    for key, _ in _input_files(store, uri, quotas):
+        with tempfile.TemporaryFile(prefix="bedrock-ext-emulator-input-") as copy:
+            store.download(bucket, key, copy)
+            copy.seek(0)
+            yield from _parse_file(key, copy, quotas)
+
+
+def _input_files(store: ObjectStore, uri: str, quotas: Quotas) -> list[tuple[str, int]]:
     bucket, prefix = split_s3_uri(uri)
     try:
         listed = store.list_keys(bucket, prefix)
@@ -76,11 +100,7 @@ def load_input(store: ObjectStore, uri: str, quotas: Quotas) -> list[InputRecord
     if not files:
         raise InputInvalid(f"No .jsonl files were found at the input location {uri}.")
     _check_sizes(files, quotas)
-    records: list[InputRecord] = []
-    for key, _ in files:
-        records += _parse_file(key, store.get(bucket, key), quotas)
-    _check_record_counts(records, quotas)
-    return records
+    return files
 
 
 def _check_sizes(files: list[tuple[str, int]], quotas: Quotas) -> None:
@@ -94,10 +114,10 @@ def _check_sizes(files: list[tuple[str, int]], quotas: Quotas) -> None:
                            f"{quotas.max_bytes_per_job} bytes per job.")
 
 
-def _parse_file(key: str, data: bytes, quotas: Quotas) -> list[InputRecord]:
+def _parse_file(key: str, lines: Iterable[bytes], quotas: Quotas) -> Iterator[InputRecord]:
     name = key.rsplit("/", 1)[-1]
-    out: list[InputRecord] = []
-    for number, raw in enumerate(data.splitlines(), start=1):
+    count = 0
+    for number, raw in enumerate(lines, start=1):
         if not raw.strip():
             continue
         try:
@@ -109,27 +129,20 @@ def _parse_file(key: str, data: bytes, quotas: Quotas) -> list[InputRecord]:
         record_id = obj.get("recordId")
         if record_id is not None and not isinstance(record_id, str):
             raise InputInvalid(f"Line {number} of {name}: recordId must be a string.")
-        out.append(InputRecord.of(name, record_id or _generated_id(name, number), obj["modelInput"]))
-    if len(out) > quotas.max_records_per_file:
-        raise InputInvalid(f"The input file {name} has {len(out)} records, which exceeds the "
-                           f"quota of {quotas.max_records_per_file} records per file.")
-    return out
+        count += 1
+        if count > quotas.max_records_per_file:
+            raise InputInvalid(f"The input file {name} has more than {quotas.max_records_per_file} records, "
+                               f"which exceeds the quota of {quotas.max_records_per_file} records per file.")
+        yield InputRecord.of(name, record_id or _generated_id(name, number), obj["modelInput"])
 
 
-def _check_record_counts(records: list[InputRecord], quotas: Quotas) -> None:
-    n = len(records)
+def _check_record_count(n: int, quotas: Quotas) -> None:
     if n < quotas.min_records_per_job:
         raise InputInvalid(f"The job has {n} records, fewer than the minimum of "
                            f"{quotas.min_records_per_job} records per batch inference job.")
     if n > quotas.max_records_per_job:
         raise InputInvalid(f"The job has {n} records, more than the maximum of "
                            f"{quotas.max_records_per_job} records per batch inference job.")
-    seen: set[str] = set()
-    for r in records:
-        if r.record_id in seen:
-            raise InputInvalid(f"Duplicate recordId {r.record_id} in {r.file_name}; "
-                               "every recordId in a job must be unique.")
-        seen.add(r.record_id)
 
 
 def _generated_id(file_name: str, line: int) -> str:
@@ -176,38 +189,35 @@ def _error(code: int, message: str) -> dict[str, Any]:
     return {"errorCode": code, "errorMessage": message, "expired": False, "retryable": retryable}
 
 
-def output_order(results: Sequence[RecordResult], job_id: str) -> list[RecordResult]:
-    """Results in a deterministic order unrelated to the input order, as Bedrock does not keep it."""
-    return sorted(results, key=lambda r: hashlib.blake2b(f"{job_id}{r.line[-40:]}".encode(),
-                                                         digest_size=6).digest())
+def run_input(store: ObjectStore, uri: str, quotas: Quotas, spool: ResultSpool, model_id: str,
+              job_id: str, faults: Faults, invocation_type: str) -> None:
+    """Run every record of the input into ``spool``, in input order."""
+    for record in iter_input(store, uri, quotas):
+        result = run_record(record, model_id, job_id, faults, invocation_type)
+        spool.add(result.file_name, result.line, result.is_error, result.input_tokens, result.output_tokens)
 
 
-def write_outputs(store: ObjectStore, output_uri: str, job_id: str, total: int,
-                  results: Sequence[RecordResult], file_names: Sequence[str],
+def write_outputs(store: ObjectStore, output_uri: str, total: int, spool: ResultSpool, processed: int,
                   write_manifest: bool) -> None:
-    """Write one ``.out`` file per input file and the manifest, under ``<output>/<jobId>/``."""
-    bucket, prefix = split_s3_uri(output_uri.rstrip("/") + "/" + job_id + "/")
-    by_file: dict[str, list[str]] = {name: [] for name in file_names}
-    for r in output_order(results, job_id):
-        by_file[r.file_name].append(r.line)
-    for name, lines in by_file.items():
-        body = io.BytesIO()  # written line by line: no joined copy of a 100+ MB file as text
-        for line in lines:
-            body.write(line.encode("utf-8", "surrogatepass") + b"\n")
-        body.seek(0)
-        store.put(bucket, f"{prefix}{name}.out", body)
+    """Write one ``.out`` file per input file holding the first ``processed`` records' lines, and
+    the manifest, under ``<output>/<jobId>/``."""
+    bucket, prefix = split_s3_uri(output_uri.rstrip("/") + "/" + spool.job_id + "/")
+    for name in sorted(spool.file_names):
+        with tempfile.TemporaryFile(prefix="bedrock-ext-emulator-output-") as body:
+            body.writelines(spool.lines(processed, name))
+            body.seek(0)
+            store.put(bucket, f"{prefix}{name}.out", body)
     if write_manifest:
         store.put(bucket, f"{prefix}manifest.json.out",
-                  json.dumps(manifest(total, results), separators=(",", ":")).encode())
+                  json.dumps(manifest(total, spool.counts(processed)), separators=(",", ":")).encode())
 
 
-def manifest(total: int, results: Sequence[RecordResult]) -> dict[str, int]:
-    errors = sum(r.is_error for r in results)
+def manifest(total: int, counts: Counts) -> dict[str, int]:
     return {
         "totalRecordCount": total,
-        "processedRecordCount": len(results),
-        "successRecordCount": len(results) - errors,
-        "errorRecordCount": errors,
-        "inputTokenCount": sum(r.input_tokens for r in results),
-        "outputTokenCount": sum(r.output_tokens for r in results),
+        "processedRecordCount": counts.processed,
+        "successRecordCount": counts.processed - counts.errors,
+        "errorRecordCount": counts.errors,
+        "inputTokenCount": counts.input_tokens,
+        "outputTokenCount": counts.output_tokens,
     }

@@ -14,8 +14,9 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from bedrock_ext.emulator import catalog, execution, memory
-from bedrock_ext.emulator.execution import InputInvalid, InputRecord, ObjectStore, RecordResult
+from bedrock_ext.emulator.execution import InputInvalid, ObjectStore
 from bedrock_ext.emulator.models import BatchBackend, Job
+from bedrock_ext.emulator.spool import Counts, ResultSpool
 
 log = logging.getLogger("bedrock_ext.emulator")
 _PARTIAL = ("PartiallyCompleted", "Stopped", "Expired")
@@ -28,8 +29,7 @@ class Lifecycle:
         self.backend, self.store, self.tick_s = backend, store, tick_s
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="emulator-job")
         self._work: dict[str, Future[object]] = {}
-        self._files: dict[str, list[str]] = {}  # a running job's input file names
-        self._results: dict[str, list[RecordResult]] = {}
+        self._results: dict[str, ResultSpool] = {}  # a running job's output lines, on disk
         self._partial: set[str] = set()  # jobs whose outputs so far were written while InProgress
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="emulator-lifecycle", daemon=True)
@@ -73,17 +73,17 @@ class Lifecycle:
         if job.fault.job_outcome == "Failed":
             self._set(job, "Failed", message=job.fault.failure_message)
             return
-        records = self._await(job, lambda: self._load(job))
-        if isinstance(records, InputInvalid):
-            self._set(job, "Failed", message=str(records))
-        elif records is not None:
-            self._set(job, "Scheduled", total=len(records))
+        total = self._await(job, lambda: self._load(job))
+        if isinstance(total, InputInvalid):
+            self._set(job, "Failed", message=str(total))
+        elif isinstance(total, int):
+            self._set(job, "Scheduled", total=total)
 
-    def _load(self, job: Job) -> list[InputRecord] | InputInvalid:
-        """Validation reads the whole input; the records are not kept: a job reads its input again
-        when it runs, so memory follows the jobs running, not every job queued (20 x 50,000 records)."""
+    def _load(self, job: Job) -> int | InputInvalid:
+        """Validation reads the whole input, streamed; the records are not kept: a job reads its
+        input again when it runs, so memory follows the jobs running, not every job queued."""
         try:
-            return execution.load_input(self.store, self._input_uri(job), self.backend.config.quotas)
+            return execution.validate_input(self.store, self._input_uri(job), self.backend.config.quotas)
         except InputInvalid as err:
             return err
 
@@ -96,26 +96,31 @@ class Lifecycle:
         total = len(results)
         limit = math.floor(total * job.fault.partial_fraction) if job.fault.job_outcome in _PARTIAL else total
         done = min(limit, math.floor(total * min(1.0, elapsed / run_s)) if run_s > 0 else total)
-        self._count(job, results[:done])
+        self._count(job, results.counts(done))
         if elapsed >= run_s:
             self._finish(job, job.fault.job_outcome if limit < total else "Completed")
         elif 2 * done >= total > done and job.job_id not in self._partial:
-            self._write_partial(job, results[:done])
+            self._write_partial(job, results, done)
 
-    def _write_partial(self, job: Job, done: list[RecordResult]) -> None:
+    def _write_partial(self, job: Job, results: ResultSpool, done: int) -> None:
         """Once half the records are processed, the output files so far (no manifest): AWS says
         results can be viewed in the output location while a job is InProgress."""
         self._partial.add(job.job_id)
-        execution.write_outputs(self.store, self._output_uri(job), job.job_id, job.total or 0, done,
-                                self._files.get(job.job_id, []), write_manifest=False)
+        execution.write_outputs(self.store, self._output_uri(job), job.total or 0, results, done,
+                                write_manifest=False)
 
-    def _execute(self, job: Job) -> list[RecordResult]:
-        records = execution.load_input(self.store, self._input_uri(job), self.backend.config.quotas)
-        self._files[job.job_id] = sorted({r.file_name for r in records})
-        fault = job.fault
+    def _execute(self, job: Job) -> ResultSpool:
+        """Every record of the job run into a spool on local disk (the job's lines are not held in
+        memory while it is InProgress)."""
+        uri, quotas = self._input_uri(job), self.backend.config.quotas
+        results = ResultSpool(job.job_id)
         model = catalog.base_id(job.model_id, self.backend.config.application_inference_profiles)
-        results = [execution.run_record(r, model, job.job_id, fault, job.invocation_type)
-                   for r in records]
+        try:
+            execution.run_input(self.store, uri, quotas, results, model, job.job_id, job.fault,
+                                job.invocation_type)
+        except BaseException:
+            results.close()
+            raise
         self._results[job.job_id] = results
         return results
 
@@ -134,23 +139,24 @@ class Lifecycle:
         results = self._results.get(job.job_id)
         if results is None and job.status == "Stopping" and job.processed:
             results = self._execute(job)  # restarted while stopping: recompute what was done
-        done = (results or [])[: job.processed or 0]
-        if results is not None or job.processed:
-            execution.write_outputs(self.store, self._output_uri(job), job.job_id, job.total or 0, done,
-                                    self._files.get(job.job_id, []), not job.fault.missing_manifest)
-        self._count(job, done)
+        if results is None:
+            self._count(job, Counts(0, 0, 0, 0))
+        else:
+            done = min(job.processed or 0, len(results))
+            execution.write_outputs(self.store, self._output_uri(job), job.total or 0, results, done,
+                                    not job.fault.missing_manifest)
+            self._count(job, results.counts(done))
+            results.close()
         self._set(job, status or "Completed")
-        self._files.pop(job.job_id, None)
         self._results.pop(job.job_id, None)
         self._partial.discard(job.job_id)
-        del results, done
-        memory.trim()  # the job's input, results and output buffers back to the OS
+        memory.trim()  # the job's buffers back to the OS
 
-    def _count(self, job: Job, done: list[RecordResult]) -> None:
+    def _count(self, job: Job, counts: Counts) -> None:
         with self.backend.lock:
-            job.processed = len(done)
-            job.errors = sum(r.is_error for r in done)
-            job.success = job.processed - job.errors
+            job.processed = counts.processed
+            job.errors = counts.errors
+            job.success = counts.processed - counts.errors
 
     def _set(self, job: Job, status: str, *, total: int | None = None, message: str | None = None) -> None:
         with self.backend.lock:

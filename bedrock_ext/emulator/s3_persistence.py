@@ -12,14 +12,10 @@ import shutil
 from pathlib import Path
 from urllib.parse import parse_qs, quote, unquote
 
-from moto.core import DEFAULT_ACCOUNT_ID
-from moto.s3.models import s3_backends
+from bedrock_ext.emulator.s3_reads import backend as _backend
+from bedrock_ext.emulator.s3_reads import read_chunks
 
 log = logging.getLogger("bedrock_ext.emulator")
-
-
-def _backend():  # type: ignore[no-untyped-def]
-    return s3_backends[DEFAULT_ACCOUNT_ID]["aws"]
 
 
 class S3Mirror:
@@ -72,7 +68,8 @@ class S3Mirror:
         bucket_dir.mkdir(exist_ok=True)
         target = bucket_dir / quote(key, safe="")
         tmp = target.with_name(target.name + ".tmp~")
-        tmp.write_bytes(obj.value)
+        with tmp.open("wb") as out:  # in chunks: no second copy of a 100+ MB object in memory
+            out.writelines(read_chunks(obj, 0, obj.size - 1))
         tmp.replace(target)
 
     def _resync(self, bucket_dir: Path, bucket: str) -> None:

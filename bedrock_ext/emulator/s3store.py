@@ -36,10 +36,8 @@ class BotoObjectStore:
         pages = self._client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
         return [(o["Key"], o["Size"]) for page in pages for o in page.get("Contents", [])]
 
-    def get(self, bucket: str, key: str) -> bytes:
-        buffer = io.BytesIO()
-        self._client.download_fileobj(bucket, key, buffer, Config=_PARTS)
-        return buffer.getvalue()
+    def download(self, bucket: str, key: str, fileobj: BinaryIO) -> None:
+        self._client.download_fileobj(bucket, key, fileobj, Config=_PARTS)
 
     def put(self, bucket: str, key: str, body: bytes | BinaryIO) -> None:
         fileobj = io.BytesIO(body) if isinstance(body, bytes) else body

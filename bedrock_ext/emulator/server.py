@@ -28,6 +28,7 @@ from bedrock_ext.emulator.lifecycle import Lifecycle
 from bedrock_ext.emulator.models import BatchBackend
 from bedrock_ext.emulator.responses import BedrockResponses
 from bedrock_ext.emulator.s3_persistence import S3Mirror
+from bedrock_ext.emulator.s3_reads import stream_large_get
 from bedrock_ext.emulator.s3store import BotoObjectStore
 from bedrock_ext.emulator.state_lock import StateDirLock
 
@@ -127,6 +128,9 @@ class Emulator:
         path = environ.get("PATH_INFO", "")
         if service == "bedrock" or (service is None and path.startswith(_BEDROCK_PATHS)):
             return self._responses(Request(environ))(environ, start_response)
+        streamed = stream_large_get(self._moto, environ, start_response)
+        if streamed is not None:
+            return streamed
         status: list[int] = []
 
         def capture(status_line: str, headers: Any, exc_info: Any = None) -> Any:
