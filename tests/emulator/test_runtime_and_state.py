@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import os
 import subprocess
 import sys
 import time
@@ -11,9 +13,11 @@ import uuid
 from pathlib import Path
 
 import pytest
+from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import ClientError
 
 from bedrock_ext.emulator.config import EmulatorConfig, Quotas
+from bedrock_ext.emulator.s3_reads import STREAM_FROM
 from bedrock_ext.emulator.server import Emulator
 from tests.emulator.conftest import FAST, TEST_MODEL, Aws, claude_input, clients_for
 
@@ -102,3 +106,33 @@ def test_standalone_server_command(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_large_objects_restore_from_the_state_dir_with_their_etags(tmp_path: Path) -> None:
+    """A large object comes back by reading its mirrored file (no copy into moto), with the ETag
+    it had, multipart form included; it can be read in ranges, overwritten and deleted after."""
+    bucket = f"state-{uuid.uuid4().hex[:10]}"
+    body = os.urandom(STREAM_FROM + 5 * 2**20 + 7)
+    parts = TransferConfig(multipart_threshold=8 * 2**20, multipart_chunksize=8 * 2**20)
+    with Emulator(EmulatorConfig(), state_dir=tmp_path) as first:
+        s3, _, _ = clients_for(first.endpoint_url)
+        s3.create_bucket(Bucket=bucket)
+        s3.upload_fileobj(io.BytesIO(body), bucket, "out/big.jsonl.out", Config=parts)
+        s3.upload_fileobj(io.BytesIO(body), bucket, "out/gone.jsonl.out", Config=parts)
+        etag = s3.head_object(Bucket=bucket, Key="out/big.jsonl.out")["ETag"]
+        assert etag.endswith('-3"')  # a multipart ETag
+        _reset_moto(first.endpoint_url)
+    with Emulator(EmulatorConfig(), state_dir=tmp_path) as second:
+        s3, _, _ = clients_for(second.endpoint_url)
+        listed = {o["Key"]: o for o in s3.list_objects_v2(Bucket=bucket)["Contents"]}
+        assert listed["out/big.jsonl.out"]["ETag"] == etag and listed["out/big.jsonl.out"]["Size"] == len(body)
+        assert s3.get_object(Bucket=bucket, Key="out/big.jsonl.out")["Body"].read() == body
+        ranged = s3.get_object(Bucket=bucket, Key="out/big.jsonl.out", Range="bytes=100-199")
+        assert ranged["Body"].read() == body[100:200] and ranged["ETag"] == etag
+        s3.put_object(Bucket=bucket, Key="out/big.jsonl.out", Body=b"small now")
+        s3.delete_object(Bucket=bucket, Key="out/gone.jsonl.out")
+        _reset_moto(second.endpoint_url)
+    with Emulator(EmulatorConfig(), state_dir=tmp_path) as third:
+        s3, _, _ = clients_for(third.endpoint_url)
+        assert s3.get_object(Bucket=bucket, Key="out/big.jsonl.out")["Body"].read() == b"small now"
+        assert [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]] == ["out/big.jsonl.out"]
