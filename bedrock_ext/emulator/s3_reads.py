@@ -78,5 +78,23 @@ def stream_large_get(moto: Wsgi, environ: dict[str, Any], start_response: Any) -
         return None  # the key looked up here is not the one moto answered for
     span = _CONTENT_RANGE.fullmatch(found.get("content-range", ""))
     start, end = (int(span.group(1)), int(span.group(2))) if span else (0, key.size - 1)
-    start_response(status, headers)
+    whole = start == 0 and end == key.size - 1
+    start_response(status, _checksum_as_get(headers, key, whole, environ.get("HTTP_X_AMZ_CHECKSUM_MODE")))
     return read_chunks(key, start, end)
+
+
+def _checksum_as_get(headers: list[tuple[str, str]], key: FakeKey, whole: bool,
+                     mode: str | None) -> list[tuple[str, str]]:
+    """The checksum headers moto's GET would send, where its HEAD differs: a multipart object's
+    composite checksum carries its part count (``...-3``: clients then do not check it against the
+    body), with its type; a part of the object carries none."""
+    kept = [(k, v) for k, v in headers if not k.lower().startswith("x-amz-checksum-")]
+    if not whole or mode != "ENABLED" or not key.checksum_algorithm:
+        return kept
+    value = key.checksum_value
+    if key.checksum_type == "COMPOSITE":
+        value = f"{value}-{key.checksum_parts}"
+    kept.append((f"x-amz-checksum-{key.checksum_algorithm.lower()}", str(value)))
+    if key.checksum_type:
+        kept.append(("x-amz-checksum-type", str(key.checksum_type)))
+    return kept

@@ -5,11 +5,13 @@ Content-Length, ETag, conditional requests, errors. DuckDB reads them through ht
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import threading
 
 import botocore.exceptions
 import pytest
+from boto3.s3.transfer import TransferConfig
 from moto.s3.models import FakeKey
 
 from bedrock_ext.aws import AwsSettings
@@ -25,6 +27,8 @@ def large(aws: Aws) -> bytes:
     body = os.urandom(SIZE)
     aws.s3.put_object(Bucket=aws.bucket, Key="big/object.bin", Body=body)
     aws.s3.put_object(Bucket=aws.bucket, Key="small.bin", Body=body[:1000])
+    parts = TransferConfig(multipart_threshold=8 * 2**20, multipart_chunksize=8 * 2**20)
+    aws.s3.upload_fileobj(io.BytesIO(body), aws.bucket, "big/parts.bin", Config=parts)  # as the emulator writes
     return body
 
 
@@ -50,6 +54,9 @@ def test_whole_and_ranged_gets_of_a_large_object(aws: Aws, large: bytes, no_whol
         assert part["ContentRange"] == f"bytes {start}-{end}/{SIZE}"
         assert part["ContentLength"] == end - start + 1 and part["ETag"] == etag
         assert part["Body"].read() == large[start:end + 1]
+    multipart = aws.s3.get_object(Bucket=aws.bucket, Key="big/parts.bin")  # botocore checks the checksum
+    assert multipart["Body"].read() == large and multipart["ETag"].endswith('-3"')
+    assert multipart.get("ChecksumCRC32", "-3").endswith("-3")  # composite: as moto's GET says it
     suffix = aws.s3.get_object(Bucket=aws.bucket, Key="big/object.bin", Range="bytes=-5")
     assert suffix["Body"].read() == large[-5:]
     assert aws.s3.get_object(Bucket=aws.bucket, Key="small.bin")["Body"].read() == large[:1000]
