@@ -286,6 +286,7 @@ def bench_dbt(rows: int, tmp: Path, served: bool = False) -> None:
 def _measure_builds(rows: int, data: Path, builds: _Builds, label: str) -> None:
     """Full build, no-op rebuild, rebuild with 1% new transcripts; one line each."""
     full, full_rss = builds.build()
+    full_nodes = _slowest_nodes(builds.project)
     before_files, before_jobs = builds.state_now()
     noop, noop_rss = builds.build()
     after_files, after_jobs = builds.state_now()
@@ -293,6 +294,7 @@ def _measure_builds(rows: int, data: Path, builds: _Builds, label: str) -> None:
     print(f"dbt build, {rows:,} transcripts, {label}: full {full:.1f}s (peak RSS: {full_rss}; {before_jobs} jobs) | "
           f"no-op rebuild {noop:.1f}s ({noop / full:.2f}x of full; {noop_rss}; {after_jobs - before_jobs} "
           f"jobs submitted, {writes} S3 objects written)", flush=True)
+    print(f"  full {full_nodes}", flush=True)
     print(f"  no-op {_slowest_nodes(builds.project)}", flush=True)
     base = pq.read_table(data)
     new = generate_chunk(seed=8, chunk_index=0, first_row=rows, n=max(1, rows // 100)).select(base.column_names)
