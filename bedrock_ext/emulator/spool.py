@@ -35,9 +35,9 @@ class ResultSpool:
         self._file = tempfile.TemporaryFile(prefix="bedrock-ext-emulator-")  # deleted on close or exit
         self._offsets = array("q")
         self._files = array("I")
-        self._errors = array("b")
-        self._input_tokens = array("q")
-        self._output_tokens = array("q")
+        # Running totals (errors, input tokens, output tokens) after each record: the counters of
+        # the first n records are read on every lifecycle tick while the job is InProgress.
+        self._totals = (array("q"), array("q"), array("q"))
         self._order: list[bytes] = []
 
     def __len__(self) -> int:
@@ -49,15 +49,16 @@ class ResultSpool:
         if not self.file_names or self.file_names[-1] != file_name:
             self.file_names.append(file_name)  # records come file by file
         self._files.append(len(self.file_names) - 1)
-        self._errors.append(is_error)
-        self._input_tokens.append(input_tokens)
-        self._output_tokens.append(output_tokens)
+        for total, value in zip(self._totals, (int(is_error), input_tokens, output_tokens), strict=True):
+            total.append((total[-1] if total else 0) + value)
         # Bedrock does not keep the input order: a deterministic order unrelated to it.
         self._order.append(hashlib.blake2b(f"{self.job_id}{line[-40:]}".encode(), digest_size=6).digest())
 
     def counts(self, processed: int) -> Counts:
-        return Counts(processed, sum(self._errors[:processed]), sum(self._input_tokens[:processed]),
-                      sum(self._output_tokens[:processed]))
+        if not processed:
+            return Counts(0, 0, 0, 0)
+        errors, input_tokens, output_tokens = (total[processed - 1] for total in self._totals)
+        return Counts(processed, errors, input_tokens, output_tokens)
 
     def lines(self, processed: int, file_name: str) -> Iterator[bytes]:
         """The lines (with their newline) of the first ``processed`` records from ``file_name``, in
