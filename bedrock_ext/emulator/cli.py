@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import threading
 from pathlib import Path
 
@@ -16,14 +17,16 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         else EmulatorConfig()
     emulator = Emulator(config, state_dir=Path(args.state_dir) if args.state_dir else None,
                         port=args.port)
+    stop = threading.Event()
+    # Ctrl-C and `kill` both stop it cleanly (state saved, state dir unlocked), also when it was
+    # started in the background, where a shell leaves SIGINT ignored.
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, lambda *_: stop.set())
     with emulator:
         print(f"Local Bedrock + S3 emulator (heuristic summarizer, not an LLM) at "
               f"{emulator.endpoint_url}; state dir: {args.state_dir or 'none (in memory)'}. "
               "Ctrl-C to stop.", flush=True)
-        try:
-            threading.Event().wait()
-        except KeyboardInterrupt:
-            pass
+        stop.wait()
     return 0
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -106,6 +107,20 @@ def test_standalone_server_command(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+    assert proc.returncode == 0  # SIGTERM stops it cleanly
+
+
+def test_standalone_server_stops_on_ctrl_c_when_started_in_the_background(tmp_path: Path) -> None:
+    """A shell starts background jobs with SIGINT ignored; `kill -INT` (Ctrl-C) must still stop the
+    server cleanly, and the state dir is free for the next one."""
+    for _ in range(2):  # the second start needs the first one's lock released
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "bedrock_ext.cli", "emulator", "serve", "--port", "0",
+             "--state-dir", str(tmp_path)], stdout=subprocess.PIPE, text=True,
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))  # noqa: PLW1509 - as a shell's `&`
+        assert proc.stdout is not None and "not an LLM" in proc.stdout.readline()
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=10) == 0
 
 
 def test_large_objects_restore_from_the_state_dir_with_their_etags(tmp_path: Path) -> None:
