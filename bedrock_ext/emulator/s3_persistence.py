@@ -101,8 +101,9 @@ class S3Mirror:
         elif method == "POST" and "delete" in params:
             self._resync(bucket_dir, unquote(bucket))
         elif key and method == "DELETE" and "uploadId" not in params:
-            (bucket_dir / quote(unquote(key), safe="")).unlink(missing_ok=True)
-            (bucket_dir / _ETAGS / quote(unquote(key), safe="")).unlink(missing_ok=True)
+            name = quote(unquote(key), safe="")
+            (bucket_dir / name).unlink(missing_ok=True)
+            (bucket_dir / _ETAGS / name).unlink(missing_ok=True)
         elif key and (method == "PUT" and "partNumber" not in params
                       or method == "POST" and "uploadId" in params):
             self._copy(bucket_dir, unquote(bucket), unquote(key))
@@ -117,8 +118,9 @@ class S3Mirror:
         with tmp.open("wb") as out:  # in chunks: no second copy of a 100+ MB object in memory
             out.writelines(read_chunks(obj, 0, obj.size - 1))
         etag = bucket_dir / _ETAGS / target.name
-        etag.with_name(tmp.name).write_text(obj.etag.strip('"') + f" {obj.size}")  # moto takes it unquoted
-        etag.with_name(tmp.name).replace(etag)
+        etag_tmp = etag.with_name(tmp.name)
+        etag_tmp.write_text(obj.etag.strip('"') + f" {obj.size}")  # moto takes it unquoted
+        etag_tmp.replace(etag)
         tmp.replace(target)
 
     def _resync(self, bucket_dir: Path, bucket: str) -> None:
