@@ -26,7 +26,7 @@ demo: $(STAMP)
 	$(BIN)/bedrock-ext report --duckdb dbt_project/target/call_summaries_bi.duckdb --out dbt_project/target/report.html
 
 test: $(STAMP)
-	$(BIN)/pytest -q --durations=15
+	$(BIN)/pytest -q --durations=15 -n auto --dist worksteal
 
 bench: $(STAMP)
 	$(BIN)/python scripts/bench.py

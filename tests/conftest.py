@@ -5,14 +5,15 @@ from __future__ import annotations
 import pytest
 
 TEST_REGION = "us-east-1"
+# Dummy credentials: real ones from the environment are never used.
+TEST_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
+                    "AWS_DEFAULT_REGION": TEST_REGION,
+                    "AWS_EC2_METADATA_DISABLED": "true"}  # never ask the instance metadata service
 
 
 @pytest.fixture(autouse=True)
 def aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Dummy credentials for every test; real ones from the environment are never used."""
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_SESSION_TOKEN", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", TEST_REGION)
+    """Dummy credentials for every test (TEST_CREDENTIALS); no profile."""
+    for key, value in TEST_CREDENTIALS.items():
+        monkeypatch.setenv(key, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # never ask the instance metadata service

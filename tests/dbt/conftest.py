@@ -7,6 +7,7 @@ import json
 import shutil
 import uuid
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from dbt.cli.main import dbtRunner, dbtRunnerResult
 
 from bedrock_ext.plugin import shutdown_local_emulators
 from bedrock_ext.transcripts.generator import GenerateSpec, write_dataset
+from tests.conftest import TEST_CREDENTIALS
 
 REPO = Path(__file__).resolve().parents[2]
 PROJECT_DIR = REPO / "dbt_project"
@@ -45,9 +47,10 @@ class DbtProject:
             return con.execute(sql, params or []).fetchall()
 
 
-@pytest.fixture
-def dbt_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[DbtProject]:
-    root = tmp_path / "dbt_project"
+@contextmanager
+def prepared_project(root: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[DbtProject]:
+    """A copy of dbt_project/ at ``root``, the working directory, with an S3 bucket of its own and fast
+    emulated jobs; its embedded emulators are stopped on exit."""
     ignore = shutil.ignore_patterns("target", "logs", "data", "dbt_packages", "package-lock.yml")
     shutil.copytree(PROJECT_DIR, root, ignore=ignore)
     # What `dbt deps` does for packages.yml's `local: ../dbt_package` (a symlink to the package), without
@@ -63,9 +66,29 @@ def dbt_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Dbt
     # Emulated jobs take ~0.3 s instead of ~2 s (tests that need slower jobs set their own).
     monkeypatch.setenv("BEDROCK_EXT_EMULATOR_CONFIG", json.dumps({"timings": {
         "submitted_s": 0.02, "validating_s": 0.02, "scheduled_s": 0.02, "in_progress_s": 0.2}}))
-    yield DbtProject(root)
-    DuckDBConnectionManager.close_all_connections()
-    shutdown_local_emulators()
+    try:
+        yield DbtProject(root)
+    finally:
+        DuckDBConnectionManager.close_all_connections()
+        shutdown_local_emulators()
+
+
+@pytest.fixture
+def dbt_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[DbtProject]:
+    with prepared_project(tmp_path / "dbt_project", monkeypatch) as project:
+        yield project
+
+
+@contextmanager
+def shared_project(factory: pytest.TempPathFactory, name: str) -> Iterator[DbtProject]:
+    """A project for a module's tests that only read one build (build it once, share it), with the
+    same environment as ``dbt_project``: for module-scoped fixtures. Its tests must not change it."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        for key, value in TEST_CREDENTIALS.items():
+            monkeypatch.setenv(key, value)
+        monkeypatch.delenv("AWS_PROFILE", raising=False)
+        with prepared_project(factory.mktemp(name) / "dbt_project", monkeypatch) as project:
+            yield project
 
 
 def write_transcripts(project: DbtProject, rows: int, adversarial: bool = False) -> Path:

@@ -211,7 +211,9 @@ def test_a_second_build_of_the_same_project_is_refused_while_the_first_runs(
 ) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv(
         "BEDROCK_EXT_EMULATOR_CONFIG",
-        json.dumps({"quotas": {"min_records_per_job": 1}, "timings": {"in_progress_s": 3.0}}),
+        # The job runs long enough for the second build to start (its dbt parse alone takes seconds
+        # when the suite runs on every core).
+        json.dumps({"quotas": {"min_records_per_job": 1}, "timings": {"in_progress_s": 10.0}}),
     )
     write_transcripts(dbt_project, rows=100)
     state = dbt_project.root / "target" / "emulator" / "bedrock_jobs.json"
@@ -241,7 +243,8 @@ def test_two_builds_on_the_aws_target_do_not_both_export_and_submit(
     from bedrock_ext.emulator.server import Emulator
 
     write_transcripts(dbt_project, rows=100)
-    config = EmulatorConfig(quotas=Quotas(min_records_per_job=1), timings=Timings(in_progress_s=3.0))
+    # The job runs until the second build has been refused, however long its start takes.
+    config = EmulatorConfig(quotas=Quotas(min_records_per_job=1), timings=Timings(in_progress_s=600.0))
     with Emulator(config) as remote:
         monkeypatch.setenv("DBT_TARGET", "aws")
         monkeypatch.setenv("BEDROCK_EXT_ENDPOINT_URL", remote.endpoint_url)
@@ -255,6 +258,7 @@ def test_two_builds_on_the_aws_target_do_not_both_export_and_submit(
         assert not second.success and statuses(second)["bedrock_batch_input"] == "error"
         message = next(str(r.message) for r in second.result if r.node.name == "bedrock_batch_input")
         assert "another build is exporting and submitting to s3://" in message and "pid " in message
+        remote.configure(timings={"in_progress_s": 0.2})  # the job ends now
         assert child.wait(timeout=60) == 0
         assert_all_passed(dbt_project.dbt(["build"], **FAST))  # now it runs: re-attaches, pays nothing new
         assert len(remote.backend.jobs) == 1
