@@ -143,6 +143,10 @@ def bench_export_and_parse(transcripts: Path, tmp: Path, steps: set[str]) -> Non
             raise RuntimeError(f"only {parse['ours'][1]} of {parse['floor'][1]} output lines are valid answers")
         print(ratios(f"parse {parse['floor'][1]:,} output lines of {jobs} jobs into {parse['ours'][1]:,} summaries",
                      parse, "read_json into a table"), flush=True)
+        staging, lines, _ = child("parse", "staging", endpoint, str(database))
+        print(f"parse, the output staging alone ({lines:,} lines into rows, no answer validated): {staging:.2f}s = "
+              f"{staging / parse['floor'][0]:.2f}x the floor; validating the answers against the task's schema "
+              f"adds {parse['ours'][0] - staging:.2f}s", flush=True)
         boto3_get, _, _ = child("parse", "fetch-boto3", endpoint, str(database))
         duckdb_get, size, _ = child("parse", "fetch-duckdb", endpoint, str(database))
         print(f"parse, the S3 reads alone ({mb(size)}): boto3 GETs {boto3_get:.2f}s (the loop's "

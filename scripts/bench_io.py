@@ -13,7 +13,9 @@ Parse: the emulator's output JSONL -> typed summary rows.
   loop  = json.loads per line, a dict per record, json.loads of the answer;
   floor = one DuckDB read_json of the same files into a table;
   ours  = the project's own SQL (stg_bedrock__batch_outputs + int_bedrock_answers), rendered
-          from the model files with the macros replaced by their plain values.
+          from the model files with the macros replaced by their plain values;
+  staging = ours without int_bedrock_answers: the files parsed into one row per line, every field
+          extracted, no answer validated against its task's schema (what read_json does not do).
 
 Usage: python scripts/bench_io.py {export,parse} {loop,floor,ours} ENDPOINT DATABASE
 """
@@ -134,9 +136,14 @@ def parse_floor(con: duckdb.DuckDBPyConnection) -> int:
     return int(con.execute("select count(*) from floor_out").fetchone()[0])  # type: ignore[index]
 
 
-def parse_ours(con: duckdb.DuckDBPyConnection) -> int:
+STAGING = (("stg_bedrock__batch_outputs", "staging/bedrock/stg_bedrock__batch_outputs.sql"),)
+ANSWERS = (("int_bedrock_answers", "intermediate/int_bedrock_answers.sql"),)
+
+
+def parse_ours(con: duckdb.DuckDBPyConnection, models: tuple[tuple[str, str], ...] = STAGING + ANSWERS) -> int:
     """The package's staging and answer models, rendered from their files (with the macros, the
-    call-summary task as the example project declares it), on the emulator's output files."""
+    call-summary task as the example project declares it), on the emulator's output files; with
+    ``models=STAGING`` the output staging alone (every line a row, no answer validated)."""
     tasks = yaml.safe_load((ROOT / "dbt_project" / "dbt_project.yml").read_text())["vars"]["bedrock_ext_tasks"]
     refs = {"stg_bedrock__batch_outputs": "stg_bedrock__batch_outputs", "bedrock_batch_jobs": "bedrock_batch_jobs",
             "bedrock_batch_input": "(select distinct record_id, 'call_summaries' as task_name "
@@ -144,9 +151,11 @@ def parse_ours(con: duckdb.DuckDBPyConnection) -> int:
     extra = {"read_output_files": read_output_files(con),
              "bedrock_output_uri": lambda: f"s3://{BUCKET}/{OUTPUT_PREFIX}",
              "bedrock_on_demand_uri": lambda: f"s3://{BUCKET}/on-demand/"}
-    for name, path in (("stg_bedrock__batch_outputs", "staging/bedrock/stg_bedrock__batch_outputs.sql"),
-                       ("int_bedrock_answers", "intermediate/int_bedrock_answers.sql")):
+    for name, path in models:
         con.execute(f"create or replace temp table {name} as {render_model(path, tasks, refs, extra)}")
+    if models == STAGING:
+        row = con.execute("select count(*) from stg_bedrock__batch_outputs where not is_malformed").fetchone()
+        return int(row[0])  # type: ignore[index]
     row = con.execute("select count(*) from int_bedrock_answers where is_answered").fetchone()
     return int(row[0])  # type: ignore[index]
 
@@ -157,6 +166,7 @@ def _approach(step: str, approach: str, con: duckdb.DuckDBPyConnection, s3: S3, 
         ("export", "loop"): lambda: export_loop(con, s3), ("export", "floor"): lambda: export_floor(con),
         ("export", "ours"): lambda: export_ours(con, s3), ("parse", "loop"): lambda: parse_loop(s3),
         ("parse", "floor"): lambda: parse_floor(con), ("parse", "ours"): lambda: parse_ours(con),
+        ("parse", "staging"): lambda: parse_ours(con, STAGING),
         ("export", "loop-local"): lambda: export_loop(con, None),
         ("export", "floor-local"): lambda: export_floor(con, local),
         ("export", "ours-local"): lambda: export_ours(con, NoUpload()),
@@ -169,7 +179,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("step", choices=["export", "parse"])
     parser.add_argument("approach", choices=["loop", "floor", "ours", "loop-local", "floor-local", "ours-local",
-                                             "fetch-boto3", "fetch-duckdb"])
+                                             "fetch-boto3", "fetch-duckdb", "staging"])
     parser.add_argument("endpoint", help="the emulator's endpoint URL")
     parser.add_argument("database", help="DuckDB file with tables t(call_id, transcript) and requests")
     parser.add_argument("--memory-limit", help="DuckDB's memory_limit (default: DuckDB's, 80%% of RAM)")
