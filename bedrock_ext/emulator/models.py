@@ -242,6 +242,7 @@ class BatchBackend:
         with self.lock:
             data = {"tokens": self._tokens, "jobs": [dataclasses.asdict(j) for j in self.jobs.values()]}
             tmp = self._state_file.with_suffix(".tmp")
+            tmp.parent.mkdir(parents=True, exist_ok=True)  # the state dir may have been deleted under us
             tmp.write_text(json.dumps(data))
             os.replace(tmp, self._state_file)
 

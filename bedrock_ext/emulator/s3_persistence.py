@@ -95,7 +95,7 @@ class S3Mirror:
         params = parse_qs(query, keep_blank_values=True)
         bucket_dir = self.root / quote(unquote(bucket), safe="")
         if method == "PUT" and not key:
-            bucket_dir.mkdir(exist_ok=True)
+            bucket_dir.mkdir(parents=True, exist_ok=True)  # parents: the state dir may have been deleted
         elif method == "DELETE" and not key:
             shutil.rmtree(bucket_dir, ignore_errors=True)
         elif method == "POST" and "delete" in params:

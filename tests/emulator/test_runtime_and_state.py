@@ -151,3 +151,26 @@ def test_large_objects_restore_from_the_state_dir_with_their_etags(tmp_path: Pat
         s3, _, _ = clients_for(third.endpoint_url)
         assert s3.get_object(Bucket=bucket, Key="out/big.jsonl.out")["Body"].read() == b"small now"
         assert [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]] == ["out/big.jsonl.out"]
+
+
+def test_a_state_dir_deleted_under_a_running_emulator_is_recreated_not_a_500(tmp_path: Path) -> None:
+    """`rm -rf target/` (or `dbt clean`) while a process keeps its embedded emulator: the next
+    requests succeed and are kept on disk again, as from an empty state dir."""
+    import shutil
+
+    state = tmp_path / "state"
+    config = EmulatorConfig(timings=FAST, quotas=Quotas(min_records_per_job=1))
+    bucket = f"gone-{uuid.uuid4().hex[:10]}"
+    with Emulator(config, state_dir=state) as emulator:
+        s3, bedrock, _ = clients_for(emulator.endpoint_url)
+        shutil.rmtree(state)
+        s3.create_bucket(Bucket=bucket)
+        s3.put_object(Bucket=bucket, Key="in/a.jsonl",
+                      Body=json.dumps({"recordId": "R1", "modelInput": claude_input()}).encode())
+        arn = bedrock.create_model_invocation_job(
+            jobName="after-rm", roleArn="arn:aws:iam::123456789012:role/r", modelId=TEST_MODEL,
+            inputDataConfig={"s3InputDataConfig": {"s3Uri": f"s3://{bucket}/in/"}},
+            outputDataConfig={"s3OutputDataConfig": {"s3Uri": f"s3://{bucket}/out/"}})["jobArn"]
+        assert bedrock.get_model_invocation_job(jobIdentifier=arn)["status"] in {"Submitted", "Validating"}
+    assert sorted(p.name for p in (state / "s3" / bucket).iterdir() if p.is_file()) == ["in%2Fa.jsonl"]
+    assert json.loads((state / "bedrock_jobs.json").read_text())["jobs"][0]["job_arn"] == arn
