@@ -136,14 +136,16 @@ def parse_floor(con: duckdb.DuckDBPyConnection) -> int:
     return int(con.execute("select count(*) from floor_out").fetchone()[0])  # type: ignore[index]
 
 
-STAGING = (("stg_bedrock__batch_outputs", "staging/bedrock/stg_bedrock__batch_outputs.sql"),)
-ANSWERS = (("int_bedrock_answers", "intermediate/int_bedrock_answers.sql"),)
+# (model, its file under dbt_package/models, what one of its rows counts when it is usable)
+STAGING = (("stg_bedrock__batch_outputs", "staging/bedrock/stg_bedrock__batch_outputs.sql", "not is_malformed"),)
+ANSWERS = (("int_bedrock_answers", "intermediate/int_bedrock_answers.sql", "is_answered"),)
 
 
-def parse_ours(con: duckdb.DuckDBPyConnection, models: tuple[tuple[str, str], ...] = STAGING + ANSWERS) -> int:
+def parse_ours(con: duckdb.DuckDBPyConnection, models: tuple[tuple[str, str, str], ...] = STAGING + ANSWERS) -> int:
     """The package's staging and answer models, rendered from their files (with the macros, the
     call-summary task as the example project declares it), on the emulator's output files; with
-    ``models=STAGING`` the output staging alone (every line a row, no answer validated)."""
+    ``models=STAGING`` the output staging alone (every line a row, no answer validated). Returns
+    the usable rows of the last model."""
     tasks = yaml.safe_load((ROOT / "dbt_project" / "dbt_project.yml").read_text())["vars"]["bedrock_ext_tasks"]
     refs = {"stg_bedrock__batch_outputs": "stg_bedrock__batch_outputs", "bedrock_batch_jobs": "bedrock_batch_jobs",
             "bedrock_batch_input": "(select distinct record_id, 'call_summaries' as task_name "
@@ -151,12 +153,10 @@ def parse_ours(con: duckdb.DuckDBPyConnection, models: tuple[tuple[str, str], ..
     extra = {"read_output_files": read_output_files(con),
              "bedrock_output_uri": lambda: f"s3://{BUCKET}/{OUTPUT_PREFIX}",
              "bedrock_on_demand_uri": lambda: f"s3://{BUCKET}/on-demand/"}
-    for name, path in models:
+    for name, path, _ in models:
         con.execute(f"create or replace temp table {name} as {render_model(path, tasks, refs, extra)}")
-    if models == STAGING:
-        row = con.execute("select count(*) from stg_bedrock__batch_outputs where not is_malformed").fetchone()
-        return int(row[0])  # type: ignore[index]
-    row = con.execute("select count(*) from int_bedrock_answers where is_answered").fetchone()
+    name, _, usable = models[-1]
+    row = con.execute(f"select count(*) from {name} where {usable}").fetchone()
     return int(row[0])  # type: ignore[index]
 
 

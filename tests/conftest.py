@@ -11,9 +11,14 @@ TEST_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "te
                     "AWS_EC2_METADATA_DISABLED": "true"}  # never ask the instance metadata service
 
 
-@pytest.fixture(autouse=True)
-def aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Dummy credentials for every test (TEST_CREDENTIALS); no profile."""
+def use_test_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    """TEST_CREDENTIALS in the environment, and no profile."""
     for key, value in TEST_CREDENTIALS.items():
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
+
+
+@pytest.fixture(autouse=True)
+def aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Dummy credentials for every test."""
+    use_test_credentials(monkeypatch)

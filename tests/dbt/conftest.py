@@ -18,11 +18,13 @@ from dbt.cli.main import dbtRunner, dbtRunnerResult
 
 from bedrock_ext.plugin import shutdown_local_emulators
 from bedrock_ext.transcripts.generator import GenerateSpec, write_dataset
-from tests.conftest import TEST_CREDENTIALS
+from tests.conftest import use_test_credentials
 
 REPO = Path(__file__).resolve().parents[2]
 PROJECT_DIR = REPO / "dbt_project"
 PACKAGE_DIR = REPO / "dbt_package"
+# Emulated jobs take ~0.3 s instead of ~2 s (tests that need slower jobs set their own).
+FAST_JOBS = {"submitted_s": 0.02, "validating_s": 0.02, "scheduled_s": 0.02, "in_progress_s": 0.2}
 
 
 @dataclass(frozen=True)
@@ -63,9 +65,7 @@ def prepared_project(root: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Db
         monkeypatch.delenv(name, raising=False)
     # moto's S3 is process-wide: a bucket of this test's own keeps builds from seeing each other.
     monkeypatch.setenv("BEDROCK_EXT_S3_BUCKET", f"calls-{uuid.uuid4().hex[:12]}")
-    # Emulated jobs take ~0.3 s instead of ~2 s (tests that need slower jobs set their own).
-    monkeypatch.setenv("BEDROCK_EXT_EMULATOR_CONFIG", json.dumps({"timings": {
-        "submitted_s": 0.02, "validating_s": 0.02, "scheduled_s": 0.02, "in_progress_s": 0.2}}))
+    monkeypatch.setenv("BEDROCK_EXT_EMULATOR_CONFIG", json.dumps({"timings": FAST_JOBS}))
     try:
         yield DbtProject(root)
     finally:
@@ -84,9 +84,7 @@ def shared_project(factory: pytest.TempPathFactory, name: str) -> Iterator[DbtPr
     """A project for a module's tests that only read one build (build it once, share it), with the
     same environment as ``dbt_project``: for module-scoped fixtures. Its tests must not change it."""
     with pytest.MonkeyPatch.context() as monkeypatch:
-        for key, value in TEST_CREDENTIALS.items():
-            monkeypatch.setenv(key, value)
-        monkeypatch.delenv("AWS_PROFILE", raising=False)
+        use_test_credentials(monkeypatch)
         with prepared_project(factory.mktemp(name) / "dbt_project", monkeypatch) as project:
             yield project
 

@@ -15,12 +15,13 @@ from pathlib import Path
 import pytest
 
 from tests.dbt import foreign
+from tests.dbt.conftest import FAST_JOBS
 from tests.dbt.tasks_examples import TICKET_TRIAGE, task
 
 ROWS = 200
 EMULATOR = {"faults": {"record_error_rate": 0.3, "record_error_codes": [429, 500], "seed": 11},
             "quotas": {"min_records_per_job": 1},
-            "timings": {"submitted_s": 0.02, "validating_s": 0.02, "scheduled_s": 0.02, "in_progress_s": 0.2}}
+            "timings": FAST_JOBS}
 # Incremental, exactly as README's step 5 shows (the package's pattern for a large task model).
 TRIAGE_MODEL = """{{ config(materialized='incremental', incremental_strategy='delete+insert',
           unique_key='input_row_id', on_schema_change='sync_all_columns',

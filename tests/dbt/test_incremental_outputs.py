@@ -16,9 +16,9 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from tests.dbt.conftest import DbtProject, assert_all_passed, write_transcripts
+from tests.dbt.conftest import FAST_JOBS, DbtProject, assert_all_passed, write_transcripts
 
-SLOW_JOB = {"timings": {"submitted_s": 0.02, "validating_s": 0.02, "scheduled_s": 0.02, "in_progress_s": 8}}
+SLOW_JOB = {"timings": {**FAST_JOBS, "in_progress_s": 8}}
 SUBMIT_ONLY = {"poll_interval_s": 0.05, "wait": False}
 
 

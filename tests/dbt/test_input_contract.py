@@ -14,11 +14,11 @@ from dbt.adapters.duckdb.connections import DuckDBConnectionManager
 from bedrock_ext.plugin import shutdown_local_emulators
 from bedrock_ext.transcripts.generator import generate_chunk
 from tests.dbt import foreign
-from tests.dbt.conftest import DbtProject, assert_all_passed
+from tests.dbt.conftest import FAST_JOBS, DbtProject, assert_all_passed
 
 FAST = {"poll_interval_s": 0.05, "min_records_per_job": 1}
 EMULATOR = {"quotas": {"min_records_per_job": 1},
-            "timings": {"submitted_s": 0.02, "validating_s": 0.02, "scheduled_s": 0.02, "in_progress_s": 0.2}}
+            "timings": FAST_JOBS}
 TEXT = "Agent: thanks for calling. Customer: my invoice shows a charge I did not make, please refund it."
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from bedrock_ext.catalog import base_model_id
 from bedrock_ext.pricing import price_for
-from tests.dbt.conftest import DbtProject, assert_all_passed, shared_project, write_transcripts
+from tests.dbt.conftest import FAST_JOBS, DbtProject, assert_all_passed, shared_project, write_transcripts
 from tests.sql.package_sql import environment
 
 HAIKU = "anthropic.claude-3-haiku-20240307-v1:0"
@@ -43,8 +43,7 @@ PROFILED = {"poll_interval_s": 0.05, "application_inference_profiles": PROFILES}
 def _with_profiles(monkeypatch: pytest.MonkeyPatch) -> None:
     """The account's application inference profile, as the emulated AWS knows it."""
     monkeypatch.setenv("BEDROCK_EXT_EMULATOR_CONFIG", json.dumps({
-        "timings": {"submitted_s": 0.02, "validating_s": 0.02, "scheduled_s": 0.02, "in_progress_s": 0.2},
-        "application_inference_profiles": PROFILES}))
+        "timings": FAST_JOBS, "application_inference_profiles": PROFILES}))
 
 
 @pytest.fixture(scope="module")

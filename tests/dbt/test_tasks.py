@@ -14,12 +14,11 @@ from dbt.adapters.duckdb.connections import DuckDBConnectionManager
 
 from bedrock_ext.plugin import shutdown_local_emulators
 from tests.dbt import foreign
-from tests.dbt.conftest import assert_all_passed
+from tests.dbt.conftest import FAST_JOBS, assert_all_passed
 from tests.dbt.tasks_examples import TICKET_LANGUAGE, TICKET_TRIAGE, task
 
 ROWS = 120
 FAST = {"poll_interval_s": 0.05}
-TIMINGS = {"submitted_s": 0.02, "validating_s": 0.02, "scheduled_s": 0.02, "in_progress_s": 0.2}
 PACKAGE_VARS = {"min_records_per_job": 1, "max_attempts": 2}
 INPUT = {"source": "helpdesk", "table": "tickets"}
 
@@ -37,7 +36,7 @@ def _helpdesk(tmp_path: Path, tasks: dict, faults: dict | None = None) -> foreig
     project = foreign.create(tmp_path / "helpdesk", name="helpdesk", schema="support", tasks=tasks,
                              package_vars={**PACKAGE_VARS, "s3_bucket": f"helpdesk-{uuid.uuid4().hex[:12]}"},
                              sources=[{"name": "helpdesk", "schema": "raw", "tables": [{"name": "tickets"}]}],
-                             models=models, emulator={"quotas": {"min_records_per_job": 1}, "timings": TIMINGS,
+                             models=models, emulator={"quotas": {"min_records_per_job": 1}, "timings": FAST_JOBS,
                                                       "faults": faults or {}})
     project.sql("create schema raw")
     project.sql("create table raw.tickets as select i as ticket_id, 'Ticket ' || i || ': my billing statement shows a charge '"
