@@ -16,6 +16,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
+from bedrock_ext.plugin import local_emulator
 from tests.dbt.conftest import FAST_JOBS, DbtProject, assert_all_passed, write_transcripts
 
 SLOW_JOB = {"timings": {**FAST_JOBS, "in_progress_s": 8}}
@@ -43,6 +44,8 @@ def test_a_running_jobs_partial_file_is_read_once_the_job_ends(dbt_project: DbtP
     assert_all_passed(dbt_project.dbt(["build"], **SUBMIT_ONLY))  # submits one job of 200 records
     _wait_for(lambda: _outputs(root)[0] != [])  # half done: a partial output file, no manifest yet
     assert _outputs(root)[1] == []
+    emulator = local_emulator(root / "target" / "emulator")  # the build's, still running in this process
+    emulator.configure(timings={"in_progress_s": 600})  # the job stays InProgress, however slow the next build
 
     assert_all_passed(dbt_project.dbt(["build"], **SUBMIT_ONLY))
     assert dbt_project.query("select job_status from bedrock_batch_jobs") == [("InProgress",)]
@@ -50,6 +53,7 @@ def test_a_running_jobs_partial_file_is_read_once_the_job_ends(dbt_project: DbtP
     assert dbt_project.query("select summary_status, count(*) from fct_call_summaries "
                              "group by summary_status") == [("pending", 200)]
 
+    emulator.configure(timings={"in_progress_s": 0.1})
     _wait_for(lambda: _outputs(root)[1] != [])  # the job ended: complete file and manifest
     assert_all_passed(dbt_project.dbt(["build"], **SUBMIT_ONLY))
     assert dbt_project.query("select count(*), count(distinct output_line_id) "
