@@ -16,7 +16,7 @@ import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import Any
+from typing import Any, Literal
 
 from bedrock_ext.errors import ConfigError
 
@@ -24,6 +24,27 @@ GEO_PREFIXES = ("us-gov", "us", "eu", "apac", "global", "jp", "au", "ca")
 APPLICATION_PROFILE = ":application-inference-profile/"
 HOW_TO_ADD = ("add a row for it to a seed of your own and name that seed in the package var "
               "model_catalog_overrides (README 'Models and prices')")
+
+
+EndpointScope = Literal["in_region", "geo", "global"]
+ENDPOINT_SCOPES: tuple[EndpointScope, ...] = ("in_region", "geo", "global")
+PRICE_COLUMNS = ("on_demand_input_usd_per_million", "on_demand_output_usd_per_million",
+                 "batch_input_usd_per_million", "batch_output_usd_per_million")
+
+
+def endpoint_scope(model_id: str, profiles: Mapping[str, str] | None = None) -> EndpointScope:
+    """Which endpoint an id form runs on, which chooses its price: ``global`` (a ``global.``
+    inference profile), ``geo`` (a geographic cross-Region profile: ``us.``, ``eu.``, ...) or
+    ``in_region`` (a bare model id or foundation-model ARN). An application inference profile ARN
+    has the scope of the id it is mapped to. The package's ``endpoint_scope`` macro is the same in
+    SQL."""
+    mapped = (profiles or {}).get(model_id)
+    if mapped:
+        return endpoint_scope(mapped)
+    head, dot, _ = model_id.rsplit("/", 1)[-1].partition(".")
+    if not dot or head not in GEO_PREFIXES:
+        return "in_region"
+    return "global" if head == "global" else "geo"
 
 
 def base_model_id(model_id: str, profiles: Mapping[str, str] | None = None) -> str:
@@ -41,7 +62,10 @@ def base_model_id(model_id: str, profiles: Mapping[str, str] | None = None) -> s
 
 @dataclass(frozen=True, kw_only=True)
 class ModelEntry:
-    """One catalog row. Prices are USD per 1M tokens; None where no published price was found."""
+    """One catalog row. Prices are USD per 1M tokens; None where no published price was found. The
+    four price columns are the in-Region price; ``geo_*`` and ``global_*`` the price through a
+    geographic or global inference profile where AWS publishes a separate figure (None: the same as
+    in-Region)."""
 
     model_id: str
     provider: str
@@ -56,9 +80,26 @@ class ModelEntry:
     on_demand_output_usd_per_million: float | None
     batch_input_usd_per_million: float | None
     batch_output_usd_per_million: float | None
+    geo_on_demand_input_usd_per_million: float | None = None
+    geo_on_demand_output_usd_per_million: float | None = None
+    geo_batch_input_usd_per_million: float | None = None
+    geo_batch_output_usd_per_million: float | None = None
+    global_on_demand_input_usd_per_million: float | None = None
+    global_on_demand_output_usd_per_million: float | None = None
+    global_batch_input_usd_per_million: float | None = None
+    global_batch_output_usd_per_million: float | None = None
     price_date: str | None = None
     price_source: str | None = None
+    scope_price_source: str | None = None
+    # False: AWS offers batch for this model only through an inference profile (profile_ids).
+    batch_in_region: bool = True
+    profile_ids: str | None = None  # space-separated system inference profile ids known to offer it
+    # Request rules: parameter pairs the model refuses together, "a+b" separated by spaces.
+    exclusive_params: str | None = None
+    limits_source: str | None = None
+    limits_date: str | None = None
     batch_source: str | None = None
+    batch_date: str | None = None
     note: str | None = None
 
     @classmethod
@@ -72,6 +113,20 @@ class ModelEntry:
             values[name] = _parse(model_id, name, row.get(name), kind)
         return cls(**values)
 
+    def prices(self, scope: EndpointScope) -> tuple[float | None, ...]:
+        """The four prices (on-demand in, out; batch in, out) of an endpoint scope: the scope's own
+        figures where the row gives them, else the in-Region ones."""
+        base = tuple(getattr(self, c) for c in PRICE_COLUMNS)
+        if scope == "in_region":
+            return base
+        own = tuple(getattr(self, f"{scope}_{c}") for c in PRICE_COLUMNS)
+        return own if all(v is not None for v in own) else base
+
+    def refused_pairs(self) -> tuple[tuple[str, str], ...]:
+        """Parameter pairs the model refuses in one request (``exclusive_params``)."""
+        pairs = (p.split("+", 1) for p in (self.exclusive_params or "").split() if "+" in p)
+        return tuple((a, b) for a, b in pairs)
+
     def invocation_types(self) -> tuple[str, ...]:
         offered = (("Converse", self.batch_converse), ("InvokeModel", self.batch_invoke_model))
         return tuple(t for t, on in offered if on)
@@ -79,10 +134,11 @@ class ModelEntry:
 
 _COLUMNS = {"provider": "str", "model_name": "str", "context_window": "int!", "max_output_tokens": "int!",
             "batch_offered": "bool", "batch_converse": "bool", "batch_invoke_model": "bool",
-            "native_structured_output": "bool", "on_demand_input_usd_per_million": "float",
-            "on_demand_output_usd_per_million": "float", "batch_input_usd_per_million": "float",
-            "batch_output_usd_per_million": "float", "price_date": "str", "price_source": "str",
-            "batch_source": "str", "note": "str"}
+            "native_structured_output": "bool",
+            **{f"{scope}{c}": "float" for scope in ("", "geo_", "global_") for c in PRICE_COLUMNS},
+            "price_date": "str", "price_source": "str", "scope_price_source": "str", "batch_in_region": "bool?",
+            "profile_ids": "str", "exclusive_params": "str", "limits_source": "str", "limits_date": "str",
+            "batch_source": "str", "batch_date": "str", "note": "str"}
 
 
 def _parse(model_id: str, name: str, raw: Any, kind: str) -> Any:
@@ -95,7 +151,9 @@ def _parse(model_id: str, name: str, raw: Any, kind: str) -> Any:
         except ValueError:
             pass
         raise ConfigError(f"model catalog row {model_id!r}: {name} must be a whole number >= 1, got {raw!r}")
-    if kind == "bool":
+    if kind == "bool?" and blank:  # optional flag: a row without it keeps the default (True)
+        return True
+    if kind in ("bool", "bool?"):
         text = str(raw).strip().lower()
         if isinstance(raw, bool) or text in ("true", "false"):
             return raw if isinstance(raw, bool) else text == "true"
@@ -162,6 +220,9 @@ class Catalog:
             raise ConfigError(f"model {model_id!r} (base model {base!r}) is not in the model catalog of "
                               f"{len(self.entries)} models (dim_bedrock_models){hint}. To use it, {HOW_TO_ADD}")
         return found
+
+    def scope(self, model_id: str) -> EndpointScope:
+        return endpoint_scope(model_id, self.profiles)
 
 
 @functools.cache

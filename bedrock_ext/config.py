@@ -25,7 +25,7 @@ class BatchConfig:
     bedrock_model_id: str
     invocation_type: str
     max_tokens: int
-    temperature: float
+    temperature: float | None
     top_p: float | None
     top_k: int | None
     s3_bucket: str
@@ -85,7 +85,7 @@ class BatchConfig:
                               "text_column, prompt: {system, user}, answer_schema}} (README 'Declare a task')")
         for name in self.tasks:
             r = self.records_for(name)
-            validate.model_for_batch(r.entry, r.model_id, r.invocation_type)
+            validate.model_for_batch(r.entry, r.model_id, r.invocation_type, r.endpoint_scope)
             validate.inference_params(r.entry, r.model_id, max_tokens=r.max_tokens, temperature=r.temperature,
                                       top_p=r.top_p, top_k=r.top_k)
         validate.s3_location(self.s3_bucket, self.s3_prefix)
@@ -98,14 +98,13 @@ class BatchConfig:
         for name in ("bedrock_budget_usd", "retry_max_wait_hours"):
             validate.at_least(name, getattr(self, name), 0)
         validate.kms_key_id(self.output_kms_key_id)
-        validate.tags(self.job_tags)
+        validate.tags(self.job_tags, product_keys=PRODUCT_TAG_KEYS)
         validate.vpc(self.vpc_subnet_ids, self.vpc_security_group_ids)
         validate.job_timeout_hours(self.job_timeout_hours)
 
     def tags_for(self, job_key: str, task_name: str) -> tuple[tuple[str, str], ...]:
         """The user's job_tags plus the product's own, which split spend by project, task and job."""
-        own = {"bedrock-ext:dbt-project": self.dbt_project_name, "bedrock-ext:task": task_name,
-               "bedrock-ext:job-key": job_key[:24]}
+        own = dict(zip(PRODUCT_TAG_KEYS, (self.dbt_project_name, task_name, job_key[:24]), strict=True))
         return tuple(sorted({**self.job_tags, **own}.items()))
 
     @property
@@ -146,6 +145,8 @@ class BatchConfig:
         return f"s3://{self.s3_bucket}/{self.s3_prefix.strip('/')}/output/"
 
 
+# The tags the product adds to every job beside the user's job_tags (they count toward AWS's 200).
+PRODUCT_TAG_KEYS = ("bedrock-ext:dbt-project", "bedrock-ext:task", "bedrock-ext:job-key")
 # Request settings a task may set for itself (else the package-level var applies).
 TASK_OVERRIDES = ("bedrock_model_id", "invocation_type", "max_tokens", "temperature", "top_p", "top_k")
 _TASK_TYPES = {"bedrock_model_id": "str", "invocation_type": "str", "max_tokens": "int", "temperature": "float",
@@ -169,7 +170,7 @@ def record_settings(task_name: str, spec: Any, defaults: dict[str, Any], *, cata
     merged = {**defaults, **own}
     values = {k: _coerce(f"tasks.{task_name}.{k}" if k in (spec or {}) else k, merged.get(k), _TASK_TYPES[k])
               for k in _TASK_TYPES}
-    for required in ("bedrock_model_id", "invocation_type", "max_tokens", "temperature"):
+    for required in ("bedrock_model_id", "invocation_type", "max_tokens"):
         if values[required] is None:
             raise ConfigError(f"dbt var {required!r} is not set (nor tasks.{task_name}.{required})")
     entry = catalog.entry(values["bedrock_model_id"]) if catalog is not None else None
@@ -178,10 +179,11 @@ def record_settings(task_name: str, spec: Any, defaults: dict[str, Any], *, cata
                           temperature=values["temperature"], top_p=values["top_p"], top_k=values["top_k"],
                           invocation_type=values["invocation_type"],
                           overlong_policy=values["overlong_policy"] or "truncate", model=entry,
+                          scope=catalog.scope(values["bedrock_model_id"]) if catalog is not None else None,
                           native_structured_output=native and values["invocation_type"] == "Converse")
 
 
-_OPTIONAL = ("job_timeout_s", "bedrock_budget_usd", "top_p", "top_k", "output_kms_key_id", "job_timeout_hours")
+_OPTIONAL = ("job_timeout_s", "bedrock_budget_usd", "temperature", "top_p", "top_k", "output_kms_key_id", "job_timeout_hours")
 # Settings given as JSON (rendered with tojson in the model config): name -> (type, empty value).
 _JSON: dict[str, tuple[type, Any]] = {"bedrock_ext_tasks": (dict, {}), "job_tags": (dict, {}),
                                       "application_inference_profiles": (dict, {}),

@@ -157,7 +157,7 @@ def _export_task(session: Any, export: SqlExport, this: Any | None, config: Batc
     """One task's requests: planned, checked against the budget left, then written as batch jobs,
     sent on-demand, or deferred. Returns bedrock_batch_input's rows and the estimated cost."""
     settings = export.settings
-    estimate = export.plan(price_of(settings.entry), history)
+    estimate = export.plan(price_of(settings.entry, settings.endpoint_scope), history)
     log.info("task %s: to export: %s", settings.task.name, estimate.describe())
     if estimate.records == 0:
         return _table(export.rows([], "batch")), 0.0

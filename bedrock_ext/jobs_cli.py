@@ -154,7 +154,7 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
     if args.duckdb and not Path(args.duckdb).exists():
         raise ConfigError(f"--duckdb {args.duckdb!r}: no such file")
     settings, spec = _task_from_project(args)
-    price = price_of(settings.entry)
+    price = price_of(settings.entry, settings.endpoint_scope)
     with duckdb.connect(args.duckdb or ":memory:", read_only=bool(args.duckdb)) as con:
         source = f"read_parquet({literal(args.parquet)})" if args.parquet else quoted(args.table)
         export = SqlExport(con, _requests_sql(con, source, args, settings, spec), settings)

@@ -4,37 +4,39 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bedrock_ext.catalog import HOW_TO_ADD, Catalog, ModelEntry, packaged
+from bedrock_ext.catalog import HOW_TO_ADD, Catalog, EndpointScope, ModelEntry, packaged
 from bedrock_ext.errors import ConfigError
 
 
 @dataclass(frozen=True, kw_only=True)
 class ModelPrice:
-    """USD per 1M tokens of one model, on demand and in batch."""
+    """USD per 1M tokens of one model through one endpoint scope, on demand and in batch."""
 
     model_id: str
+    endpoint_scope: EndpointScope
     input_per_million: float
     output_per_million: float
     batch_input_per_million: float
     batch_output_per_million: float
 
 
-def price_of(entry: ModelEntry) -> ModelPrice:
-    """A catalog row's prices; a ConfigError when the row has none (nothing is sent unpriced)."""
-    values = (entry.on_demand_input_usd_per_million, entry.on_demand_output_usd_per_million,
-              entry.batch_input_usd_per_million, entry.batch_output_usd_per_million)
+def price_of(entry: ModelEntry, scope: EndpointScope = "in_region") -> ModelPrice:
+    """A catalog row's prices through an endpoint scope (``catalog.endpoint_scope`` of the model id);
+    a ConfigError when the row has none (nothing is sent unpriced)."""
+    values = entry.prices(scope)
     if any(v is None for v in values):
         raise ConfigError(f"model {entry.model_id!r} has no complete price in the model catalog "
                           f"({entry.note or 'no published price found'}): {HOW_TO_ADD}")
     i, o, bi, bo = (float(v) for v in values)  # type: ignore[arg-type]
-    return ModelPrice(model_id=entry.model_id, input_per_million=i, output_per_million=o,
+    return ModelPrice(model_id=entry.model_id, endpoint_scope=scope, input_per_million=i, output_per_million=o,
                       batch_input_per_million=bi, batch_output_per_million=bo)
 
 
 def price_for(model_id: str, catalog: Catalog | None = None) -> ModelPrice:
     """The price of a model id in any form (inference profiles, ARNs), from ``catalog`` (the
     build's dim_bedrock_models) or the packaged catalog."""
-    return price_of((catalog or packaged()).entry(model_id))
+    chosen = catalog or packaged()
+    return price_of(chosen.entry(model_id), chosen.scope(model_id))
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -20,7 +20,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from bedrock_ext.catalog import ModelEntry, base_model_id, packaged
+from bedrock_ext.catalog import EndpointScope, ModelEntry, base_model_id, endpoint_scope, packaged
 from bedrock_ext.errors import ConfigError
 from bedrock_ext.task import CALL_SUMMARIES, Task
 
@@ -46,7 +46,7 @@ class RecordSettings:
     model_id: str
     task: Task = CALL_SUMMARIES
     max_tokens: int = 512
-    temperature: float = 0.0
+    temperature: float | None = 0.0  # None: not sent (the model's default)
     top_p: float | None = None
     top_k: int | None = None
     invocation_type: InvocationType = "Converse"
@@ -57,6 +57,9 @@ class RecordSettings:
     # The model's catalog row for its limits (context window); None: the packaged catalog's row.
     # Not part of the request fingerprint: a new price or limit re-requests nothing.
     model: ModelEntry | None = None
+    # The model id's endpoint scope (it chooses the price); None: read from the id itself (an
+    # application profile ARN needs the catalog's mapping: config.record_settings sets it).
+    scope: EndpointScope | None = None
 
     def __post_init__(self) -> None:
         if self.max_tokens < 1:
@@ -78,6 +81,10 @@ class RecordSettings:
     def entry(self) -> ModelEntry:
         """The model's catalog row (the build's catalog, else the packaged one)."""
         return self.model if self.model is not None else packaged().entry(self.model_id)
+
+    @property
+    def endpoint_scope(self) -> EndpointScope:
+        return self.scope or endpoint_scope(self.model_id)
 
     @property
     def prompt_version(self) -> str:
@@ -158,9 +165,7 @@ def model_input(settings: RecordSettings, user: str) -> dict[str, Any]:
 
 
 def _converse_body(settings: RecordSettings, user: str) -> dict[str, Any]:
-    config: dict[str, Any] = {"maxTokens": settings.max_tokens, "temperature": settings.temperature}
-    if settings.top_p is not None:
-        config["topP"] = settings.top_p
+    config = _set({"maxTokens": settings.max_tokens, "temperature": settings.temperature, "topP": settings.top_p})
     body: dict[str, Any] = {"system": [{"text": settings.system_prompt}],
                             "messages": [{"role": "user", "content": [{"text": user}]}],
                             "inferenceConfig": config}
@@ -175,33 +180,33 @@ def _converse_body(settings: RecordSettings, user: str) -> dict[str, Any]:
     return body
 
 
+def _set(params: dict[str, Any]) -> dict[str, Any]:
+    """The parameters that are set: an unset one (None) is not sent, so the model's default applies."""
+    return {k: v for k, v in params.items() if v is not None}
+
+
 def _invoke_model_body(settings: RecordSettings, user: str) -> dict[str, Any]:
     system = settings.system_prompt
     family = model_family(settings.model_id)
     if family == "anthropic":
-        body: dict[str, Any] = {
+        return {
             "anthropic_version": "bedrock-2023-05-31",
             "max_tokens": settings.max_tokens,
             "system": system,
             "messages": [{"role": "user", "content": [{"type": "text", "text": user}]}],
-            "temperature": settings.temperature,
+            **_set({"temperature": settings.temperature, "top_p": settings.top_p, "top_k": settings.top_k}),
         }
-        body.update({k: v for k, v in (("top_p", settings.top_p), ("top_k", settings.top_k)) if v is not None})
-        return body
     if family == "nova":
-        config: dict[str, Any] = {"maxTokens": settings.max_tokens, "temperature": settings.temperature}
-        config.update({k: v for k, v in (("topP", settings.top_p), ("topK", settings.top_k)) if v is not None})
+        config = _set({"maxTokens": settings.max_tokens, "temperature": settings.temperature,
+                       "topP": settings.top_p, "topK": settings.top_k})
         return {"schemaVersion": "messages-v1", "system": [{"text": system}],
                 "messages": [{"role": "user", "content": [{"text": user}]}], "inferenceConfig": config}
-    llama: dict[str, Any] = {
+    return {
         "prompt": f"<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n{system}<|eot_id|>"
                   f"<|start_header_id|>user<|end_header_id|>\n{user}<|eot_id|>"
                   "<|start_header_id|>assistant<|end_header_id|>\n",
-        "max_gen_len": settings.max_tokens, "temperature": settings.temperature,
+        **_set({"max_gen_len": settings.max_tokens, "temperature": settings.temperature, "top_p": settings.top_p}),
     }
-    if settings.top_p is not None:
-        llama["top_p"] = settings.top_p
-    return llama
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bedrock_ext.catalog import ModelEntry
+from bedrock_ext.catalog import EndpointScope, ModelEntry
 from bedrock_ext.errors import ConfigError
 from bedrock_ext.records import model_family
 
@@ -41,25 +41,34 @@ _RANGES = {
 }
 
 
-def model_for_batch(entry: ModelEntry, model_id: str, invocation_type: str) -> None:
-    """The model offers batch inference with this invocation type (its catalog row)."""
+def model_for_batch(entry: ModelEntry, model_id: str, invocation_type: str,
+                    scope: EndpointScope = "in_region") -> None:
+    """The model offers batch inference with this invocation type through this endpoint (its
+    catalog row: a profile-only model refuses its bare id)."""
     if not entry.batch_offered:
         raise ConfigError(f"model {model_id!r} does not offer batch inference (model catalog row "
                           f"{entry.model_id!r}): choose a model whose batch_offered is true")
+    if scope == "in_region" and not entry.batch_in_region:
+        known = " or ".join((entry.profile_ids or "").split()) or f"us.{entry.model_id} (or the profile of your Region)"
+        raise ConfigError(f"model {model_id!r} takes batch jobs only through a cross-Region inference profile "
+                          f"(AWS lists no single-Region batch support for {entry.model_id}): set bedrock_model_id "
+                          f"to an inference profile id: {known}")
     if invocation_type not in entry.invocation_types():
         raise ConfigError(f"model {model_id!r} takes batch records of invocation type "
                           f"{' or '.join(entry.invocation_types())}, not {invocation_type!r}")
 
 
-def inference_params(entry: ModelEntry, model_id: str, *, max_tokens: int, temperature: float,
+def inference_params(entry: ModelEntry, model_id: str, *, max_tokens: int, temperature: float | None,
                      top_p: float | None, top_k: int | None) -> None:
-    """max_tokens (the catalog's maximum output), temperature, top_p, top_k within what the model accepts."""
+    """max_tokens (the catalog's maximum output), temperature, top_p, top_k within what the model
+    accepts, and no pair of them that the model refuses together (the catalog's exclusive_params)."""
     family = model_family(model_id)
     ranges = _RANGES[family]
     limit = entry.max_output_tokens
     if not 1 <= max_tokens <= limit:
         raise ConfigError(f"max_tokens {max_tokens} is out of range for {model_id}: use 1 to {limit}")
-    _within("temperature", temperature, ranges.temperature, model_id)
+    if temperature is not None:
+        _within("temperature", temperature, ranges.temperature, model_id)
     if top_p is not None:
         _within("top_p", top_p, ranges.top_p, model_id)
     if top_k is not None:
@@ -68,6 +77,13 @@ def inference_params(entry: ModelEntry, model_id: str, *, max_tokens: int, tempe
             raise ConfigError(f"top_k is not a parameter bedrock_ext can set for {model_id} ({why}): "
                               "leave it unset")
         _within("top_k", top_k, ranges.top_k, model_id)
+    values = {"temperature": temperature, "top_p": top_p, "top_k": top_k, "max_tokens": max_tokens}
+    for a, b in entry.refused_pairs():
+        if values.get(a) is not None and values.get(b) is not None:
+            raise ConfigError(f"{a} ({values[a]}) and {b} ({values[b]}) are both set, and {model_id} refuses the "
+                              f"pair (Bedrock: \"`{a}` and `{b}` cannot both be specified for this model\"; every "
+                              f"record would fail): set one of them to null (the package default is "
+                              f"temperature: 0.0, so to use top_p set temperature: null)")
 
 
 def _within(name: str, value: float, bounds: tuple[float, float], model_id: str) -> None:
@@ -118,9 +134,10 @@ def kms_key_id(value: str | None) -> None:
                           "or an alias ARN")
 
 
-def tags(values: dict[str, str], setting: str = "job_tags") -> None:
+def tags(values: dict[str, str], setting: str = "job_tags", product_keys: tuple[str, ...] = ()) -> None:
     """Tag keys 1-128 and values 0-256 characters of letters, digits, spaces and . _ : / = + @ -;
-    keys starting with aws: are reserved by AWS."""
+    keys starting with aws: are reserved by AWS; at most 200 on a job, the product's own tags
+    (``product_keys``, added to every job) included."""
     for key, value in values.items():
         if not (1 <= len(key) <= 128 and TAG_TEXT.fullmatch(key)) or key.lower().startswith("aws:"):
             raise ConfigError(f"{setting} key {key!r} is not allowed: 1 to 128 letters, digits, spaces and "
@@ -128,8 +145,11 @@ def tags(values: dict[str, str], setting: str = "job_tags") -> None:
         if not isinstance(value, str) or not (len(value) <= 256 and TAG_TEXT.fullmatch(value)):
             raise ConfigError(f"{setting} value {value!r} (key {key!r}) is not allowed: a string of up to 256 "
                               "letters, digits, spaces and . _ : / = + @ -")
-    if len(values) > 200:
-        raise ConfigError(f"{setting} has {len(values)} tags; a batch job takes at most 200")
+    total = len(set(values) | set(product_keys))
+    if total > 200:
+        extra = f" plus the product's {len(product_keys)} ({', '.join(product_keys)})" if product_keys else ""
+        raise ConfigError(f"{setting} has {len(values)} tags{extra}: {total} on each job, and a batch job takes "
+                          f"at most 200: remove {total - 200}")
 
 
 def vpc(subnet_ids: tuple[str, ...], security_group_ids: tuple[str, ...]) -> None:

@@ -19,14 +19,28 @@ class KnownModel:
     context_window: int
     max_output_tokens: int
     batch_offered: bool
+    batch_in_region: bool = True  # False: batch only through an inference profile
+    refused_pairs: tuple[tuple[str, str], ...] = ()  # parameters the model refuses together
+
+
+def _known(row: Mapping[str, str]) -> KnownModel:
+    pairs = tuple(tuple(p.split("+", 1)) for p in (row.get("exclusive_params") or "").split() if "+" in p)
+    return KnownModel(row["model_id"], int(row["context_window"]), int(row["max_output_tokens"]),
+                      row["batch_offered"].strip().lower() == "true",
+                      (row.get("batch_in_region") or "true").strip().lower() != "false",
+                      pairs)  # type: ignore[arg-type]
 
 
 @functools.cache
 def known_models() -> dict[str, KnownModel]:
     text = resources.files("bedrock_ext").joinpath("data/bedrock_model_catalog.csv").read_text("utf-8")
-    rows = csv.DictReader(text.splitlines())
-    return {r["model_id"]: KnownModel(r["model_id"], int(r["context_window"]), int(r["max_output_tokens"]),
-                                      r["batch_offered"].strip().lower() == "true") for r in rows}
+    return {r["model_id"]: _known(r) for r in csv.DictReader(text.splitlines())}
+
+
+def is_bare(model_id: str) -> bool:
+    """A foundation model id or ARN (no inference profile): it runs in the caller's Region."""
+    tail = model_id.rsplit("/", 1)[-1]
+    return ":inference-profile/" not in model_id and tail.partition(".")[0] not in _GEO
 
 
 def base_id(model_id: str, profiles: Mapping[str, str] | None = None) -> str:

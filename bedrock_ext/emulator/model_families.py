@@ -240,6 +240,7 @@ def invoke(model_id: str, body: Any, invocation_type: str = "InvokeModel",
     if not isinstance(body, dict):
         raise _malformed("#: expected type: JSONObject")
     _check_output_limit(model_id, body)
+    _check_refused_pairs(model_id, body, invocation_type)
     if invocation_type == "Converse":
         return converse(model_id, family, body, corrupt)
     return family.respond(model_id, body, corrupt)
@@ -255,6 +256,31 @@ def _check_output_limit(model_id: str, body: Mapping[str, Any]) -> None:
         limit = known.max_output_tokens
         raise ModelInputError(f"The maximum tokens you requested exceeds the model limit of {limit}. "
                               f"Try again with a maximum tokens value that is lower than {limit}.")
+
+
+# A parameter's name in each body shape: Converse's inferenceConfig, Claude's and Llama's top level.
+_PARAM_PATHS = {"Converse": {"temperature": ("inferenceConfig", "temperature"), "top_p": ("inferenceConfig", "topP"),
+                             "top_k": ("additionalModelRequestFields", "top_k")},
+                "InvokeModel": {"temperature": ("temperature",), "top_p": ("top_p",), "top_k": ("top_k",)}}
+
+
+def _check_refused_pairs(model_id: str, body: Mapping[str, Any], invocation_type: str) -> None:
+    """A pair of parameters the model refuses together (Claude Sonnet 4.5 and later: temperature
+    with top_p) fails the record with the model's own message, as Bedrock passes it on."""
+    known = catalog.lookup(model_id)
+    paths = _PARAM_PATHS["Converse" if invocation_type == "Converse" else "InvokeModel"]
+    for a, b in known.refused_pairs if known else ():
+        if _present(body, paths.get(a, ())) and _present(body, paths.get(b, ())):
+            raise ModelInputError(f"The model returned the following errors: `{a}` and `{b}` cannot both be "
+                                  "specified for this model. Please use only one.")
+
+
+def _present(body: Any, path: tuple[str, ...]) -> bool:
+    for key in path:
+        if not isinstance(body, Mapping) or body.get(key) is None:
+            return False
+        body = body[key]
+    return bool(path)
 
 
 def usage_of(model_output: Mapping[str, Any]) -> tuple[int, int]:

@@ -103,6 +103,9 @@ def tag_list(tags: Any) -> None:
     for i, tag in enumerate(tags, start=1):
         require(tag, "key", "value")
         pattern(tag["key"], f"tags.{i}.member.key", TAG_TEXT, 128)
+        if str(tag["key"]).lower().startswith("aws:"):
+            raise fail(tag["key"], f"tags.{i}.member.key",
+                       "Member must not start with 'aws:' (the prefix is reserved for AWS use)")
         if not tag["key"]:
             raise fail(tag["key"], f"tags.{i}.member.key", "Member must have length greater than or equal to 1")
         pattern(tag["value"], f"tags.{i}.member.value", TAG_TEXT, 256)

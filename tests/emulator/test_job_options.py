@@ -72,6 +72,9 @@ def test_a_job_without_options_sends_none(aws: Aws) -> None:
         ({"tags": [{"key": "k", "value": "x" * 257}]}, "tags.1.member.value"),
         ({"tags": [{"key": f"k{i}", "value": "v"} for i in range(201)]}, "tags"),
         ({"tags": [{"key": "k"}]}, "value"),
+        ({"tags": [{"key": "aws:createdBy", "value": "me"}]}, "tags.1.member.key"),
+        ({"tags": [{"key": "ok", "value": "v"}, {"key": "AWS:cost", "value": "v"}]}, "tags.2.member.key"),
+        ({"modelId": "amazon.nova-premier-v1:0"}, "inference profile"),
         (
             {"vpcConfig": {"subnetIds": [f"subnet-{i}" for i in range(17)], "securityGroupIds": ["sg-1"]}},
             "vpcConfig.subnetIds",
@@ -100,3 +103,11 @@ def test_tags_of_an_unknown_job_are_not_found(aws: Aws) -> None:
             resourceARN="arn:aws:bedrock:us-east-1:123456789012:model-invocation-job/abcdefabcdef"
         )
     assert exc.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+def test_a_profile_only_model_runs_through_its_profile(aws: Aws) -> None:
+    """Nova Premier has no single-Region batch (AWS's batch page): the bare id is refused above,
+    its us. profile is accepted."""
+    uri = aws.put_records("in/a.jsonl", 3)
+    arn = aws.create(uri, modelId="us.amazon.nova-premier-v1:0")
+    assert aws.bedrock.get_model_invocation_job(jobIdentifier=arn)["modelId"] == "us.amazon.nova-premier-v1:0"

@@ -55,6 +55,16 @@ def test_nova_and_llama_invoke_model_lines(tmp_path: Path) -> None:
         ("x", 3, 4), ("y", 5, 6)]
 
 
+def test_titan_text_line_from_aws_docs(tmp_path: Path) -> None:
+    """The Titan Text success line of AWS's batch results page (its us_en version, valid JSON)."""
+    titan = ('{"recordId":"T","modelInput":{"inputText":"What color is the sky?","textGenerationConfig":'
+             '{"maxTokenCount":50,"temperature":0.1,"topP":0.9}},"modelOutput":{"inputTextTokenCount":8,'
+             '"results":[{"tokenCount":3,"outputText":"blue\\n","completionReason":"FINISH"}]}}')
+    r = _outputs(tmp_path, titan)["T"]
+    assert (r["answer_text"], r["input_tokens"], r["output_tokens"], r["stop_reason"]) == ("blue\n", 8, 3, "FINISH")
+    assert (r["max_tokens"], r["temperature"], r["top_p"], r["is_error"], r["is_malformed"]) == (50, 0.1, 0.9, False, False)
+
+
 def test_error_lines_with_and_without_retryable(tmp_path: Path) -> None:
     real = ('{"recordId":"R","modelInput":{},"error":{"errorCode":403,"errorMessage":"You invoked an '
             'unsupported model","expired":false,"retryable":false}}')

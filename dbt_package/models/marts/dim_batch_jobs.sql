@@ -24,6 +24,7 @@ final as (
         ---------- strings
         jobs.model_id,
         {{ bedrock_ext.base_model_id('jobs.model_id') }} as base_model_id,
+        {{ bedrock_ext.endpoint_scope('jobs.model_id') }} as endpoint_scope,
         jobs.job_status,
         jobs.status_message,
         jobs.input_s3_uri,

@@ -30,11 +30,9 @@ merged as (
     {%- if overrides %}
     select
         model_id,
-        {%- for column in ['provider', 'model_name', 'context_window', 'max_output_tokens', 'batch_offered',
-                           'batch_converse', 'batch_invoke_model', 'native_structured_output',
-                           'on_demand_input_usd_per_million', 'on_demand_output_usd_per_million',
-                           'batch_input_usd_per_million', 'batch_output_usd_per_million', 'price_date',
-                           'price_source', 'batch_source', 'note'] %}
+        {#- every column of the seed but the key: the user's value where given, else the package's #}
+        {%- for column in adapter.get_columns_in_relation(ref('bedrock_model_catalog')) | map(attribute='name')
+                          if column != 'model_id' %}
         coalesce(overrides.{{ column }}, packaged.{{ column }}) as {{ column }},
         {%- endfor %}
         case when packaged.model_id is null then 'user' else 'user_override' end as catalog_source
@@ -60,6 +58,10 @@ final as (
         provider,
         model_name,
         price_source,
+        scope_price_source,
+        profile_ids,
+        exclusive_params,
+        limits_source,
         batch_source,
         note,
         catalog_source,
@@ -71,16 +73,24 @@ final as (
         cast(on_demand_output_usd_per_million as double) as on_demand_output_usd_per_million,
         cast(batch_input_usd_per_million as double) as batch_input_usd_per_million,
         cast(batch_output_usd_per_million as double) as batch_output_usd_per_million,
+        {%- for scope in ['geo', 'global'] %}
+        {%- for column in ['on_demand_input', 'on_demand_output', 'batch_input', 'batch_output'] %}
+        cast({{ scope }}_{{ column }}_usd_per_million as double) as {{ scope }}_{{ column }}_usd_per_million,
+        {%- endfor %}
+        {%- endfor %}
 
         ---------- booleans
         cast(batch_offered as boolean) as batch_offered,
         cast(batch_converse as boolean) as batch_converse,
         cast(batch_invoke_model as boolean) as batch_invoke_model,
         cast(native_structured_output as boolean) as native_structured_output,
+        coalesce(cast(batch_in_region as boolean), true) as batch_in_region,
         batch_input_usd_per_million is not null and batch_output_usd_per_million is not null as is_priced,
 
         ---------- dates
-        cast(price_date as date) as price_date
+        cast(price_date as date) as price_date,
+        cast(limits_date as date) as limits_date,
+        cast(batch_date as date) as batch_date
 
     from merged
 

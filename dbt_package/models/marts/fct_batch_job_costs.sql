@@ -55,6 +55,7 @@ priced as (
         jobs.batch_job_id,
         jobs.model_id,
         jobs.base_model_id,
+        jobs.endpoint_scope,
         jobs.job_status,
         jobs.is_local_emulator,
         jobs.has_manifest,
@@ -66,9 +67,9 @@ priced as (
         jobs.output_token_count,
         coalesce(records.record_input_tokens, 0) as record_input_tokens,
         coalesce(records.record_output_tokens, 0) as record_output_tokens,
-        {{ bedrock_ext.cost_usd('jobs.input_token_count', 'jobs.output_token_count', 'prices', 'batch') }}
+        {{ bedrock_ext.cost_usd('jobs.input_token_count', 'jobs.output_token_count', 'prices', 'batch', 'jobs.endpoint_scope') }}
             as batch_cost_usd,
-        {{ bedrock_ext.cost_usd('jobs.input_token_count', 'jobs.output_token_count', 'prices', 'on_demand') }}
+        {{ bedrock_ext.cost_usd('jobs.input_token_count', 'jobs.output_token_count', 'prices', 'on_demand', 'jobs.endpoint_scope') }}
             as on_demand_cost_usd
     from jobs
     left join records on jobs.batch_job_id = records.batch_job_id
@@ -84,6 +85,7 @@ final as (
         batch_job_id,
         model_id,
         base_model_id,
+        endpoint_scope,
         job_status,
         processed_record_count,
         output_line_count,

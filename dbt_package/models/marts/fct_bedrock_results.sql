@@ -296,12 +296,13 @@ final as (
         ---------- numerics
         classified.input_tokens,
         classified.output_tokens,
-        {{ bedrock_ext.cost_usd('classified.input_tokens', 'classified.output_tokens', 'prices', 'batch') }}
+        {{ bedrock_ext.cost_usd('classified.input_tokens', 'classified.output_tokens', 'prices', 'batch', bedrock_ext.endpoint_scope('classified.model_id')) }}
             as batch_cost_usd,
-        {{ bedrock_ext.cost_usd('classified.input_tokens', 'classified.output_tokens', 'prices', 'on_demand') }}
+        {{ bedrock_ext.cost_usd('classified.input_tokens', 'classified.output_tokens', 'prices', 'on_demand', bedrock_ext.endpoint_scope('classified.model_id')) }}
             as on_demand_cost_usd,
         {{ bedrock_ext.cost_usd('classified.input_tokens', 'classified.output_tokens', 'prices',
-                                'classified.inference_mode') }} as billed_cost_usd,
+                                'classified.inference_mode', bedrock_ext.endpoint_scope('classified.model_id')) }}
+            as billed_cost_usd,
 
         classified.attempt_count,
 

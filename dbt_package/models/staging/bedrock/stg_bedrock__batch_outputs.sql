@@ -64,7 +64,14 @@ parsed as (
             '$.error',                                      -- 25
             '$.error.retryable',                            -- 26
             '$.modelInput.additionalModelRequestFields.top_k',                -- 27  Converse, Claude
-            '$.modelInput.additionalModelRequestFields.inferenceConfig.topK'  -- 28  Converse, Nova
+            '$.modelInput.additionalModelRequestFields.inferenceConfig.topK', -- 28  Converse, Nova
+            '$.modelOutput.results[0].outputText',          -- 29  Titan Text
+            '$.modelOutput.inputTextTokenCount',            -- 30  Titan Text
+            '$.modelOutput.results[0].tokenCount',          -- 31  Titan Text
+            '$.modelOutput.results[0].completionReason',    -- 32  Titan Text
+            '$.modelInput.textGenerationConfig.maxTokenCount', -- 33 Titan Text
+            '$.modelInput.textGenerationConfig.temperature',   -- 34 Titan Text
+            '$.modelInput.textGenerationConfig.topP'           -- 35 Titan Text
         ])) as v
     from lines
     where line <> ''
@@ -88,9 +95,9 @@ renamed as (
         v[1] as record_id,
 
         ---------- strings
-        coalesce(v[2], v[3], v[4]) as answer_text,
+        coalesce(v[2], v[3], v[4], v[29]) as answer_text,
         v[5] as response_model,
-        coalesce(v[6], v[7]) as stop_reason,
+        coalesce(v[6], v[7], v[32]) as stop_reason,
         v[8] as error_message,
         case when filename like '%/on-demand/%' then 'on_demand' else 'batch' end as inference_mode,
         filename as output_file_uri,
@@ -100,11 +107,11 @@ renamed as (
         {# AWS documents an integer HTTP-style code; a line with a text code (for example
            "ThrottlingException") is kept with the code as given, never failing the model. #}
         v[9] as error_code,
-        coalesce(v[10], v[11], v[12])::bigint as input_tokens,
-        coalesce(v[13], v[14], v[15])::bigint as output_tokens,
-        coalesce(v[16], v[17], v[18])::integer as max_tokens,
-        coalesce(v[19], v[20])::double as temperature,
-        coalesce(v[21], v[22])::double as top_p,
+        coalesce(v[10], v[11], v[12], v[30])::bigint as input_tokens,
+        coalesce(v[13], v[14], v[15], v[31])::bigint as output_tokens,
+        coalesce(v[16], v[17], v[18], v[33])::integer as max_tokens,
+        coalesce(v[19], v[20], v[34])::double as temperature,
+        coalesce(v[21], v[22], v[35])::double as top_p,
         coalesce(v[23], v[24], v[27], v[28])::integer as top_k,
 
         ---------- booleans
