@@ -17,7 +17,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from bedrock_ext import locking, publish, runtime
+from bedrock_ext import locking, publish, recovery, runtime
 from bedrock_ext.aws import S3
 from bedrock_ext.catalog import Catalog
 from bedrock_ext.config import BatchConfig
@@ -119,19 +119,43 @@ def batch_input(session: Any, requests: Any, this: Any | None, previous: Any | N
     if rt.is_local:
         _ensure_bucket(s3, config.s3_bucket)
     locking.acquire(rt.endpoint_label, config.s3_bucket, config.s3_prefix)  # released by batch_jobs
-    tables, spent = [], 0.0
-    for task_name in config.task_names:  # one after the other: the budget is the whole build's
-        remaining = None if config.bedrock_budget_usd is None else config.bedrock_budget_usd - spent
-        export = SqlExport(session, _pending_sql(requests, this, previous, config, task_name),
-                           config.records_for(task_name))
-        try:
-            history = _history(session, this, previous, export.settings)
-            table, cost = _export_task(session, export, this, config, rt, s3, remaining, history)
-        finally:
-            export.close()
-        tables.append(table)
-        spent += cost
+    recovered = recovery.recover(session, this, INPUT_SCHEMA, s3=s3, bucket=config.s3_bucket,
+                                 prefix=config.s3_prefix)
+    exported = _with_recovered(session, this, recovered)
+    tables, spent = [] if recovered is None else [recovered], 0.0
+    try:
+        for task_name in config.task_names:  # one after the other: the budget is the whole build's
+            remaining = None if config.bedrock_budget_usd is None else config.bedrock_budget_usd - spent
+            export = SqlExport(session, _pending_sql(requests, exported, previous, config, task_name),
+                               config.records_for(task_name))
+            try:
+                history = _history(session, exported, previous, export.settings)
+                table, cost = _export_task(session, export, exported, config, rt, s3, remaining, history)
+            finally:
+                export.close()
+            tables.append(table)
+            spent += cost
+    finally:
+        if recovered is not None:
+            session.execute(f"drop view if exists {RECOVERED}")
+            session.unregister(f"{RECOVERED}_rows")
     return pa.concat_tables(tables) if tables else INPUT_SCHEMA.empty_table()
+
+
+RECOVERED = "bedrock_ext_recovered_exports"
+
+
+def _with_recovered(session: Any, this: Any | None, recovered: pa.Table | None) -> Any | None:
+    """``this`` (bedrock_batch_input so far) with the exports read back from S3, as one relation
+    name: what counts as exported for this build."""
+    if recovered is None:
+        return this
+    session.register(f"{RECOVERED}_rows", recovered)
+    union = f"select * from {RECOVERED}_rows"
+    if this is not None:
+        union = f"select {', '.join(INPUT_SCHEMA.names)} from {this} union all {union}"
+    session.execute(f"create or replace temp view {RECOVERED} as {union}")
+    return RECOVERED
 
 
 def _history(session: Any, this: Any | None, previous: Any | None, settings: RecordSettings) -> History:
@@ -177,13 +201,16 @@ def _export_task(session: Any, export: SqlExport, this: Any | None, config: Batc
         uri = run_on_demand(export.prepared(), key=key, runtime=rt.aws.client("bedrock-runtime"),
                             s3=s3, bucket=config.s3_bucket, prefix=config.s3_prefix,
                             model_id=settings.model_id, invocation_type=settings.invocation_type)
-        return _table(export.rows([(key, uri)], "on_demand")), priced.basis(config.budget_basis).batch_usd
+        rows = _table(export.rows([(key, uri)], "on_demand"))
+        recovery.record(session, rows, s3=s3, bucket=config.s3_bucket, prefix=config.s3_prefix)
+        return rows, priced.basis(config.budget_basis).batch_usd
     check_budget(estimate, budget_usd, config.budget_basis)
     jobs = export.write(s3=s3, bucket=config.s3_bucket, prefix=config.s3_prefix, quotas=config.quotas)
     log.info("task %s: exported %d records in %d job(s); %s", settings.task.name, estimate.records, len(jobs),
              "nothing uploaded (already in S3)" if not any(j.uploaded for j in jobs) else "uploaded")
-    return (_table(export.rows([(j.job_key, j.input_s3_uri) for j in jobs], "batch")),
-            estimate.basis(config.budget_basis).batch_usd)
+    rows = _table(export.rows([(j.job_key, j.input_s3_uri) for j in jobs], "batch"))
+    recovery.record(session, rows, s3=s3, bucket=config.s3_bucket, prefix=config.s3_prefix)  # before any job
+    return rows, estimate.basis(config.budget_basis).batch_usd
 
 
 def previous_results(session: Any, this: Any) -> str | None:
