@@ -99,8 +99,12 @@ def check_schema(task: str, schema: Any) -> None:
     if not isinstance(properties, Mapping) or not properties:
         raise ConfigError(f"{where} needs properties (the answer's fields)")
     required = schema.get("required", [])
-    if not isinstance(required, list) or not set(required) <= set(properties):
-        raise ConfigError(f"{where}: required must list some of its properties, got {required!r}")
+    if not isinstance(required, list):
+        raise ConfigError(f"{where}: required must be a list of its properties, got {required!r}")
+    unknown = [r for r in required if r not in properties]
+    if unknown:
+        raise ConfigError(f"{where}: required names {', '.join(map(repr, unknown))}, which is not one of its "
+                          f"properties ({', '.join(properties)}): add the property or remove it from required")
     if schema.get("additionalProperties", False) is not False:
         raise ConfigError(f"{where}: additionalProperties must be false (unknown keys are invalid answers)")
     for name, prop in properties.items():
@@ -119,11 +123,51 @@ def _check_property(where: str, name: str, prop: Any) -> None:
                           f"(supported: {sorted(_KEYWORDS[kind])})")
     if "enum" in prop and (not isinstance(prop["enum"], list) or not prop["enum"]):
         raise ConfigError(f"{where}: enum must be a non-empty list")
+    _check_satisfiable(where, kind, prop)
     if kind == "array":
         items = prop.get("items")
         if not isinstance(items, Mapping) or items.get("type") not in SCALAR_TYPES:
             raise ConfigError(f"{where}: items must be a schema of one of {list(SCALAR_TYPES)}")
         _check_property(f"{where} items", name, items)
+
+
+_LIMITS = {"maxLength": "minLength", "maxItems": "minItems", "maximum": "minimum"}
+
+
+def _check_satisfiable(where: str, kind: str, prop: Mapping[str, Any]) -> None:
+    """Refuse a property no answer can satisfy (every answer would be invalid, and paid for):
+    negative or fractional lengths, bounds that contradict each other, enum values of another type
+    or outside the property's own bounds."""
+    for key in ("maxLength", "minLength", "maxItems", "minItems"):
+        value = prop.get(key)
+        if key in prop and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
+            raise ConfigError(f"{where}: {key} must be a whole number >= 0, got {value!r}")
+    for key in ("minimum", "maximum"):
+        value = prop.get(key)
+        if key in prop and (not isinstance(value, int | float) or isinstance(value, bool)):
+            raise ConfigError(f"{where}: {key} must be a number, got {value!r}")
+    for high, low in _LIMITS.items():
+        if high in prop and low in prop and prop[low] > prop[high]:
+            raise ConfigError(f"{where}: {low} {prop[low]!r} is above {high} {prop[high]!r}: no answer can satisfy "
+                              "both; fix the bounds")
+    for value in prop.get("enum", []):
+        problem = _enum_problem(kind, prop, value)
+        if problem:
+            raise ConfigError(f"{where}: enum value {value!r} {problem}: no answer could use it; fix the enum")
+
+
+def _enum_problem(kind: str, prop: Mapping[str, Any], value: Any) -> str | None:
+    if kind == "string":
+        if not isinstance(value, str):
+            return "is not a string"
+        if len(value) > prop.get("maxLength", len(value)) or len(value) < prop.get("minLength", 0):
+            return "is outside minLength/maxLength"
+        return None
+    if not isinstance(value, int) or isinstance(value, bool):
+        return f"is not an {kind}"
+    if value > prop.get("maximum", value) or value < prop.get("minimum", value):
+        return "is outside minimum/maximum"
+    return None
 
 
 CALL_SUMMARIES = Task(

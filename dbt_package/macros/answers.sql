@@ -34,7 +34,7 @@
 {%- endmacro %}
 
 {# The first way an answer breaks the task's schema, as a message; null when it is valid.
-   `facts` is a column holding the answer's answer_facts(name, ...). Unknown keys, missing
+   `facts` is a column holding the answer's answer_facts(name, ...). Repeated keys, unknown keys, missing
    required keys, wrong types, values outside an enum or a range, strings over their length limit
    and array items of the wrong type are invalid. #}
 {% macro answer_errors(name, facts) -%}
@@ -44,6 +44,11 @@
     {%- set known = bedrock_ext.sql_list(keys) -%}
     case
         when {{ facts }}.root <> 'OBJECT' then 'answer is not a JSON object'
+        {#- A repeated key: JSON readers disagree on which value counts (the first here, the last in
+            Python), so the answer is invalid whatever the values. Nested objects are invalid anyway
+            (no declared property holds one). #}
+        when len({{ facts }}.keys) <> len(list_distinct({{ facts }}.keys))
+            then 'duplicate key(s): ' || array_to_string(list_sort(list_distinct(list_filter({{ facts }}.keys, (k, i) -> list_position({{ facts }}.keys, k) <> i))), ', ')
         when len(list_filter({{ facts }}.keys, k -> k not in {{ known }})) > 0
             then 'unknown key(s): ' || array_to_string(list_filter({{ facts }}.keys, k -> k not in {{ known }}), ', ')
     {%- for key in schema.get('required', []) %}

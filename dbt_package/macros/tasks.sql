@@ -22,11 +22,22 @@
     {{ return(declared[name]) }}
 {%- endmacro %}
 
-{# A task's setting, or the error that says it is missing. #}
+{# A task's setting, or the error that says it is missing. The answer schema's shape is checked
+   here too, so no macro that reads it fails with a Jinja error; its full check (types, bounds,
+   enums) is bedrock_ext.task.check_schema, before anything is uploaded. #}
 {% macro task_setting(name, key, default=none) -%}
     {%- set value = bedrock_ext.task(name).get(key, default) -%}
     {%- if value is none or value == '' -%}
         {{ exceptions.raise_compiler_error("bedrock_ext: task '" ~ name ~ "' needs " ~ key) }}
+    {%- endif -%}
+    {%- if key == 'answer_schema' -%}
+        {%- set where = "bedrock_ext: task '" ~ name ~ "' answer_schema" -%}
+        {%- if value is not mapping or value.get('properties') is not mapping -%}
+            {{ exceptions.raise_compiler_error(where ~ " must be a JSON Schema mapping with type: object and properties, got " ~ (value | string)[:200]) }}
+        {%- endif -%}
+        {%- for required in value.get('required', []) if required not in value['properties'] -%}
+            {{ exceptions.raise_compiler_error(where ~ ": required names '" ~ required ~ "', which is not one of its properties (" ~ (value['properties'].keys() | join(', ')) ~ "): add the property or remove it from required") }}
+        {%- endfor -%}
     {%- endif -%}
     {{ return(value) }}
 {%- endmacro %}

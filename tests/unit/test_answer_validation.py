@@ -24,6 +24,11 @@ CASES = {
     "missing": (json.dumps({k: v for k, v in VALID.items() if k != "urgency"}), "urgency is missing"),
     "array": ("[1, 2]", "answer is not a JSON object"),
     "text": ("I cannot help with that.", "answer is not a JSON object"),
+    # A repeated key: the typed column would read the first value, Python's json the last (issue 27).
+    "dup_enum": ('{"category":"billing","category":"EVIL_NOT_IN_ENUM","urgency":3,"needs_refund":true,'
+                 '"reply_draft":"ok"}', "duplicate key(s): category"),
+    "dup_object": ('{"category":"billing","urgency":3,"needs_refund":true,"reply_draft":"ok",'
+                   '"reply_draft":{"text":"smuggled"}}', "duplicate key(s): reply_draft"),
 }
 LANGUAGE = {
     "items": (json.dumps({"tone": "calm", "mentions_competitor": False, "keywords": ["a", 2]}),
