@@ -3,11 +3,41 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
 OUTCOMES = ("PartiallyCompleted", "Failed", "Expired", "Stopped")
 GB = 10**9  # Bedrock batch quotas are stated in GB (decimal here, as our client assumes too)
+
+
+def check_members(section: Any) -> None:
+    """Each member has its default's type (a number: finite and >= 0; a bool; text; a list of HTTP
+    codes): a bad value is refused when set, naming it, never later by a job's lifecycle."""
+    for f in dataclasses.fields(section):
+        value, default = getattr(section, f.name), f.default
+        where = f"{type(section).__name__.lower()}.{f.name}"
+        if isinstance(default, bool):
+            ok = isinstance(value, bool)
+        elif isinstance(default, int | float):
+            ok = (isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+                  and value >= 0 and (isinstance(value, int) or not isinstance(default, int)))
+        elif isinstance(default, tuple):
+            ok = isinstance(value, tuple) and all(isinstance(v, int) and 100 <= v <= 599 for v in value)
+        else:
+            ok = value is None or isinstance(value, str)
+        if not ok:
+            raise ValueError(f"{where} must be {_kind(default)}, got {value!r}")
+
+
+def _kind(default: Any) -> str:
+    if isinstance(default, bool):
+        return "true or false"
+    if isinstance(default, int):
+        return "a whole number >= 0"
+    if isinstance(default, float):
+        return "a number >= 0"
+    return "a list of HTTP status codes" if isinstance(default, tuple) else "a string"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -20,6 +50,9 @@ class Timings:
     in_progress_s: float = 1.0
     stopping_s: float = 0.2
 
+    def __post_init__(self) -> None:
+        check_members(self)
+
 
 @dataclass(frozen=True, kw_only=True)
 class Quotas:
@@ -31,6 +64,9 @@ class Quotas:
     max_records_per_file: int = 50_000
     max_bytes_per_file: int = 1 * GB
     max_bytes_per_job: int = 5 * GB
+
+    def __post_init__(self) -> None:
+        check_members(self)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -51,6 +87,7 @@ class Faults:
     invalid_answer_rate: float = 0.0  # answers that break the request's schema (extra key, wrong enum, ...)
 
     def __post_init__(self) -> None:
+        check_members(self)
         if self.job_outcome is not None and self.job_outcome not in OUTCOMES:
             raise ValueError(f"job_outcome {self.job_outcome!r} is not one of {OUTCOMES}")
         for name in ("record_error_rate", "malformed_line_rate", "partial_fraction", "invalid_answer_rate"):
@@ -76,8 +113,12 @@ class EmulatorConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> EmulatorConfig:
+        """From a JSON mapping; a ValueError names the first bad section or member."""
+        for section in ("timings", "quotas", "faults", "application_inference_profiles"):
+            if not isinstance(data.get(section, {}), dict):
+                raise ValueError(f"{section} must be a mapping, got {data[section]!r}")
         faults = dict(data.get("faults", {}))
-        if "record_error_codes" in faults:
+        if isinstance(faults.get("record_error_codes"), list):
             faults["record_error_codes"] = tuple(faults["record_error_codes"])
         return cls(
             region=data.get("region", "us-east-1"),
@@ -92,6 +133,8 @@ class EmulatorConfig:
         """A copy with the sections in ``data`` merged over this one."""
         merged = self.to_dict()
         for section, values in data.items():
+            if isinstance(merged.get(section), dict) and not isinstance(values, dict):
+                raise ValueError(f"{section} must be a mapping, got {values!r}")
             if isinstance(merged.get(section), dict):
                 merged[section].update(values)
             else:

@@ -13,8 +13,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, BinaryIO, Protocol
 
-from bedrock_ext.emulator import model_families
+from bedrock_ext.emulator import model_families, validation
 from bedrock_ext.emulator.config import Faults, Quotas
+from bedrock_ext.emulator.exceptions import ValidationException
 from bedrock_ext.emulator.spool import Counts, ResultSpool
 
 _ERROR_MESSAGES = {
@@ -121,9 +122,9 @@ def _parse_file(key: str, lines: Iterable[bytes], quotas: Quotas) -> Iterator[In
         if not raw.strip():
             continue
         try:
-            obj = json.loads(raw)
-        except ValueError:
-            raise InputInvalid(f"Line {number} of {name} is not valid JSON.") from None
+            obj = validation.parse_json(raw, f"Line {number} of {name}")
+        except ValidationException as err:
+            raise InputInvalid(err.message) from None
         if not isinstance(obj, dict) or not isinstance(obj.get("modelInput"), dict):
             raise InputInvalid(f"Line {number} of {name} has no modelInput object.")
         record_id = obj.get("recordId")

@@ -17,7 +17,7 @@ from urllib.parse import unquote
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
-from bedrock_ext.emulator import catalog, model_families
+from bedrock_ext.emulator import catalog, model_families, validation
 from bedrock_ext.emulator.exceptions import (
     BedrockClientError,
     InternalServerException,
@@ -84,11 +84,8 @@ class BedrockResponses:
                                              % len(faults.record_error_codes)]
             raise {429: ThrottlingException, 400: ValidationException}.get(
                 code, InternalServerException)("Injected fault: the local emulator failed this call.")
-        try:
-            body = json.loads(raw)
-        except ValueError:
-            raise ValidationException("Malformed input request: #: expected type: JSONObject, "
-                                      "please reformat your input and try again.") from None
+        body = validation.parse_json(raw, "The request body", "Malformed input request: #: expected type: "
+                                     "JSONObject, please reformat your input and try again.")
         if faults.invoke_latency_s:
             time.sleep(faults.invoke_latency_s)
         invalid = int.from_bytes(hashlib.blake2b(f"{faults.seed}:invalid:".encode() + raw, digest_size=8)
@@ -119,10 +116,7 @@ def _raw_path(request: Request) -> str:
 
 
 def _body(request: Request) -> dict[str, Any]:
-    try:
-        body = json.loads(request.get_data() or b"{}")
-    except ValueError:
-        raise ValidationException("The request body is not valid JSON.") from None
+    body = validation.parse_json(request.get_data() or b"{}", "The request body")
     if not isinstance(body, dict):
         raise ValidationException("The request body must be a JSON object.")
     return body

@@ -22,8 +22,10 @@ from moto.moto_server.werkzeug_app import (
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
+from bedrock_ext.emulator import validation
 from bedrock_ext.emulator.config import EmulatorConfig
 from bedrock_ext.emulator.errors import EmulatorError
+from bedrock_ext.emulator.exceptions import ValidationException
 from bedrock_ext.emulator.lifecycle import Lifecycle
 from bedrock_ext.emulator.models import BatchBackend
 from bedrock_ext.emulator.responses import BedrockResponses
@@ -149,7 +151,12 @@ class Emulator:
             return Response(json.dumps({"ok": True}), mimetype="application/json")
         if request.method == "POST":
             try:
-                self.configure(**json.loads(request.get_data() or b"{}"))
+                body = validation.parse_json(request.get_data() or b"{}", "The config body")
+                if not isinstance(body, dict):
+                    raise ValueError(f"the config body must be a JSON object, got {type(body).__name__}")
+                self.configure(**body)
+            except ValidationException as err:
+                return Response(json.dumps({"message": err.message}), status=400, mimetype="application/json")
             except (TypeError, ValueError) as err:
                 return Response(json.dumps({"message": str(err)}), status=400,
                                 mimetype="application/json")

@@ -162,3 +162,33 @@ def test_a_damaged_state_file_is_named_with_the_fix(tmp_path: Path) -> None:
     (tmp_path / "bedrock_jobs.json").rename(tmp_path / "bedrock_jobs.json.bad")
     with Emulator(EmulatorConfig(), state_dir=tmp_path):
         pass
+
+
+DEEP = b"[" * 100_000 + b"]" * 100_000  # 200 kB: under the body limits, far past any parser's recursion
+DEEP_OBJECT = b'{"a":' * 100 + b"1" + b"}" * 100  # 100 levels: parses, but deeper than the emulator takes
+
+
+@pytest.mark.parametrize("path", ["/model-invocation-job", "/model/anthropic.claude-3-haiku-20240307-v1:0/converse",
+                                  "/model/anthropic.claude-3-haiku-20240307-v1:0/invoke", "/_emulator/config"])
+@pytest.mark.parametrize("body", [DEEP, DEEP_OBJECT], ids=["100000-levels", "100-levels"])
+def test_deeply_nested_json_gets_a_400_naming_it(aws: Aws, path: str, body: bytes) -> None:
+    status, payload = _raw(aws, "POST", path, body, {"Content-Type": "application/json"})
+    assert status == 400, payload
+    assert "nested more than 64 levels" in payload["message"]
+
+
+@pytest.mark.parametrize(("config", "named"), [
+    ({"timings": {"in_progress_s": "slow"}}, "timings.in_progress_s must be a number >= 0, got 'slow'"),
+    ({"timings": {"validating_s": -1}}, "timings.validating_s must be a number >= 0"),
+    ({"quotas": {"max_concurrent_jobs": 2.5}}, "quotas.max_concurrent_jobs must be a whole number >= 0"),
+    ({"faults": {"missing_manifest": "yes"}}, "faults.missing_manifest must be true or false"),
+    ({"faults": {"record_error_codes": ["429"]}}, "faults.record_error_codes must be a list of HTTP status codes"),
+    ({"timings": "fast"}, "timings must be a mapping"),
+    ({"timings": {"warp_s": 1}}, "warp_s"),
+    ([1, 2], "must be a JSON object"),
+])
+def test_a_bad_config_is_refused_and_jobs_keep_running(aws: Aws, config: Any, named: str) -> None:
+    status, payload = _raw(aws, "POST", "/_emulator/config", json.dumps(config).encode())
+    assert status == 400 and named in payload["message"], payload
+    job = aws.wait(aws.create(aws.put_records("in/a.jsonl", 3)))  # the lifecycle still ticks
+    assert job["status"] == "Completed"
