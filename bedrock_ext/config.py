@@ -183,7 +183,8 @@ def record_settings(task_name: str, spec: Any, defaults: dict[str, Any], *, cata
                           native_structured_output=native and values["invocation_type"] == "Converse")
 
 
-_OPTIONAL = ("job_timeout_s", "bedrock_budget_usd", "temperature", "top_p", "top_k", "output_kms_key_id", "job_timeout_hours")
+_OPTIONAL = ("job_timeout_s", "bedrock_budget_usd", "temperature", "top_p", "top_k", "output_kms_key_id",
+             "job_timeout_hours")
 # Settings given as JSON (rendered with tojson in the model config): name -> (type, empty value).
 _JSON: dict[str, tuple[type, Any]] = {"bedrock_ext_tasks": (dict, {}), "job_tags": (dict, {}),
                                       "application_inference_profiles": (dict, {}),

@@ -165,7 +165,8 @@ def model_input(settings: RecordSettings, user: str) -> dict[str, Any]:
 
 
 def _converse_body(settings: RecordSettings, user: str) -> dict[str, Any]:
-    config = _set({"maxTokens": settings.max_tokens, "temperature": settings.temperature, "topP": settings.top_p})
+    config = _set({"maxTokens": settings.max_tokens, "temperature": settings.temperature,
+                   "topP": settings.top_p})
     body: dict[str, Any] = {"system": [{"text": settings.system_prompt}],
                             "messages": [{"role": "user", "content": [{"text": user}]}],
                             "inferenceConfig": config}
@@ -205,7 +206,8 @@ def _invoke_model_body(settings: RecordSettings, user: str) -> dict[str, Any]:
         "prompt": f"<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n{system}<|eot_id|>"
                   f"<|start_header_id|>user<|end_header_id|>\n{user}<|eot_id|>"
                   "<|start_header_id|>assistant<|end_header_id|>\n",
-        **_set({"max_gen_len": settings.max_tokens, "temperature": settings.temperature, "top_p": settings.top_p}),
+        **_set({"max_gen_len": settings.max_tokens, "temperature": settings.temperature,
+                "top_p": settings.top_p}),
     }
 
 

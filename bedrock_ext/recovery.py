@@ -44,8 +44,8 @@ def record(session: Any, rows: pa.Table, *, s3: S3, bucket: str, prefix: str) ->
         with tempfile.TemporaryDirectory(prefix="bedrock-ext-record-") as tmp:
             for key in keys:
                 path = str(Path(tmp) / f"{key}{SUFFIX}")
-                session.execute(f"COPY (select * from bedrock_ext_recorded_rows where job_key = {literal(key)}) "
-                                f"TO {literal(path)} (FORMAT parquet)")
+                session.execute("COPY (select * from bedrock_ext_recorded_rows where job_key = "
+                                f"{literal(key)}) TO {literal(path)} (FORMAT parquet)")
                 s3.upload_file(path, bucket, folder(prefix) + key + SUFFIX)
     finally:
         session.unregister("bedrock_ext_recorded_rows")

@@ -148,8 +148,8 @@ def _check_satisfiable(where: str, kind: str, prop: Mapping[str, Any]) -> None:
             raise ConfigError(f"{where}: {key} must be a number, got {value!r}")
     for high, low in _LIMITS.items():
         if high in prop and low in prop and prop[low] > prop[high]:
-            raise ConfigError(f"{where}: {low} {prop[low]!r} is above {high} {prop[high]!r}: no answer can satisfy "
-                              "both; fix the bounds")
+            raise ConfigError(f"{where}: {low} {prop[low]!r} is above {high} {prop[high]!r}: no answer can "
+                              "satisfy both; fix the bounds")
     for value in prop.get("enum", []):
         problem = _enum_problem(kind, prop, value)
         if problem:

@@ -49,10 +49,11 @@ def model_for_batch(entry: ModelEntry, model_id: str, invocation_type: str,
         raise ConfigError(f"model {model_id!r} does not offer batch inference (model catalog row "
                           f"{entry.model_id!r}): choose a model whose batch_offered is true")
     if scope == "in_region" and not entry.batch_in_region:
-        known = " or ".join((entry.profile_ids or "").split()) or f"us.{entry.model_id} (or the profile of your Region)"
+        known = (" or ".join((entry.profile_ids or "").split())
+                 or f"us.{entry.model_id} (or the profile of your Region)")
         raise ConfigError(f"model {model_id!r} takes batch jobs only through a cross-Region inference profile "
-                          f"(AWS lists no single-Region batch support for {entry.model_id}): set bedrock_model_id "
-                          f"to an inference profile id: {known}")
+                          f"(AWS lists no single-Region batch support for {entry.model_id}): set "
+                          f"bedrock_model_id to an inference profile id: {known}")
     if invocation_type not in entry.invocation_types():
         raise ConfigError(f"model {model_id!r} takes batch records of invocation type "
                           f"{' or '.join(entry.invocation_types())}, not {invocation_type!r}")
@@ -80,10 +81,10 @@ def inference_params(entry: ModelEntry, model_id: str, *, max_tokens: int, tempe
     values = {"temperature": temperature, "top_p": top_p, "top_k": top_k, "max_tokens": max_tokens}
     for a, b in entry.refused_pairs():
         if values.get(a) is not None and values.get(b) is not None:
-            raise ConfigError(f"{a} ({values[a]}) and {b} ({values[b]}) are both set, and {model_id} refuses the "
-                              f"pair (Bedrock: \"`{a}` and `{b}` cannot both be specified for this model\"; every "
-                              f"record would fail): set one of them to null (the package default is "
-                              f"temperature: 0.0, so to use top_p set temperature: null)")
+            raise ConfigError(f"{a} ({values[a]}) and {b} ({values[b]}) are both set, and {model_id} refuses "
+                              f"the pair (Bedrock: \"`{a}` and `{b}` cannot both be specified for this "
+                              "model\"; every record would fail): set one of them to null (the package default is "
+                              "temperature: 0.0, so to use top_p set temperature: null)")
 
 
 def _within(name: str, value: float, bounds: tuple[float, float], model_id: str) -> None:
@@ -97,6 +98,9 @@ def s3_location(bucket: str, prefix: str) -> None:
     if not _BUCKET.fullmatch(bucket) or ".." in bucket or _IP.fullmatch(bucket):
         raise ConfigError(f"s3_bucket {bucket!r} is not a valid S3 bucket name: 3 to 63 lowercase "
                           "letters, digits, dots and hyphens, starting and ending with a letter or digit")
+    if prefix.startswith("/"):
+        raise ConfigError(f"s3_prefix {prefix!r} starts with '/': S3 keys have no leading slash, and it would "
+                          f"be dropped silently; use {prefix.lstrip('/')!r}")
     segments = prefix.strip("/").split("/")
     if prefix.strip("/") == "" or any(not _KEY_SEGMENT.fullmatch(s) or s in (".", "..") for s in segments):
         raise ConfigError(f"s3_prefix {prefix!r} is not allowed: use one or more '/'-separated segments of "
@@ -148,8 +152,8 @@ def tags(values: dict[str, str], setting: str = "job_tags", product_keys: tuple[
     total = len(set(values) | set(product_keys))
     if total > 200:
         extra = f" plus the product's {len(product_keys)} ({', '.join(product_keys)})" if product_keys else ""
-        raise ConfigError(f"{setting} has {len(values)} tags{extra}: {total} on each job, and a batch job takes "
-                          f"at most 200: remove {total - 200}")
+        raise ConfigError(f"{setting} has {len(values)} tags{extra}: {total} on each job, and a batch job "
+                          f"takes at most 200: remove {total - 200}")
 
 
 def vpc(subnet_ids: tuple[str, ...], security_group_ids: tuple[str, ...]) -> None:

@@ -259,7 +259,8 @@ def _check_output_limit(model_id: str, body: Mapping[str, Any]) -> None:
 
 
 # A parameter's name in each body shape: Converse's inferenceConfig, Claude's and Llama's top level.
-_PARAM_PATHS = {"Converse": {"temperature": ("inferenceConfig", "temperature"), "top_p": ("inferenceConfig", "topP"),
+_PARAM_PATHS = {"Converse": {"temperature": ("inferenceConfig", "temperature"),
+                             "top_p": ("inferenceConfig", "topP"),
                              "top_k": ("additionalModelRequestFields", "top_k")},
                 "InvokeModel": {"temperature": ("temperature",), "top_p": ("top_p",), "top_k": ("top_k",)}}
 

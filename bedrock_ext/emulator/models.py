@@ -127,8 +127,8 @@ class BatchBackend:
         if not known.batch_in_region and catalog.is_bare(str(body["modelId"])):
             # The runtime's message for such ids (AWS's batch wording was not found: see notes).
             raise ValidationException(
-                f"Invocation of model ID {known.model_id} with on-demand throughput isn't supported. Retry your "
-                "request with the ID or ARN of an inference profile that contains this model.")
+                f"Invocation of model ID {known.model_id} with on-demand throughput isn't supported. "
+                "Retry your request with the ID or ARN of an inference profile that contains this model.")
         with self.lock:
             self._create_calls += 1
             if self._create_calls <= self.config.faults.create_throttle_count:

@@ -46,7 +46,10 @@ def test_the_project_defaults_are_valid() -> None:
     ("s3_prefix", "../../escape", "s3_prefix '../../escape' is not allowed"),
     ("s3_prefix", "my prefix+x%20#?", "s3_prefix 'my prefix+x%20#?' is not allowed"),
     ("s3_prefix", "a/./b", "is not allowed"),
-    ("s3_prefix", "/", "is not allowed"),
+    ("s3_prefix", "/", "starts with '/'"),
+    ("s3_prefix", "/abs", "s3_prefix '/abs' starts with '/': S3 keys have no leading slash, and it would be dropped "
+                          "silently; use 'abs'"),
+
     ("s3_bucket", "My_Bucket", "s3_bucket 'My_Bucket' is not a valid S3 bucket name"),
     ("s3_bucket", "192.168.0.1", "is not a valid S3 bucket name"),
     ("role_arn", "BedrockRole", "role_arn 'BedrockRole' is not an IAM role ARN"),
