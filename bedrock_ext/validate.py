@@ -83,8 +83,8 @@ def inference_params(entry: ModelEntry, model_id: str, *, max_tokens: int, tempe
         if values.get(a) is not None and values.get(b) is not None:
             raise ConfigError(f"{a} ({values[a]}) and {b} ({values[b]}) are both set, and {model_id} refuses "
                               f"the pair (Bedrock: \"`{a}` and `{b}` cannot both be specified for this "
-                              "model\"; every record would fail): set one of them to null (the package default is "
-                              "temperature: 0.0, so to use top_p set temperature: null)")
+                              "model\"; every record would fail): set one of them to null (the package "
+                              "default is temperature: 0.0, so to use top_p set temperature: null)")
 
 
 def _within(name: str, value: float, bounds: tuple[float, float], model_id: str) -> None:
