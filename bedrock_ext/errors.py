@@ -7,7 +7,17 @@ class BedrockExtError(Exception):
     """Base class: a problem the user can act on; the message names the bad value and the fix."""
 
 
-class ConfigError(BedrockExtError):
+class OneLineError(BedrockExtError):
+    """A refusal the user acts on, not a bug: shown as its one line (type and message) wherever a
+    traceback would be printed. dbt-duckdb prints a Python model's exception with
+    ``traceback.format_exception``, which reads ``__traceback__`` and the chained context; both
+    read as absent here. The interpreter keeps the real traceback (``sys.exc_info()``)."""
+
+    __traceback__ = property(lambda self: None, lambda self, value: None)  # type: ignore[assignment]
+    __suppress_context__ = property(lambda self: True, lambda self, value: None)  # type: ignore[assignment]
+
+
+class ConfigError(OneLineError):
     """A configuration value (dbt var, profile key, env var, CLI flag) is missing or invalid."""
 
 
@@ -51,7 +61,7 @@ class JobTimeoutError(BedrockExtError):
         self.jobs = jobs
 
 
-class BudgetExceededError(BedrockExtError):
+class BudgetExceededError(OneLineError):
     """The pre-submit cost estimate is above the configured budget."""
 
 
@@ -59,5 +69,5 @@ class ExportError(BedrockExtError):
     """Batch input could not be written as planned (e.g. the requests changed mid-export)."""
 
 
-class ConcurrentBuildError(BedrockExtError):
+class ConcurrentBuildError(OneLineError):
     """Another build holds the export-and-submit lock of the same S3 prefix."""
