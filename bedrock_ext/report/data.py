@@ -9,7 +9,7 @@ from typing import Any
 import duckdb
 
 # The kind of wait in a pending_reason, without its job id or details.
-_PENDING_KIND = "^(waiting for batch job|retry due after [a-z_0-9]+|[a-z ,]+)"
+_PENDING_KIND = "^(waiting for batch job|retry after [a-z_0-9]+|[a-z ,]+)"
 
 
 @dataclass(frozen=True, kw_only=True)

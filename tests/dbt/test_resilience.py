@@ -81,7 +81,9 @@ def test_partial_jobs_are_harvested_and_missing_records_retried(dbt_project: Dbt
     assert_all_passed(dbt_project.dbt(["build"], **FAST))
     assert status_counts(dbt_project) == {"summarized": 50, "pending": 50}
     (reason,), = dbt_project.query("select distinct pending_reason from fct_call_summaries where summary_status = 'pending'")
-    assert reason.startswith("retry due after missing_from_output (attempt 1 of 2)") and outcome in reason
+    assert reason.startswith("retry after missing_from_output on attempt 1 of 2 (") and outcome in reason
+    assert reason.endswith("the next dbt build exports it again, in a batch job once 1 records are due "
+                           "(with new rows), else on-demand 24 h after this attempt")
     emulator.configure(faults={"job_outcome": None})  # type: ignore[attr-defined]
     assert_all_passed(dbt_project.dbt(["build"], **FAST))
     assert status_counts(dbt_project) == {"summarized": 100}

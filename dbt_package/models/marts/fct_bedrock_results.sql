@@ -261,9 +261,12 @@ classified as (
             when outcome = 'job_failed'
                 then 'job ' || batch_job_id || ' failed (' || coalesce(job_status_message, 'no message')
                     || '); the next build resubmits it'
+            {#- What will happen and when: the retry rules of bedrock_batch_input (README "Retries"). #}
             when outcome in ('transient_error', 'missing_from_output')
-                then 'retry due after ' || error_kind || ' (attempt ' || attempt_count::varchar || ' of '
-                    || {{ var('max_attempts') }} || '): ' || coalesce(error_detail, '')
+                then 'retry after ' || error_kind || ' on attempt ' || attempt_count::varchar || ' of ' || {{ var('max_attempts') }}
+                    || ' (' || coalesce(error_detail, 'no detail') || '): the next dbt build exports it again, '
+                    || 'in a batch job once {{ var('min_records_per_job') }} records are due (with new rows), '
+                    || 'else on-demand {{ var('retry_max_wait_hours') }} h after this attempt'
             else 'waiting for batch job ' || batch_job_id || ' (' || job_status || ')'
         end as pending_reason
     from outcomes
