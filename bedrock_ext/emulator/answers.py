@@ -1,18 +1,23 @@
 """The emulator's answers: JSON that fits the schema the request carries, derived from its text.
 
-A real model learns the answer's shape from the request (the prompt, or Converse's
-``outputConfig.textFormat``); so does this stand-in, which shares no code with the client. It
-looks for a JSON Schema between ``<answer_schema>`` tags in the prompt or in ``outputConfig``:
+A real model learns the answer's shape from the request; so does this stand-in, which shares no
+code with the client. It finds a JSON Schema wherever the request carries it: Converse's
+``outputConfig.textFormat``, between ``<answer_schema>`` tags, or inline in the system or user
+text (the first JSON object with ``properties``). Values derive from the user messages only,
+never from the system prompt or instructions:
 
 - the call-center summary schema (summary, intent, sentiment, resolution, action_items): the
   keyword heuristic of ``summarizer``, restricted to the schema's keys;
-- any other object schema: a deterministic answer derived from the text (an enum value that the
-  text mentions, else one chosen by a hash of the text; numbers within their bounds; strings cut
-  from the text within their length limits);
+- any other object schema, field by field: an enum value chosen by its words (and the property's
+  name and description) found in the text, else spread by a hash of the text; integers and
+  numbers within their bounds, from a number the text gives for the field, else from urgency cue
+  words, else spread; booleans true when the text names the field's words (a negation before them
+  makes it false); strings are the text itself, cut to their limits;
 - no schema: the heuristic's full summary (requests built before tasks were declared).
 
 ``invalid(...)`` turns a valid answer into a schema-invalid one of several kinds, for the
-``invalid_answer_rate`` fault. None of this is a language model.
+``invalid_answer_rate`` fault. None of this is a language model: local answers measure the
+pipeline, not a model.
 """
 
 from __future__ import annotations
@@ -28,43 +33,63 @@ from bedrock_ext.emulator import summarizer
 _SCHEMA = re.compile(r"<answer_schema>(.*?)</answer_schema>", re.S)
 _SUMMARY_KEYS = {"summary", "intent", "sentiment", "resolution", "action_items"}
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]+")
+_TOKEN = re.compile(r"[a-z0-9]+")
+# Words that say nothing about a field: a boolean "needs_refund" is about "refund".
+_FILLER = {"needs", "need", "has", "have", "is", "are", "was", "should", "wants", "want", "mentions", "mention",
+           "the", "and", "for", "with", "any", "requires", "require", "asks", "ask", "about", "other", "none",
+           "unknown", "value", "level", "score", "flag", "type", "kind"}
+_NEGATION = {"no", "not", "never", "without", "don't", "doesn't", "didn't", "isn't"}
+_HIGH = ("urgent", "asap", "immediately", "emergency", "critical", "right now", "outage", "down for", "!!")
+_LOW = ("no rush", "whenever", "not urgent", "low priority", "just wondering", "minor")
 
 
 def schema_in(prompt: str, output_config: Any = None) -> dict[str, Any] | None:
-    """The answer schema the request states: outputConfig's, else the prompt's tagged one."""
+    """The answer schema the request states: outputConfig's, else the tagged one, else the first
+    inline JSON object with properties in the text."""
     if isinstance(output_config, Mapping):
-        text = output_config.get("textFormat", {}).get("structure", {}).get("jsonSchema", {}).get("schema")
-        found = _load(text)
+        text_format = output_config.get("textFormat")
+        structure = text_format.get("structure") if isinstance(text_format, Mapping) else None
+        json_schema = structure.get("jsonSchema") if isinstance(structure, Mapping) else None
+        found = _load(json_schema.get("schema")) if isinstance(json_schema, Mapping) else None
         if found:
             return found
     m = _SCHEMA.search(prompt)
-    return _load(m.group(1)) if m else None
+    return (_load(m.group(1)) if m else None) or _inline(prompt)
 
 
 def _load(text: Any) -> dict[str, Any] | None:
     try:
-        value = json.loads(text) if isinstance(text, str) else None
-    except ValueError:
+        value = json.loads(text) if isinstance(text, str) else text
+    except (ValueError, RecursionError):
         return None
     return value if isinstance(value, dict) and isinstance(value.get("properties"), dict) else None
 
 
-def answer(prompt: str, schema: Mapping[str, Any] | None) -> str:
-    """The answer text for a prompt: one compact JSON object."""
+def _inline(prompt: str) -> dict[str, Any] | None:
+    decoder = json.JSONDecoder()
+    for m in re.finditer(r"\{", prompt):
+        if '"properties"' not in prompt[m.start():m.start() + 4000]:
+            continue
+        try:
+            value, _ = decoder.raw_decode(prompt, m.start())
+        except (ValueError, RecursionError):
+            continue
+        found = _load(value)
+        if found:
+            return found
+    return None
+
+
+def answer(user: str, schema: Mapping[str, Any] | None) -> str:
+    """The answer text for the user messages ``user``: one compact JSON object."""
     if schema is None:
-        return json.dumps(summarizer.summarize(summarizer.transcript_part(prompt)), ensure_ascii=False)
+        return json.dumps(summarizer.summarize(summarizer.transcript_part(user)), ensure_ascii=False)
     properties: Mapping[str, Any] = schema["properties"]
-    text = _user_part(prompt)
     if _SUMMARY_KEYS <= set(properties):
-        full = summarizer.summarize(summarizer.transcript_part(text))
-        generic = {k: _value(k, p, text) for k, p in properties.items() if k not in full}
+        full = summarizer.summarize(summarizer.transcript_part(user))
+        generic = {k: _value(k, p, user) for k, p in properties.items() if k not in full}
         return json.dumps({**{k: full[k] for k in properties if k in full}, **generic}, ensure_ascii=False)
-    return json.dumps({k: _value(k, p, text) for k, p in properties.items()}, ensure_ascii=False)
-
-
-def _user_part(prompt: str) -> str:
-    """The prompt without the system part's schema (the row's text is what answers derive from)."""
-    return _SCHEMA.sub("", prompt)
+    return json.dumps({k: _value(k, p, user) for k, p in properties.items()}, ensure_ascii=False)
 
 
 def _hash(*parts: str) -> int:
@@ -72,24 +97,78 @@ def _hash(*parts: str) -> int:
                                           digest_size=8).digest(), "big")
 
 
+STEM = 4  # words compare by their first letters: "bill", "billed" and "billing" are one word here
+
+
+def _stems(text: str) -> list[str]:
+    return [w[:STEM] for w in _TOKEN.findall(text.lower())]
+
+
+def _words(name: str) -> list[str]:
+    return [w for w in _TOKEN.findall(name.lower().replace("_", " ")) if len(w) > 2 and w not in _FILLER]
+
+
 def _value(name: str, prop: Mapping[str, Any], text: str) -> Any:
     kind = prop.get("type")
     if "enum" in prop:
-        options = list(prop["enum"])
-        lowered = text.lower()
-        mentioned = [o for o in options if isinstance(o, str) and o.lower().replace("_", " ") in lowered]
-        return mentioned[0] if mentioned else options[_hash(name, text) % len(options)]
+        return _enum(name, list(prop["enum"]), text)
     if kind == "boolean":
-        words = [w for w in re.split(r"[_\W]+", name.lower()) if len(w) > 3]
-        return any(w in text.lower() for w in words) if words else bool(_hash(name, text) % 2)
+        return _boolean(name, prop, text)
     if kind in ("integer", "number"):
-        low, high = int(prop.get("minimum", 0)), int(prop.get("maximum", 100))
-        return low + _hash(name, text) % (high - low + 1)
+        return _number(name, prop, text)
     if kind == "array":
         item = prop.get("items", {})
         n = min(int(prop.get("maxItems", 2)), 2)
-        return [_value(f"{name}[{i}]", item, text) for i in range(n)]
+        if "enum" in item:  # the values the text names, at most n
+            named = [o for o in item["enum"] if _score(str(o), _stems(text)) > 0][:n]
+            return named or [_enum(name, list(item["enum"]), text)]
+        return [_value(f"{name}[{i}]", item, text[i * 80:] or text) for i in range(n)]
     return _string(prop, text)
+
+
+def _score(option: str, stems: list[str]) -> int:
+    """How often the option's words (their stems) occur in the text."""
+    wanted = {w[:STEM] for w in _words(option)}
+    return sum(1 for s in stems if s in wanted)
+
+
+def _enum(name: str, options: list[Any], text: str) -> Any:
+    """The option whose words the text uses most; with none (or a tie), a spread chosen by a hash
+    of the text among the tied options, so no option wins by position."""
+    stems = _stems(text)
+    scores = [_score(str(o), stems) for o in options]
+    best = max(scores)
+    tied = [o for o, sc in zip(options, scores, strict=True) if sc == best]
+    return tied[_hash(name, text) % len(tied)]
+
+
+def _boolean(name: str, prop: Mapping[str, Any], text: str) -> bool:
+    words = {w[:STEM] for w in _words(name)} or {w[:STEM] for w in _words(str(prop.get("description", "")))}
+    if not words:
+        return bool(_hash(name, text) % 2)
+    tokens = _TOKEN.findall(text.lower().replace("n't", " not"))
+    for i, token in enumerate(tokens):
+        if token[:STEM] in words:
+            return not any(t in _NEGATION for t in tokens[max(0, i - 3):i])
+    return False
+
+
+def _number(name: str, prop: Mapping[str, Any], text: str) -> int | float:
+    low, high = prop.get("minimum", 0), prop.get("maximum", 100)
+    lowered = text.lower()
+    for word in _words(name):
+        m = re.search(rf"{re.escape(word[:STEM])}\w*\D{{0,12}}?(\d+(?:\.\d+)?)", lowered)
+        if m and low <= float(m.group(1)) <= high:
+            value = float(m.group(1))
+            return int(value) if prop.get("type") == "integer" else value
+    span = int(high) - int(low)
+    if any(cue in lowered for cue in _HIGH):
+        value = int(high) - _hash(name, text) % max(1, span // 4 + 1)
+    elif any(cue in lowered for cue in _LOW):
+        value = int(low) + _hash(name, text) % max(1, span // 4 + 1)
+    else:
+        value = int(low) + _hash(name, text) % (span + 1)
+    return value if prop.get("type") == "integer" else float(value)
 
 
 def _string(prop: Mapping[str, Any], text: str) -> str:

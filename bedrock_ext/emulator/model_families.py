@@ -10,6 +10,7 @@ the real response body, with Claude's `model` naming the local heuristic plainly
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -69,21 +70,33 @@ def _max_tokens(value: Any, key: str) -> int:
     return value
 
 
-def _finish(prompt: str, limit: int, context: int, corrupt: float | None,
+def _finish(prompt: str, user: str, limit: int, context: int, corrupt: float | None,
             output_config: Any = None) -> tuple[str, int, int, bool]:
-    """Answer text, input tokens, output tokens, and whether max tokens cut the answer.
-    ``corrupt`` (the invalid-answer fault's roll) makes the answer schema-invalid."""
+    """Answer text, input tokens, output tokens, and whether max tokens cut the answer. The whole
+    ``prompt`` (system and user text) is counted and searched for the answer schema; the answer
+    derives from the ``user`` messages only, never from instructions. ``corrupt`` (the
+    invalid-answer fault's roll) makes the answer schema-invalid."""
     tokens_in = summarizer.count_tokens(prompt)
     if tokens_in > context:
         raise ModelInputError("Input is too long for requested model.")
     schema = answers.schema_in(prompt, output_config)
-    text = answers.answer(prompt, schema)
+    text = answers.answer(user, schema)
     if corrupt is not None:
         text = answers.invalid(text, schema, corrupt)
     cut = summarizer.count_tokens(text) > limit
     if cut:
         text = text[: limit * 4]
     return text, tokens_in, summarizer.count_tokens(text), cut
+
+
+_LLAMA_USER = re.compile(r"<\|start_header_id\|>user<\|end_header_id\|>\n?(.*?)<\|eot_id\|>", re.S)
+
+
+def _prompt_and_user(body: Mapping[str, Any], messages: list[Any]) -> tuple[str, str]:
+    """The whole prompt (system, then every message) and the user messages' text alone."""
+    system = [_text_of(body["system"], "system")] if "system" in body else []
+    turns = [(m.get("role"), _text_of(m.get("content"), "messages/content")) for m in messages if isinstance(m, dict)]
+    return "\n".join(system + [t for _, t in turns]), "\n".join(t for role, t in turns if role == "user")
 
 
 def _message_id(prompt: str) -> str:
@@ -105,10 +118,8 @@ def claude(model_id: str, body: Mapping[str, Any], corrupt: float | None = None)
         raise _malformed("#/messages: expected a non-empty list of messages")
     if messages[0].get("role") != "user":
         raise ModelInputError("messages: first message must use the \"user\" role")
-    parts = [_text_of(body["system"], "system")] if "system" in body else []
-    parts += [_text_of(m.get("content"), "messages/content") for m in messages if isinstance(m, dict)]
-    prompt = "\n".join(parts)
-    text, tokens_in, tokens_out, cut = _finish(prompt, limit, context_of(model_id, CLAUDE), corrupt)
+    prompt, user = _prompt_and_user(body, messages)
+    text, tokens_in, tokens_out, cut = _finish(prompt, user, limit, context_of(model_id, CLAUDE), corrupt)
     return {
         "id": _message_id(prompt),
         "type": "message",
@@ -138,9 +149,8 @@ def nova(model_id: str, body: Mapping[str, Any], corrupt: float | None = None) -
     messages = body["messages"]
     if not isinstance(messages, list) or not messages:
         raise _malformed("#/messages: expected a non-empty list of messages")
-    parts = [_text_of(body["system"], "system")] if "system" in body else []
-    parts += [_text_of(m.get("content"), "messages/content") for m in messages if isinstance(m, dict)]
-    text, tokens_in, tokens_out, cut = _finish("\n".join(parts), limit, context_of(model_id, NOVA), corrupt)
+    prompt, user = _prompt_and_user(body, messages)
+    text, tokens_in, tokens_out, cut = _finish(prompt, user, limit, context_of(model_id, NOVA), corrupt)
     return {
         "output": {"message": {"role": "assistant", "content": [{"text": text}]}},
         "stopReason": "max_tokens" if cut else "end_turn",
@@ -156,7 +166,9 @@ def llama(model_id: str, body: Mapping[str, Any], corrupt: float | None = None) 
     limit = _max_tokens(body.get("max_gen_len", 512), "max_gen_len")
     _check_range(body, "temperature", 0, 1)
     _check_range(body, "top_p", 0, 1)
-    text, tokens_in, tokens_out, cut = _finish(body["prompt"], limit, context_of(model_id, LLAMA), corrupt)
+    user = _LLAMA_USER.findall(body["prompt"])
+    text, tokens_in, tokens_out, cut = _finish(body["prompt"], "\n".join(user) if user else body["prompt"], limit,
+                                               context_of(model_id, LLAMA), corrupt)
     return {
         "generation": text,
         "prompt_token_count": tokens_in,
@@ -218,10 +230,8 @@ def converse(model_id: str, family: Family, body: Mapping[str, Any],
     if messages[0].get("role") != "user":
         raise ModelInputError("A conversation must start with a user message. Try again with a conversation "
                               "that starts with a user message.")
-    parts = [_text_of(body["system"], "system")] if "system" in body else []
-    parts += [_text_of(m.get("content"), "messages/content") for m in messages if isinstance(m, dict)]
-    prompt = "\n".join(parts)
-    text, tokens_in, tokens_out, cut = _finish(prompt, limit, context_of(model_id, family), corrupt,
+    prompt, user = _prompt_and_user(body, messages)
+    text, tokens_in, tokens_out, cut = _finish(prompt, user, limit, context_of(model_id, family), corrupt,
                                                body.get("outputConfig"))
     return {
         "output": {"message": {"role": "assistant", "content": [{"text": text}]}},
