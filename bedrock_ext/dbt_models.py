@@ -2,7 +2,6 @@
 
 - ``bedrock_batch_input``: export the summary requests not yet exported, as Bedrock JSONL in S3.
 - ``bedrock_batch_jobs``: submit (or re-attach to) one job per exported shard and await them.
-- ``bi_published_marts``: publish the marts for BI (``bedrock_ext.publish``).
 The settings they read are ``bedrock_ext.config.BatchConfig``.
 """
 
@@ -12,12 +11,11 @@ import dataclasses
 import datetime as dt
 import json
 import logging
-from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 
-from bedrock_ext import locking, publish, recovery, runtime
+from bedrock_ext import locking, recovery, runtime
 from bedrock_ext.aws import S3
 from bedrock_ext.catalog import Catalog
 from bedrock_ext.config import BatchConfig
@@ -327,16 +325,3 @@ def _job_row(spec: JobSpec, job: BatchJob, rt: runtime.Runtime) -> dict[str, Any
             "checked_at": dt.datetime.now(dt.UTC), "output_kms_key_id": job.kms_key_id,
             "job_tags": json.dumps(dict(spec.tags), sort_keys=True), "is_in_vpc": job.uses_vpc,
             "job_timeout_hours": job.timeout_hours, "task_name": dict(spec.tags).get("bedrock-ext:task")}
-
-
-def publish_marts(session: Any, marts: dict[str, Any], bi_database_path: Any) -> pa.Table:
-    """Copy the marts to the BI file (``bi_database_path``, default ``<warehouse>_bi.duckdb``) and swap
-    it in atomically; one row per mart published."""
-    given = bi_database_path not in (None, "", "None")
-    path = Path(str(bi_database_path)) if given else publish.default_path(session)
-    counts = publish.publish(session, [(name, _from(relation)) for name, relation in marts.items()], path)
-    now = dt.datetime.now(dt.UTC)
-    return pa.table({"mart_name": [n for n, _ in counts],
-                     "row_count": pa.array([r for _, r in counts], pa.int64()),
-                     "published_path": [str(path.resolve())] * len(counts),
-                     "published_at": pa.array([now] * len(counts), pa.timestamp("us", tz="UTC"))})

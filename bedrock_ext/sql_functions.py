@@ -8,6 +8,7 @@ import json
 import duckdb
 from duckdb.sqltypes import BOOLEAN, VARCHAR
 
+from bedrock_ext import publish
 from bedrock_ext.config import record_settings
 from bedrock_ext.errors import ConfigError
 from bedrock_ext.records import request_fingerprint
@@ -28,6 +29,10 @@ def register_functions(conn: duckdb.DuckDBPyConnection) -> None:
     """``bedrock_ext_request_fingerprint(task_name, task_json, defaults_json, native_structured_output)``:
     the request fingerprint of ``records.request_fingerprint`` for a task declared in yml, over the
     package-level request settings, with the model's native structured output flag from
-    dim_bedrock_models (part of every request key)."""
+    dim_bedrock_models (part of every request key). ``bedrock_ext_publish_prepare`` and
+    ``bedrock_ext_publish_swap``: the file steps of publishing for BI (``bedrock_ext.publish``)."""
     conn.create_function("bedrock_ext_request_fingerprint", _fingerprint, [VARCHAR, VARCHAR, VARCHAR, BOOLEAN],
                          VARCHAR, side_effects=False, null_handling="special")
+    conn.create_function("bedrock_ext_publish_prepare", publish.prepare, [VARCHAR], VARCHAR, side_effects=True)
+    conn.create_function("bedrock_ext_publish_swap", publish.swap, [VARCHAR, VARCHAR], VARCHAR,
+                         side_effects=True)

@@ -95,7 +95,8 @@ _LLAMA_USER = re.compile(r"<\|start_header_id\|>user<\|end_header_id\|>\n?(.*?)<
 def _prompt_and_user(body: Mapping[str, Any], messages: list[Any]) -> tuple[str, str]:
     """The whole prompt (system, then every message) and the user messages' text alone."""
     system = [_text_of(body["system"], "system")] if "system" in body else []
-    turns = [(m.get("role"), _text_of(m.get("content"), "messages/content")) for m in messages if isinstance(m, dict)]
+    turns = [(m.get("role"), _text_of(m.get("content"), "messages/content"))
+             for m in messages if isinstance(m, dict)]
     return "\n".join(system + [t for _, t in turns]), "\n".join(t for role, t in turns if role == "user")
 
 
@@ -167,8 +168,8 @@ def llama(model_id: str, body: Mapping[str, Any], corrupt: float | None = None) 
     _check_range(body, "temperature", 0, 1)
     _check_range(body, "top_p", 0, 1)
     user = _LLAMA_USER.findall(body["prompt"])
-    text, tokens_in, tokens_out, cut = _finish(body["prompt"], "\n".join(user) if user else body["prompt"], limit,
-                                               context_of(model_id, LLAMA), corrupt)
+    text, tokens_in, tokens_out, cut = _finish(body["prompt"], "\n".join(user) if user else body["prompt"],
+                                               limit, context_of(model_id, LLAMA), corrupt)
     return {
         "generation": text,
         "prompt_token_count": tokens_in,

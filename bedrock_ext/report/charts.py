@@ -11,6 +11,7 @@ from html import escape
 
 PALETTE = ("#2f6fab", "#e07b39", "#3a9d5d", "#c44e52", "#8172b3", "#937860", "#da8bc3", "#8c8c8c")
 STATUS_COLOURS = {
+    "answered": "#3a9d5d",
     "summarized": "#3a9d5d",
     "failed": "#c44e52",
     "pending": "#e0a339",
@@ -40,7 +41,7 @@ def _svg(width: int, height: int, body: str, title: str) -> str:
     )
 
 
-def _number(value: float) -> str:
+def number(value: float) -> str:
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.4g}"
 
 
@@ -58,8 +59,8 @@ def bars(rows: Sequence[tuple[str, float]], title: str, width: int = 560, label_
         parts.append(
             f'<text x="{label_w - 6}" y="{y + 16}" text-anchor="end">{safe_text(str(label)[:label_chars])}'
             f'</text><rect class="bar" x="{label_w}" y="{y + 4}" width="{w:.1f}" height="{row_h - 8}" '
-            f'fill="{colour}"><title>{safe_text(label)}: {_number(value)}</title></rect>'
-            f'<text x="{label_w + w + 4:.1f}" y="{y + 16}">{_number(value)}</text>'
+            f'fill="{colour}"><title>{safe_text(label)}: {number(value)}</title></rect>'
+            f'<text x="{label_w + w + 4:.1f}" y="{y + 16}">{number(value)}</text>'
         )
     return _svg(width, len(rows) * row_h + 4, "".join(parts), title)
 
@@ -87,10 +88,10 @@ def grouped_bars(rows: Sequence[tuple[str, str, float]], title: str, width: int 
             parts.append(
                 f'<rect class="bar" x="{x:.1f}" y="{y + 4}" width="{w:.1f}" height="{row_h - 8}" '
                 f'fill="{PALETTE[j % len(PALETTE)]}"><title>{safe_text(group)} / '
-                f"{safe_text(category)}: {_number(value)}</title></rect>"
+                f"{safe_text(category)}: {number(value)}</title></rect>"
             )
             x += w
-        parts.append(f'<text x="{x + 4:.1f}" y="{y + 16}">{_number(totals[group])}</text>')
+        parts.append(f'<text x="{x + 4:.1f}" y="{y + 16}">{number(totals[group])}</text>')
     legend_y = len(groups) * row_h + 8
     for j, category in enumerate(categories):
         lx = label_w + (j % 4) * 100
@@ -124,17 +125,17 @@ def histogram(values: Sequence[float], title: str, bins: int = 20, width: int = 
         lo = low + span * i / bins
         parts.append(
             f'<rect class="bar" x="{20 + i * bar_w:.1f}" y="{plot_h - h + 5:.1f}" width="{bar_w - 1:.1f}" '
-            f'height="{h:.1f}" fill="{PALETTE[0]}"><title>{_number(lo)}–{_number(lo + span / bins)}: '
+            f'height="{h:.1f}" fill="{PALETTE[0]}"><title>{number(lo)}–{number(lo + span / bins)}: '
             f"{n}</title></rect>"
         )
     parts.append(
-        f'<text x="20" y="{height - 8}">{_number(low)}</text>'
-        f'<text x="{width - 20}" y="{height - 8}" text-anchor="end">{_number(high)}</text>'
+        f'<text x="20" y="{height - 8}">{number(low)}</text>'
+        f'<text x="{width - 20}" y="{height - 8}" text-anchor="end">{number(high)}</text>'
     )
     if above:
         parts.append(
             f'<text x="{width / 2:.0f}" y="{height - 8}" text-anchor="middle" class="legend">'
-            f"{above} above {_number(high)} not shown</text>"
+            f"{above} above {number(high)} not shown</text>"
         )
     return _svg(width, height, "".join(parts), title)
 

@@ -16,8 +16,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
     database = Path(args.duckdb)
     if not database.exists():
         raise ConfigError(
-            f"--duckdb {str(database)!r}: no such file. Run dbt build first; the marts are "
-            "published to <warehouse>_bi.duckdb next to the warehouse file."
+            f"--duckdb {str(database)!r}: no such file. Give the DuckDB file with the bedrock_ext marts: the "
+            "published BI file (the package var bi_database_path) or the warehouse file, after dbt build."
         )
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -34,5 +34,5 @@ def add_report_command(sub: argparse._SubParsersAction) -> None:
         help="the published marts (default: the demo's)",
     )
     p.add_argument("--out", default="dbt_project/target/report.html", help="the HTML file to write")
-    p.add_argument("--title", default="Call-center summaries")
+    p.add_argument("--title", default=None, help="the page title (default: the task's report title)")
     p.set_defaults(handler=_cmd_report)

@@ -11,7 +11,7 @@ from typing import Any
 
 from bedrock_ext.report import charts
 from bedrock_ext.report.charts import safe_text
-from bedrock_ext.report.data import Field, ReportData
+from bedrock_ext.report.data import Field, ReportData, TaskSection
 
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px auto;max-width:1180px;
@@ -36,17 +36,29 @@ def _card(title: str, body: str) -> str:
 
 
 def _field_card(field: Field, data: Any) -> str:
-    title = f"{field.name}" + (f" by {field.group_by}" if field.kind == "enum" and field.group_by else "")
+    grouped = f" by {field.group_by}" if field.group_by else ""
     if field.kind == "enum":
-        return _card(title, charts.grouped_bars(data, title))
+        return _card(f"{field.name}{grouped}", charts.grouped_bars(data, f"{field.name}{grouped}"))
+    if field.kind == "boolean":
+        return _card(f"{field.name}: share true{grouped}", charts.grouped_bars(data, f"{field.name}{grouped}"))
     if field.kind == "number":
-        return _card(title, charts.histogram(data, title))
+        return _card(f"{field.name}: {_spread(data)}", charts.histogram(data, field.name))
     if field.kind == "string_list":
         return _card(
             f"top {field.name}", charts.bars([(str(k), float(n)) for k, n in data], field.name, label_w=340)
         )
-    items = "".join(f"<li>{safe_text(v)}</li>" for v in data) or '<li class="empty">No data yet.</li>'
-    return _card(f"{field.name}: samples", f"<ul>{items}</ul>")
+    items = ("".join(f"<li>{safe_text(v)}</li>" for v in data["samples"])
+             or '<li class="empty">No data yet.</li>')
+    return _card(f"{field.name}: samples and lengths",
+                 f"<ul>{items}</ul>{charts.histogram(data['lengths'], f'{field.name} length (characters)')}")
+
+
+def _spread(values: list[float]) -> str:
+    if not values:
+        return "no answers yet"
+    ordered = sorted(values)
+    return (f"min {charts.number(ordered[0])}, median {charts.number(ordered[len(ordered) // 2])}, "
+            f"max {charts.number(ordered[-1])}")
 
 
 def _jobs_table(jobs: list[dict[str, Any]]) -> str:
@@ -77,25 +89,47 @@ def _jobs_table(jobs: list[dict[str, Any]]) -> str:
     return f"<table><tr>{header}</tr>{''.join(rows)}</table>" if rows else '<p class="empty">No jobs yet.</p>'
 
 
-def render(data: ReportData, title: str = "Call-center summaries") -> str:
+def _task_section(task: TaskSection) -> str:
     status_totals: dict[str, int] = {}
-    for status, _, n in data.status_counts:
+    for status, _, n in task.status_counts:
         status_totals[status] = status_totals.get(status, 0) + n
     reasons = "".join(
         f"<tr><td>{safe_text(s)}</td><td>{safe_text(r)}</td><td>{n:,}</td></tr>"
-        for s, r, n in data.status_counts
+        for s, r, n in task.status_counts
     )
-    t = data.totals
+    t = task.totals
     kpis = (
         ("rows", f"{t['rows'] or 0:,}"),
-        ("summarized", f"{t['summarized'] or 0:,}"),
+        ("answered", f"{t['answered'] or 0:,}"),
         ("billed", _money(t["billed_usd"])),
         ("same tokens on demand", _money(t["on_demand_usd"])),
         ("tokens per row", f"{float(t['tokens_per_row'] or 0):,.0f}"),
     )
+    shares = "".join(
+        _card(share.label, charts.bars([(g, round(r * 100, 1)) for g, r in share.rows], f"{share.label}, %"))
+        for share in task.shares
+    )
+    return f"""<section id="task-{escape(task.task_name)}">
+<h2>{escape(task.title)} <small>(task {escape(task.task_name)}, {escape(task.model_id)})</small></h2>
+<div class="kpis">{"".join(f'<div class="kpi"><span>{escape(k)}</span><b>{v}</b></div>' for k, v in kpis)}</div>
+<h3>Every row accounted for</h3>
+<div class="grid">{_card("rows by status", charts.bars(list(status_totals.items()), "rows by status"))}
+{_card("why", f"<table><tr><th>status</th><th>reason</th><th>rows</th></tr>{reasons}</table>")}
+{_card("failures by error code",
+       charts.bars([(str(c), float(n)) for c, n in task.failures_by_code], "failures by error code"))}
+{shares}</div>
+<h3>Answers</h3>
+<div class="grid">{"".join(_field_card(f, d) for f, d in task.fields)}</div>
+<div class="grid">{_card("tokens per row", charts.histogram(task.tokens_per_row, "tokens per row"))}</div>
+</section>"""
+
+
+def render(data: ReportData, title: str | None = None) -> str:
+    title = title or (data.tasks[0].title if len(data.tasks) == 1 else "bedrock_ext results")
     local = (
-        '<p class="note">These answers come from the <b>local emulator</b>, a keyword heuristic, not an '
-        "LLM; costs are what the same tokens would cost on Amazon Bedrock.</p>"
+        '<p class="note">These answers come from the <b>local emulator</b>, a deterministic heuristic, not an '
+        "LLM: they measure the pipeline, not a model; costs are what the same tokens would cost on Amazon "
+        "Bedrock.</p>"
         if data.is_local_emulator
         else ""
     )
@@ -104,38 +138,18 @@ def render(data: ReportData, title: str = "Call-center summaries") -> str:
         for j in data.jobs
         if j["submitted_at"] is not None
     ]
+    sections = "".join(_task_section(t) for t in data.tasks) or '<p class="empty">No task is declared.</p>'
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1"><style>{_CSS}</style></head>
 <body>
 <h1>{escape(title)}</h1>
-<p>Generated {
-        data.generated_at:%Y-%m-%d %H:%M} UTC by <code>bedrock-ext report</code> from the published marts.</p>
+<p>Generated {data.generated_at:%Y-%m-%d %H:%M} UTC by <code>bedrock-ext report</code> from the package's marts
+({len(data.tasks)} task{"s" if len(data.tasks) != 1 else ""}).</p>
 {local}
-<div class="kpis">{"".join(f'<div class="kpi"><span>{escape(k)}</span><b>{v}</b></div>' for k, v in kpis)}</div>
-<h2>Every row accounted for</h2>
-<div class="grid">{_card("rows by status", charts.bars(list(status_totals.items()), "rows by status"))}
-{_card("why", f"<table><tr><th>status</th><th>reason</th><th>rows</th></tr>{reasons}</table>")}
-{
-        _card(
-            "failures by error code",
-            charts.bars([(str(c), float(n)) for c, n in data.failures_by_code], "failures by error code"),
-        )
-    }
-{
-        _card(
-            "resolution rate by queue",
-            charts.bars(
-                [(q, round(r * 100, 1)) for q, r in data.resolution_rate_by_queue],
-                "resolved, % of summarized calls",
-            ),
-        )
-    }</div>
-<h2>Answers</h2>
-<div class="grid">{"".join(_field_card(f, d) for f, d in data.fields)}</div>
+{sections}
 <h2>Cost</h2>
-<div class="grid">{_card("tokens per row", charts.histogram(data.tokens_per_row, "tokens per row"))}
-{
+<div class="grid">{
         _card(
             "batch vs on-demand per job",
             charts.grouped_bars(

@@ -63,4 +63,4 @@ def test_report_renders_in_chromium(marts: Path, tmp_path: Path) -> None:
     colours = image.getcolors(maxcolors=1_000_000) or []
     assert len(colours) > 50  # text and charts, not a blank page
     greens = sum(n for n, (r, g, b) in colours if (r, g, b) == (0x3A, 0x9D, 0x5D))
-    assert greens > 200  # the "summarized" bar is drawn
+    assert greens > 200  # the "answered" bar is drawn

@@ -1,0 +1,51 @@
+{# ---------- Publishing for BI (the var bi_database_path): the marts BI reads, copied into a
+   DuckDB file of their own at the end of a build and swapped in atomically (bedrock_ext.publish). #}
+
+{# The marts published: the package's, and each task's typed results model (results_model beside
+   the task), as (name, relation). #}
+{% macro bi_marts() -%}
+    {%- set marts = [] -%}
+    {%- for name in ['fct_bedrock_results', 'dim_batch_jobs', 'fct_batch_job_costs', 'dim_bedrock_models',
+                     'dim_bedrock_tasks'] -%}
+        {%- do marts.append((name, ref(name))) -%}
+    {%- endfor -%}
+    {%- for task in bedrock_ext.tasks().keys() | sort -%}
+        {%- set model = bedrock_ext.task(task).get('results_model') -%}
+        {%- if model and model not in marts | map(attribute=0) | list -%}
+            {%- do marts.append((model, ref(project_name, model))) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(marts) }}
+{%- endmacro %}
+
+{# The published file, as SQL: the var, or beside_warehouse: <warehouse file>_bi.duckdb. #}
+{% macro bi_path_sql() -%}
+    {%- set path = var('bi_database_path', none) -%}
+    {%- if path == 'beside_warehouse' -%}
+    (select regexp_replace(path, '\.duckdb$', '') || '_bi.duckdb' from duckdb_databases()
+     where database_name = current_database())
+    {%- else -%}
+    {{ bedrock_ext.sql_string(path) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{# Copy the marts into <path>.tmp, then rename it over <path> (a post-hook: it runs after the
+   model, whose tests and upstream tests have passed). #}
+{% macro publish_for_bi() -%}
+    {%- if execute -%}
+        {%- set path = run_query("select " ~ bedrock_ext.bi_path_sql()).columns[0].values()[0] -%}
+        {%- if path is none -%}
+            {{ exceptions.raise_compiler_error("bedrock_ext: bi_database_path is beside_warehouse, but the warehouse is in memory: set bi_database_path to a file") }}
+        {%- endif -%}
+        {%- set tmp = run_query("select bedrock_ext_publish_prepare(" ~ bedrock_ext.sql_string(path) ~ ")").columns[0].values()[0] -%}
+        {%- do run_query("attach " ~ bedrock_ext.sql_string(tmp) ~ " as bedrock_ext_publish") -%}
+        {%- for name, relation in bedrock_ext.bi_marts() -%}
+            {%- do run_query('create table bedrock_ext_publish.main."' ~ name ~ '" as select * from ' ~ relation) -%}
+        {%- endfor -%}
+        {%- do run_query("create table bedrock_ext_publish.main.bedrock_ext_published as select now() as published_at") -%}
+        {%- do run_query("checkpoint bedrock_ext_publish") -%}
+        {%- do run_query("detach bedrock_ext_publish") -%}
+        {%- do run_query("select bedrock_ext_publish_swap(" ~ bedrock_ext.sql_string(tmp) ~ ", " ~ bedrock_ext.sql_string(path) ~ ")") -%}
+    {%- endif -%}
+    select 1
+{%- endmacro %}
