@@ -15,7 +15,8 @@ from bedrock_ext.sharding import plan_shards
 from tests.sql.package_sql import read_output_files, render_model
 
 PACKAGE = Path(__file__).resolve().parents[2] / "dbt_package"
-SQL_ONLY = {"model_catalog_overrides"}  # read by dim_bedrock_models; Python reads that table
+SQL_ONLY = {"model_catalog_overrides",  # read by dim_bedrock_models; Python reads that table
+            "bi_database_path"}  # read by bedrock_bi_published_marts (SQL) only
 
 
 def _package_vars() -> dict:
