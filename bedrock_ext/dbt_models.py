@@ -20,7 +20,7 @@ from bedrock_ext.aws import S3
 from bedrock_ext.catalog import Catalog
 from bedrock_ext.config import BatchConfig
 from bedrock_ext.errors import ConfigError
-from bedrock_ext.estimate import NO_HISTORY, Estimate, History, check_budget
+from bedrock_ext.estimate import NO_HISTORY, Estimate, History, check_budget, read_history
 from bedrock_ext.export import PLAN, SqlExport
 from bedrock_ext.jobs import (
     BatchJob,
@@ -34,7 +34,6 @@ from bedrock_ext.jobs import (
 from bedrock_ext.on_demand import run_on_demand
 from bedrock_ext.pricing import price_of
 from bedrock_ext.record_sql import literal, quoted
-from bedrock_ext.records import RecordSettings
 
 log = logging.getLogger("bedrock_ext.dbt")
 
@@ -127,7 +126,9 @@ def batch_input(session: Any, requests: Any, this: Any | None, previous: Any | N
             export = SqlExport(session, _pending_sql(requests, exported, previous, config, task_name),
                                config.records_for(task_name))
             try:
-                history = _history(session, exported, previous, export.settings)
+                history = (NO_HISTORY if exported is None or previous is None else
+                           read_history(session, str(exported), _from(previous), export.settings.task.name,
+                                        export.settings.model_id))
                 table, cost = _export_task(session, export, exported, config, rt, s3, remaining, history)
             finally:
                 export.close()
@@ -154,24 +155,6 @@ def _with_recovered(session: Any, this: Any | None, recovered: pa.Table | None) 
         union = f"select {', '.join(INPUT_SCHEMA.names)} from {this} union all {union}"
     session.execute(f"create or replace temp view {RECOVERED} as {union}")
     return RECOVERED
-
-
-def _history(session: Any, this: Any | None, previous: Any | None, settings: RecordSettings) -> History:
-    """What the task's earlier records on this model realized (fct_bedrock_results as the previous
-    build left it, against this model's own estimates): the basis of the expected cost."""
-    if this is None or previous is None:
-        return NO_HISTORY
-    estimates = (f"(select request_key, max(estimated_input_tokens) as estimated from {this} "
-                 "group by request_key)")
-    row = session.execute(
-        "select count(*), avg(p.output_tokens), sum(p.input_tokens) / nullif(sum(e.estimated), 0) "
-        f"from {_from(previous)} p join {estimates} e using (request_key) where p.task_name = ? "
-        "and p.model_id = ? and p.output_tokens is not null and p.input_tokens is not null",
-        [settings.task.name, settings.model_id]).fetchone()
-    if not row or not row[0]:
-        return NO_HISTORY
-    return History(records=int(row[0]), output_tokens_per_record=float(row[1]),
-                   input_ratio=float(row[2] or 1.0))
 
 
 def _export_task(session: Any, export: SqlExport, this: Any | None, config: BatchConfig, rt: runtime.Runtime,

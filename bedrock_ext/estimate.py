@@ -8,6 +8,7 @@ before any history, ``DEFAULT_OUTPUT_SHARE`` of max_tokens and the estimate as i
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from bedrock_ext.errors import BudgetExceededError, ConfigError
 from bedrock_ext.pricing import Cost
@@ -32,6 +33,23 @@ class History:
 
 
 NO_HISTORY = History(records=0, output_tokens_per_record=0.0, input_ratio=1.0)
+
+
+def read_history(con: Any, exports: str, results: str, task_name: str, model_id: str) -> History:
+    """What the task's earlier records on this model realized: ``results`` (fct_bedrock_results)
+    against the estimates ``exports`` (bedrock_batch_input) made for them. The build and the CLI's
+    estimate both read it."""
+    estimates = (f"(select request_key, max(estimated_input_tokens) as estimated from {exports} "
+                 "group by request_key)")
+    row = con.execute(
+        "select count(*), avg(p.output_tokens), sum(p.input_tokens) / nullif(sum(e.estimated), 0) "
+        f"from {results} p join {estimates} e using (request_key) where p.task_name = ? "
+        "and p.model_id = ? and p.output_tokens is not null and p.input_tokens is not null",
+        [task_name, model_id]).fetchone()
+    if not row or not row[0]:
+        return NO_HISTORY
+    return History(records=int(row[0]), output_tokens_per_record=float(row[1]),
+                   input_ratio=float(row[2] or 1.0))
 
 
 @dataclass(frozen=True, kw_only=True)

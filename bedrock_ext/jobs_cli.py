@@ -13,15 +13,50 @@ from urllib.parse import urlsplit
 from bedrock_ext.aws import AwsSettings, bedrock_client
 from bedrock_ext.catalog import Catalog, packaged
 from bedrock_ext.errors import ConfigError
+from bedrock_ext.estimate import NO_HISTORY, History, read_history
 from bedrock_ext.jobs import BatchJob, BedrockBatchClient, JobRunner, JobStatus, PollPolicy
 from bedrock_ext.record_sql import literal, quoted, table_requests_sql
 from bedrock_ext.records import RecordSettings
 
 
 def _client(args: argparse.Namespace) -> BedrockBatchClient:
-    settings = AwsSettings(region=args.region, endpoint_url=args.endpoint_url,
-                           placeholder_credentials=is_loopback(args.endpoint_url))
+    endpoint = args.endpoint_url
+    if endpoint is None and args.project_dir is not None:
+        endpoint = _project_emulator(Path(args.project_dir), args.target)
+    settings = AwsSettings(region=args.region, endpoint_url=endpoint,
+                           placeholder_credentials=is_loopback(endpoint))
     return BedrockBatchClient(bedrock_client(settings))
+
+
+def _project_emulator(project_dir: Path, target: str | None) -> str:
+    """The endpoint of a local project's emulator: its profiles.yml's target with the plugin in
+    ``mode: local`` (``target``, else the first such), served from that target's state dir (the jobs
+    its builds left) by an emulator this command starts and stops."""
+    import yaml
+
+    profiles = project_dir / "profiles.yml"
+    if not profiles.exists():
+        raise ConfigError(f"--project-dir {str(project_dir)!r} has no profiles.yml; give --endpoint-url "
+                          "instead")
+    outputs = {name: out for profile in (yaml.safe_load(profiles.read_text()) or {}).values()
+               if isinstance(profile, dict) for name, out in (profile.get("outputs") or {}).items()}
+    local = {name: plugin.get("config") or {} for name, out in outputs.items() if isinstance(out, dict)
+             for plugin in out.get("plugins") or [] if plugin.get("module") == "bedrock_ext.plugin"
+             and (plugin.get("config") or {}).get("mode", "local") == "local"}
+    if not local or (target and target not in local):
+        named = f" {target!r}" if target else ""
+        raise ConfigError(f"{profiles} has no target{named} with the bedrock_ext plugin in mode: local (its "
+                          f"targets with it: {', '.join(local) or 'none'}); for AWS, leave out --project-dir")
+    config = local[target] if target else next(iter(local.values()))
+    state_dir = project_dir / str(config.get("state_dir", "target/emulator"))
+    if not state_dir.exists():
+        raise ConfigError(f"{state_dir} does not exist: no local build has run in {project_dir} yet")
+    import atexit
+
+    from bedrock_ext.plugin import local_emulator, shutdown_local_emulators
+
+    atexit.register(shutdown_local_emulators)  # frees the state dir for the next build
+    return str(local_emulator(state_dir, config.get("emulator")).endpoint_url)
 
 
 def is_loopback(endpoint_url: str | None) -> bool:
@@ -158,10 +193,23 @@ def _cmd_estimate(args: argparse.Namespace) -> int:
     with duckdb.connect(args.duckdb or ":memory:", read_only=bool(args.duckdb)) as con:
         source = f"read_parquet({literal(args.parquet)})" if args.parquet else quoted(args.table)
         export = SqlExport(con, _requests_sql(con, source, args, settings, spec), settings)
-        est = export.plan(price)
+        est = export.plan(price, _warehouse_history(con, settings))
     print(est.describe())
     check_budget(est, args.budget_usd)
     return 0
+
+
+def _warehouse_history(con: Any, settings: RecordSettings) -> History:
+    """The task's history where --duckdb is (or holds) its warehouse: the package's
+    bedrock_batch_input and fct_bedrock_results, in whichever schema they are; else none."""
+    found = dict(con.execute(
+        "select table_name, any_value(table_catalog || '.' || table_schema) from information_schema.tables "
+        "where table_name in ('bedrock_batch_input', 'fct_bedrock_results') group by 1").fetchall())
+    if len(found) < 2:
+        return NO_HISTORY
+    exports, results = (quoted(found[t]) + "." + quoted(t)
+                        for t in ("bedrock_batch_input", "fct_bedrock_results"))
+    return read_history(con, exports, results, settings.task.name, settings.model_id)
 
 
 def add_jobs_commands(sub: argparse._SubParsersAction) -> None:
@@ -171,6 +219,11 @@ def add_jobs_commands(sub: argparse._SubParsersAction) -> None:
     region = os.environ.get("AWS_REGION", os.environ.get("AWS_DEFAULT_REGION", "us-east-1"))
     common.add_argument("--region", default=region)
     common.add_argument("--json", action="store_true", help="JSON output")
+    common.add_argument("--project-dir", default=None,
+                        help="a dbt project whose local target's emulator state to read (the jobs of its "
+                             "local builds); no server needs to be started by hand")
+    common.add_argument("--target", default=None,
+                        help="with --project-dir: the profiles.yml target (mode: local)")
     jobs = sub.add_parser("jobs", help="Inspect, wait for and stop Bedrock batch jobs.")
     cmds = jobs.add_subparsers(dest="jobs_command", required=True)
     p = cmds.add_parser("list", parents=[common], help="List batch jobs, newest first.")

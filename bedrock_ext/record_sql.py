@@ -114,20 +114,41 @@ def render_sql(template: str, columns: dict[str, str]) -> str:
 def table_requests_sql(source: str, settings: RecordSettings, id_column: str = "call_id",
                        text_column: str = "transcript", latest_by: str | None = None,
                        columns: dict[str, str] | None = None) -> str:
-    """Requests (first attempts) for every row of ``source`` (a table name or a table function),
-    keyed like int_bedrock_requests and ``records.request_key``: for exports and estimates outside
-    dbt (the CLI, tests, benchmarks). A placeholder of the task's template reads its column in
+    """Requests (first attempts) for the rows of ``source`` (a table name or a table function) that a
+    build would request, keyed like int_bedrock_requests and ``records.request_key``: for exports
+    and estimates outside dbt (the CLI, tests, benchmarks). The rules are the package's
+    ``task_input_rows`` (its twin; tests/dbt/test_estimate_rules.py holds them equal): a row
+    without an id, with an id holding a control character, or whose text is not text is not
+    requested; of the rows sharing an id, one is (usable rows first, then the latest by
+    ``latest_by``, then the greatest text). A placeholder of the task's template reads its column in
     ``columns`` (placeholder -> column), else ``text_column``; blank text gives no message
-    (skipped as blank_text). With ``latest_by``, one
-    request per id: the row with the latest value of that column, as stg_bedrock_ext__input_rows keeps."""
+    (skipped as blank_text by the plan)."""
     ident, text = quoted(id_column), quoted(text_column)
     message = render_sql(settings.task.user, {name: quoted((columns or {}).get(name, text_column))
                                               for name in settings.task.placeholders})
-    message = f"case when coalesce(regexp_full_match({text}::varchar, {literal(_BLANK_PATTERN)}), true) " \
+    message = f"case when coalesce(regexp_full_match(_text, {literal(_BLANK_PATTERN)}), true) " \
               f"then null else {message} end"
-    order = f"order by {quoted(latest_by)} desc nulls last" if latest_by else ""
-    latest = f" qualify row_number() over (partition by {ident} {order}) = 1" if latest_by else ""
-    return (f"select sha256(concat_ws(chr(31), input_id, coalesce(input_text, ''), "
-            f"{literal(request_fingerprint(settings))})) as request_key, * from ("
-            f"select {ident}::varchar as input_row_id, {ident}::varchar as input_id, "
-            f"{message} as input_text, 1 as attempt_number from {source}{latest})")
+    latest = f"{quoted(latest_by)} desc nulls last, " if latest_by else ""
+    return f"""
+select sha256(concat_ws(chr(31), input_id, coalesce(input_text, ''),
+       {literal(request_fingerprint(settings))})) as request_key, * from (
+    select _id as input_row_id, _id as input_id, {message} as input_text, 1 as attempt_number
+    from (
+        select *, row_number() over (
+            partition by _id order by _problem is not null, {latest}_text desc nulls last) as _rank
+        from (
+            select *,
+                case when _id is null or _id = '' then 'null_id'
+                     when regexp_matches(_id, '[\\x00-\\x1f\\x7f]') then 'invalid_id'
+                     when not _is_text then 'non_text_value' end as _problem
+            from (
+                select *, {ident}::varchar as _id,
+                    case when typeof({text}) = 'VARCHAR' then {text}::varchar
+                         when typeof({text}) = 'JSON' and json_type({text}::json) = 'VARCHAR'
+                             then {text}::json ->> '$'
+                    end as _text,
+                    typeof({text}) in ('VARCHAR', 'JSON') and ({text} is null or typeof({text}) = 'VARCHAR'
+                        or json_type({text}::json) in ('VARCHAR', 'NULL')) as _is_text
+                from {source}))
+    )
+    where _rank = 1 and _problem is null)"""
