@@ -12,7 +12,7 @@ never from the system prompt or instructions:
   name and description) found in the text, else spread by a hash of the text; integers and
   numbers within their bounds, from a number the text gives for the field, else from urgency cue
   words, else spread; booleans true when the text names the field's words (a negation before them
-  makes it false); strings are the text itself, cut to their limits;
+  in the same clause makes it false); strings are the text itself, cut to their limits;
 - no schema: the heuristic's full summary (requests built before tasks were declared).
 
 ``invalid(...)`` turns a valid answer into a schema-invalid one of several kinds, for the
@@ -146,10 +146,11 @@ def _boolean(name: str, prop: Mapping[str, Any], text: str) -> bool:
     words = {w[:STEM] for w in _words(name)} or {w[:STEM] for w in _words(str(prop.get("description", "")))}
     if not words:
         return bool(_hash(name, text) % 2)
-    tokens = _TOKEN.findall(text.lower().replace("n't", " not"))
-    for i, token in enumerate(tokens):
-        if token[:STEM] in words:
-            return not any(t in _NEGATION for t in tokens[max(0, i - 3):i])
+    for clause in re.split(r"[.,;:!?\n]+", text.lower().replace("n't", " not")):
+        tokens = _TOKEN.findall(clause)
+        for i, token in enumerate(tokens):
+            if token[:STEM] in words:  # true unless a negation comes before it in its clause
+                return not any(t in _NEGATION for t in tokens[:i])
     return False
 
 
