@@ -111,51 +111,58 @@ def _cmd_stop(args: argparse.Namespace) -> int:
 
 
 def _requests_sql(con: Any, source: str, args: argparse.Namespace, settings: RecordSettings,
-                  spec: dict[str, Any] | None) -> str:
-    """The requests dbt would make of this relation: one per id (the latest by the order column when
-    the relation has it, as the package's input staging does), blank text left to the plan. With a
-    task from the project (``spec``), its id, text and order columns and its template's columns."""
+                  spec: dict[str, Any]) -> str:
+    """The requests dbt would make of this relation with the task's id, text and order columns and
+    its template's columns (--id-column, --text-column and --order-column name them where the
+    relation calls them otherwise, e.g. a raw file before the project's staging renames them)."""
     columns = {c[0] for c in con.execute(f"describe select * from {source}").fetchall()}
-    placeholders = {name: name for name in settings.task.placeholders} if spec else {}
-    id_column = spec.get("id_column", args.id_column) if spec else args.id_column
-    text_column = (spec.get("text_column") or settings.task.placeholders[0]) if spec else args.text_column
-    order = spec.get("order_by_column") if spec else args.order_column
-    where = f"task {settings.task.name!r}'s " if spec else "--"
-    wanted = [(f"{where}id{'_' if spec else '-'}column", id_column),
-              (f"{where}text{'_' if spec else '-'}column", text_column),
-              *((f"{where}prompt column", c) for c in placeholders)]
+    task_text = spec.get("text_column") or settings.task.placeholders[0]
+    text_column = args.text_column or task_text
+    id_column = args.id_column or spec.get("id_column")
+    order = args.order_column or spec.get("order_by_column")
+    placeholders = {name: (text_column if name == task_text else name) for name in settings.task.placeholders}
+    wanted = [("id column (--id-column)", id_column), ("text column (--text-column)", text_column),
+              *(("prompt column", c) for c in placeholders.values())]
     for what, column in wanted:
         if column not in columns:
-            raise ConfigError(f"{what} {column!r} is not a column of the input; "
+            raise ConfigError(f"task {settings.task.name!r}'s {what} {column!r} is not a column of the input; "
                               f"it has: {', '.join(sorted(columns))}")
     latest = order if order in columns else None
     return table_requests_sql(source, settings, id_column, text_column, latest_by=latest, columns=placeholders)
 
 
-def _task_from_project(args: argparse.Namespace) -> tuple[RecordSettings, dict[str, Any] | None]:
-    """The call-summary task with --model and --max-tokens, or --task from --project-dir's
-    dbt_project.yml (the var bedrock_ext_tasks; its request settings over the project's
-    vars: bedrock_ext: and these options)."""
-    if not args.task:
-        return RecordSettings(model_id=args.model, max_tokens=args.max_tokens), None
+def _task_from_project(args: argparse.Namespace) -> tuple[RecordSettings, dict[str, Any]]:
+    """--task (or the project's only task) from --project-dir's dbt_project.yml (the var
+    bedrock_ext_tasks, its one definition), with its request settings over the project's
+    vars: bedrock_ext: and --model / --max-tokens."""
     import yaml
 
     from bedrock_ext.config import TASK_OVERRIDES, record_settings
+    from bedrock_ext.task import project_task, project_tasks
 
-    path = Path(args.project_dir) / "dbt_project.yml"
-    if not path.exists():
-        raise ConfigError(f"--project-dir {args.project_dir!r} has no dbt_project.yml")
-    project_vars = (yaml.safe_load(path.read_text()) or {}).get("vars") or {}
-    tasks = project_vars.get("bedrock_ext_tasks") or {}
-    if args.task not in tasks:
-        raise ConfigError(f"--task {args.task!r} is not in {path}'s bedrock_ext_tasks; it has: "
-                          f"{', '.join(sorted(tasks)) or 'none'}")
-    package = project_vars.get("bedrock_ext") or {}
-    options = {"bedrock_model_id": args.model, "max_tokens": args.max_tokens, "invocation_type": "Converse",
-               "temperature": 0.0, "overlong_policy": "truncate"}  # RecordSettings' own defaults
-    defaults = options | {k: package[k] for k in (*TASK_OVERRIDES, "overlong_policy") if k in package}
-    catalog = _project_catalog(Path(args.project_dir), package)
-    return record_settings(args.task, tasks[args.task], defaults, catalog=catalog), tasks[args.task]
+    project = Path(args.project_dir)
+    task = project_task(project, args.task)
+    spec = project_tasks(project)[task.name]
+    package = ((yaml.safe_load((project / "dbt_project.yml").read_text()) or {}).get("vars") or {}).get(
+        "bedrock_ext") or {}
+    names = (*TASK_OVERRIDES, "overlong_policy")
+    declared = _package_defaults(project)  # the package's own dbt_project.yml: each default's one place
+    defaults = {k: declared.get(k) for k in names} | {k: package[k] for k in names if k in package}
+    defaults |= {k: v for k, v in (("bedrock_model_id", args.model), ("max_tokens", args.max_tokens)) if v}
+    catalog = _project_catalog(project, package)
+    return record_settings(task.name, spec, defaults, catalog=catalog), spec
+
+
+def _package_defaults(project: Path) -> dict[str, Any]:
+    """The package's declared defaults (its dbt_project.yml vars): where `dbt deps` installed it in
+    the project, else beside this library in a source checkout; none when neither is found."""
+    import yaml
+
+    for path in (project / "dbt_packages" / "bedrock_ext" / "dbt_project.yml",
+                 Path(__file__).resolve().parents[1] / "dbt_package" / "dbt_project.yml"):
+        if path.exists():
+            return dict((yaml.safe_load(path.read_text()) or {}).get("vars") or {})
+    return {}
 
 
 def _project_catalog(project_dir: Path, package_vars: dict[str, Any]) -> Catalog:
@@ -246,15 +253,15 @@ def add_jobs_commands(sub: argparse._SubParsersAction) -> None:
     est.add_argument("--parquet", help="a Parquet file of transcripts")
     est.add_argument("--duckdb", help="a DuckDB database file (with --table)")
     est.add_argument("--table", help="table name in --duckdb")
-    est.add_argument("--id-column", default="call_id")
-    est.add_argument("--text-column", default="transcript")
-    est.add_argument("--order-column", default="started_at",
-                     help="when an id repeats, the latest row by this column counts (as in the dbt build)")
-    est.add_argument("--model", default="anthropic.claude-3-haiku-20240307-v1:0")
-    est.add_argument("--project-dir", default=".", help="a dbt project whose dbt_project.yml declares --task")
-    est.add_argument("--task", help="a task of --project-dir's bedrock_ext_tasks (default: the built-in "
-                                    "call-summary task over --text-column)")
-    est.add_argument("--max-tokens", type=int, default=512)
+    est.add_argument("--id-column", help="the input's id column, where it is not the task's id_column")
+    est.add_argument("--text-column", help="the input's text column, where it is not the task's text_column")
+    est.add_argument("--order-column", help="the input's column for the task's order_by_column: when an id "
+                                            "repeats, the latest row by it counts (as in the dbt build)")
+    est.add_argument("--model", help="the model (default: the task's, else the project's bedrock_model_id)")
+    est.add_argument("--project-dir", default=".", help="the dbt project that declares the task")
+    est.add_argument("--task", help="a task of --project-dir's bedrock_ext_tasks (default: its only task)")
+    est.add_argument("--max-tokens", type=int,
+                     help="default: the task's, else the project's, else the package's")
     est.add_argument("--budget-usd", type=float, default=None,
                      help="fail when the batch estimate is above this")
     est.set_defaults(handler=_cmd_estimate)

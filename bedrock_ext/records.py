@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 from bedrock_ext.catalog import EndpointScope, ModelEntry, base_model_id, endpoint_scope, packaged
 from bedrock_ext.errors import ConfigError
-from bedrock_ext.task import CALL_SUMMARIES, Task
+from bedrock_ext.task import Task
 
 _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 RECORD_ID_LENGTH = 11
@@ -44,7 +44,7 @@ class RecordSettings:
     body shape, overlong-text policy."""
 
     model_id: str
-    task: Task = CALL_SUMMARIES
+    task: Task  # the declared task (bedrock_ext.task.project_task reads one from a project)
     max_tokens: int = 512
     temperature: float | None = 0.0  # None: not sent (the model's default)
     top_p: float | None = None

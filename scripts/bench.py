@@ -33,7 +33,7 @@ import boto3
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
-from bench_io import peak_rss  # scripts/: the directory of this script is on sys.path
+from bench_io import TASK, peak_rss  # scripts/: the directory of this script is on sys.path
 
 from bedrock_ext.aws import S3, AwsSettings
 from bedrock_ext.duckdb_s3 import connect
@@ -120,7 +120,7 @@ def bench_export_and_parse(transcripts: Path, tmp: Path, steps: set[str]) -> Non
     database = tmp / "bench.duckdb"
     with duckdb.connect(str(database)) as con:
         con.execute(f"create table t as select call_id, transcript from read_parquet('{transcripts}')")
-        con.execute(f"create table requests as {table_requests_sql('t', RecordSettings(model_id=MODEL))}")
+        con.execute(f"create table requests as {table_requests_sql('t', RecordSettings(task=TASK, model_id=MODEL))}")
     with served_emulator(tmp, "io", INSTANT) as served:
         endpoint = served.endpoint
         s3 = S3(AwsSettings(endpoint_url=endpoint, placeholder_credentials=True))
@@ -182,7 +182,7 @@ def bench_orchestration(tmp: Path, k: int = 6, n: int = 2, duration: float = 3.0
         aws = AwsSettings(endpoint_url=endpoint, placeholder_credentials=True)
         s3 = S3(aws)
         s3.client.create_bucket(Bucket=BUCKET)
-        settings = RecordSettings(model_id=MODEL)
+        settings = RecordSettings(task=TASK, model_id=MODEL)
         with connect(aws) as con:
             con.register("t", generate_chunk(7, 0, 0, k * per_job).select(["call_id", "transcript"]))
             jobs, _ = export_requests(con, table_requests_sql("t", settings), settings, price=price_for(MODEL),
@@ -319,7 +319,7 @@ def bench_generator(rows: int, out: Path) -> Path:
 
 
 def bench_local_model(records: int) -> list[InputRecord]:
-    settings = RecordSettings(model_id=MODEL)
+    settings = RecordSettings(task=TASK, model_id=MODEL)
     texts = generate_chunk(7, 0, 0, records)["transcript"].to_pylist()
     recs = [InputRecord.of("a.jsonl", f"R{i:010d}", model_input(settings, render_row(settings, t) or ""))
             for i, t in enumerate(texts)]

@@ -41,6 +41,7 @@ from bedrock_ext.pricing import price_for
 from bedrock_ext.record_sql import literal
 from bedrock_ext.records import RecordSettings, model_input, render_row
 from bedrock_ext.sharding import Quotas
+from bedrock_ext.task import project_task
 
 MODEL = "anthropic.claude-3-haiku-20240307-v1:0"
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,7 +50,8 @@ from tests.sql.package_sql import read_output_files, render_model  # noqa: E402
 
 BUCKET = "bench"
 OUTPUT_PREFIX = "out/"
-SETTINGS = RecordSettings(model_id=MODEL)
+TASK = project_task(ROOT / "dbt_project", "call_summaries")  # the example's task, from its yml
+SETTINGS = RecordSettings(task=TASK, model_id=MODEL)
 
 
 class NoUpload:

@@ -13,6 +13,10 @@ from bedrock_ext.cli import main
 from bedrock_ext.emulator.config import EmulatorConfig
 from bedrock_ext.emulator.server import Emulator
 from tests.dbt.conftest import DbtProject, assert_all_passed, shared_project, write_transcripts
+from tests.example import EXAMPLE_PROJECT
+
+# The example's task over the raw transcripts (its staging renames transcript to transcript_text).
+EXAMPLE_ARGS = ("--project-dir", str(EXAMPLE_PROJECT), "--text-column", "transcript")
 
 FAST = {"poll_interval_s": 0.05}
 
@@ -28,7 +32,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[DbtProject
 
 def test_build_summarizes_every_transcript_and_prices_every_job(built: tuple[DbtProject, Path], capsys) -> None:  # type: ignore[no-untyped-def]
     project, data = built
-    assert main(["estimate", "--parquet", str(data)]) == 0
+    assert main(["estimate", "--parquet", str(data), *EXAMPLE_ARGS]) == 0
     assert capsys.readouterr().out.startswith("307 records")  # the CLI counts what the build sends
     counts = dict(project.query(
         "select summary_status, count(*) from fct_call_summaries group by all"))

@@ -15,6 +15,7 @@ from bedrock_ext.record_sql import table_requests_sql
 from bedrock_ext.records import PreparedRecord, RecordSettings, prepare_row
 from bedrock_ext.sharding import Quotas
 from bedrock_ext.transcripts.generator import generate_chunk
+from tests.example import EXAMPLE_TASK
 
 MODEL = "anthropic.claude-3-haiku-20240307-v1:0"
 ROLE = "arn:aws:iam::123456789012:role/BedrockBatchRole"
@@ -23,7 +24,7 @@ QUOTAS = Quotas(max_records_per_job=100, max_records_per_file=60, min_records_pe
 
 def prepared(n: int) -> list[PreparedRecord]:
     """The same records built by the Python reference (records.prepare), to check the export."""
-    settings = RecordSettings(model_id=MODEL)
+    settings = RecordSettings(task=EXAMPLE_TASK, model_id=MODEL)
     rows = generate_chunk(7, 0, 0, n).select(["call_id", "transcript"]).to_pylist()
     out = [prepare_row(r["call_id"], r["transcript"], settings) for r in rows]
     return [r for r in out if isinstance(r, PreparedRecord)]
@@ -32,7 +33,7 @@ def prepared(n: int) -> list[PreparedRecord]:
 def export(endpoint: str, bucket: str, n: int) -> list[ExportedJob]:
     """n synthetic transcripts exported as bedrock_batch_input does (DuckDB COPY to S3)."""
     settings = AwsSettings(endpoint_url=endpoint, placeholder_credentials=True)
-    records = RecordSettings(model_id=MODEL)
+    records = RecordSettings(task=EXAMPLE_TASK, model_id=MODEL)
     with connect(settings) as con:
         con.register("transcripts", generate_chunk(7, 0, 0, n).select(["call_id", "transcript"]))
         jobs, _ = export_requests(con, table_requests_sql("transcripts", records), records,

@@ -11,6 +11,10 @@ from bedrock_ext.cli import main
 from bedrock_ext.transcripts.generator import GenerateSpec, write_dataset
 from tests.emulator import runner_child
 from tests.emulator.conftest import Aws
+from tests.example import EXAMPLE_PROJECT
+
+# The example's task over the raw transcripts (its staging renames transcript to transcript_text).
+EXAMPLE_ARGS = ("--project-dir", str(EXAMPLE_PROJECT), "--text-column", "transcript")
 
 
 def test_jobs_list_show_wait_stop(aws: Aws, capsys: pytest.CaptureFixture[str]) -> None:
@@ -36,11 +40,11 @@ def test_jobs_show_unknown_job_is_one_line(aws: Aws, capsys: pytest.CaptureFixtu
 def test_estimate_and_budget_guard(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     data = tmp_path / "t.parquet"
     write_dataset(GenerateSpec(rows=200, adversarial=True), data)
-    assert main(["estimate", "--parquet", str(data)]) == 0
+    assert main(["estimate", "--parquet", str(data), *EXAMPLE_ARGS]) == 0
     out = capsys.readouterr().out
     # 212 rows: 3 blank and 2 superseded duplicate call ids, as the dbt build counts them (207).
     assert out.startswith("207 records") and "3 blank_text" in out and "batch $" in out
-    assert main(["estimate", "--parquet", str(data), "--budget-usd", "0.001"]) == 1
+    assert main(["estimate", "--parquet", str(data), "--budget-usd", "0.001", *EXAMPLE_ARGS]) == 1
     assert "above bedrock_budget_usd $0.0010" in capsys.readouterr().err
 
 
@@ -82,8 +86,8 @@ def test_unreachable_endpoint_is_one_line(capsys: pytest.CaptureFixture[str]) ->
 @pytest.mark.parametrize(("args", "message"), [
     (["--parquet", "/nonexistent/t.parquet"], "no such file"),
     (["--duckdb", "MISSING", "--table", "t"], "no such file"),
-    (["--parquet", "DATA", "--text-column", "body"], "--text-column 'body' is not a column"),
-    (["--duckdb", "DB", "--table", "nope"], "Table with name nope does not exist"),
+    (["--parquet", "DATA", "--text-column", "body"], "text column (--text-column) 'body' is not a column"),
+    (["--duckdb", "DB", "--table", "nope", "--text-column", "transcript"], "Table with name nope does not exist"),
 ])
 def test_estimate_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str],
                                       message: str) -> None:
@@ -94,7 +98,7 @@ def test_estimate_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixt
     with duckdb.connect(str(db)) as con:
         con.execute(f"create schema analytics; create table analytics.calls as select * from read_parquet('{data}')")
     names = {"DATA": str(data), "DB": str(db), "MISSING": str(tmp_path / "missing.duckdb")}
-    assert main(["estimate", *[names.get(a, a) for a in args]]) == 1
+    assert main(["estimate", *[names.get(a, a) for a in args], "--project-dir", str(EXAMPLE_PROJECT)]) == 1
     assert message in _one_line_error(capsys)
 
 
@@ -105,7 +109,7 @@ def test_estimate_reads_a_schema_qualified_duckdb_table(tmp_path: Path, capsys: 
     write_dataset(GenerateSpec(rows=30), data)
     with duckdb.connect(str(db)) as con:
         con.execute(f"create schema analytics; create table analytics.calls as select * from read_parquet('{data}')")
-    assert main(["estimate", "--duckdb", str(db), "--table", "analytics.calls"]) == 0
+    assert main(["estimate", "--duckdb", str(db), "--table", "analytics.calls", *EXAMPLE_ARGS]) == 0
     assert capsys.readouterr().out.startswith("30 records")
 
 
@@ -135,7 +139,7 @@ def test_estimate_a_task_declared_in_a_dbt_project(tmp_path: Path, capsys: pytes
     out = capsys.readouterr().out
     assert out.startswith("30 records") and "1 blank_text" in out
     assert main([*args, "--task", "nope"]) == 1
-    assert "--task 'nope' is not in" in _one_line_error(capsys)
+    assert "task 'nope' is not declared in" in _one_line_error(capsys)
 
 
 def test_estimate_prices_a_task_with_the_projects_own_catalog_rows(tmp_path: Path,

@@ -21,8 +21,9 @@ from bedrock_ext.sharding import Quotas
 from bedrock_ext.transcripts.adversarial import ADVERSARIAL_TEXTS
 from bedrock_ext.transcripts.generator import generate_chunk
 from tests.emulator.conftest import TEST_MODEL, Aws
+from tests.example import EXAMPLE_TASK
 
-SETTINGS = RecordSettings(model_id=TEST_MODEL)
+SETTINGS = RecordSettings(task=EXAMPLE_TASK, model_id=TEST_MODEL)
 
 
 @pytest.fixture

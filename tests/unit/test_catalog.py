@@ -17,6 +17,7 @@ from bedrock_ext.errors import ConfigError
 from bedrock_ext.pricing import cost, price_for
 from bedrock_ext.records import RecordSettings, model_family, model_input, prepare_row
 from tests.dbt.tasks_examples import TICKET_TRIAGE
+from tests.example import EXAMPLE_TASK
 
 SEED = Path(__file__).resolve().parents[2] / "dbt_package" / "seeds" / "bedrock_model_catalog.csv"
 MODELS = sorted(packaged().entries)
@@ -56,7 +57,7 @@ def test_every_model_has_a_record_body_the_emulator_accepts(model_id: str) -> No
     emulator's validation and come back with usage (what the batch job would bill)."""
     types = ["Converse"] + (["InvokeModel"] if model_family(model_id) != "other" else [])
     for invocation_type in types:
-        settings = RecordSettings(model_id=model_id, invocation_type=invocation_type, max_tokens=256)
+        settings = RecordSettings(task=EXAMPLE_TASK, model_id=model_id, invocation_type=invocation_type, max_tokens=256)
         record = prepare_row("row-1", "The customer asked for a refund of a double charge.", settings)
         body = model_input(settings, "The customer asked for a refund of a double charge.")
         out = model_families.invoke(model_id, body, invocation_type)
@@ -68,7 +69,7 @@ def test_every_model_has_a_record_body_the_emulator_accepts(model_id: str) -> No
 
 def test_a_model_without_a_native_body_is_refused_for_invoke_model_before_anything_is_built() -> None:
     with pytest.raises(ConfigError, match="use invocation_type: Converse"):
-        RecordSettings(model_id="openai.gpt-oss-120b-1:0", invocation_type="InvokeModel")
+        RecordSettings(task=EXAMPLE_TASK, model_id="openai.gpt-oss-120b-1:0", invocation_type="InvokeModel")
 
 
 APP_PROFILE = "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/a1b2c3d4e5f6"
@@ -137,7 +138,7 @@ def test_max_tokens_above_the_models_maximum_output_is_refused() -> None:
 
 
 def test_the_emulator_refuses_max_tokens_above_the_models_limit_as_bedrock_does() -> None:
-    settings = RecordSettings(model_id="meta.llama3-1-8b-instruct-v1:0", max_tokens=256)
+    settings = RecordSettings(task=EXAMPLE_TASK, model_id="meta.llama3-1-8b-instruct-v1:0", max_tokens=256)
     body = model_input(settings, "hi")
     body["inferenceConfig"]["maxTokens"] = 4096
     with pytest.raises(model_families.ModelInputError, match="exceeds the model limit of 2048"):

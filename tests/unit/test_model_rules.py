@@ -15,6 +15,7 @@ from bedrock_ext.emulator import model_families
 from bedrock_ext.errors import ConfigError
 from bedrock_ext.pricing import cost, price_for
 from bedrock_ext.records import RecordSettings, model_input
+from tests.example import EXAMPLE_TASK
 
 HAIKU_45 = "anthropic.claude-haiku-4-5-20251001-v1:0"
 SONNET_45 = "anthropic.claude-sonnet-4-5-20250929-v1:0"
@@ -80,17 +81,17 @@ def test_older_claude_takes_both() -> None:
 
 def test_an_unset_temperature_is_not_sent() -> None:
     for invocation_type in ("Converse", "InvokeModel"):
-        settings = RecordSettings(model_id=SONNET_45, temperature=None, top_p=0.9, invocation_type=invocation_type)
+        settings = RecordSettings(task=EXAMPLE_TASK, model_id=SONNET_45, temperature=None, top_p=0.9, invocation_type=invocation_type)
         body = model_input(settings, "hi")
         assert "temperature" not in str(body) and ("topP" in str(body) or "top_p" in str(body))
 
 
 @pytest.mark.parametrize("invocation_type", ["Converse", "InvokeModel"])
 def test_the_emulator_refuses_the_pair_with_the_models_message(invocation_type: str) -> None:
-    both = RecordSettings(model_id=f"us.{SONNET_45}", top_p=0.9, invocation_type=invocation_type)
+    both = RecordSettings(task=EXAMPLE_TASK, model_id=f"us.{SONNET_45}", top_p=0.9, invocation_type=invocation_type)
     with pytest.raises(model_families.ModelInputError, match="`temperature` and `top_p` cannot both be specified"):
         model_families.invoke(f"us.{SONNET_45}", model_input(both, "hello"), invocation_type)
-    one = RecordSettings(model_id=f"us.{SONNET_45}", temperature=None, top_p=0.9, invocation_type=invocation_type)
+    one = RecordSettings(task=EXAMPLE_TASK, model_id=f"us.{SONNET_45}", temperature=None, top_p=0.9, invocation_type=invocation_type)
     assert model_families.invoke(f"us.{SONNET_45}", model_input(one, "hello"), invocation_type)
 
 

@@ -18,6 +18,7 @@ from bedrock_ext.records import (
     request_key,
 )
 from bedrock_ext.transcripts.adversarial import ADVERSARIAL_TEXTS
+from tests.example import EXAMPLE_TASK
 
 MODELS = ["anthropic.claude-3-haiku-20240307-v1:0", "amazon.nova-lite-v1:0", "meta.llama3-1-8b-instruct-v1:0"]
 COLUMNS = "request_key, record_id, is_truncated, estimated_input_tokens, skip_reason, line, line_bytes"
@@ -34,7 +35,7 @@ def _sql_records(settings: RecordSettings, rows: list[tuple[str, str | None]]) -
 @pytest.mark.parametrize("model", MODELS)
 @pytest.mark.parametrize("policy", ["truncate", "reject"])
 def test_sql_records_equal_python_records_on_adversarial_text(model: str, policy: str) -> None:
-    settings = RecordSettings(model_id=model, overlong_policy=policy)  # type: ignore[arg-type]
+    settings = RecordSettings(task=EXAMPLE_TASK, model_id=model, overlong_policy=policy)  # type: ignore[arg-type]
     rows = [(f"{kind}-{i}", text) for i, (kind, text) in enumerate(ADVERSARIAL_TEXTS)]
     got = _sql_records(settings, rows)
     assert len(got) == len(rows)
@@ -65,7 +66,7 @@ def test_record_id_in_sql_equals_python() -> None:
 
 
 def test_request_key_in_sql_equals_python() -> None:
-    settings = RecordSettings(model_id=MODELS[0])
+    settings = RecordSettings(task=EXAMPLE_TASK, model_id=MODELS[0])
     got = _sql_records(settings, [("C1", "héllo \x00 \"x\""), ("C2", None)])
     fp = request_fingerprint(settings)
     message = render_row(settings, "héllo \x00 \"x\"") or ""

@@ -22,11 +22,11 @@ from bedrock_ext.records import (
     request_fingerprint,
     request_key,
 )
-from bedrock_ext.task import CALL_SUMMARIES
 from bedrock_ext.transcripts.adversarial import ADVERSARIAL_TEXTS
+from tests.example import EXAMPLE_TASK
 
 HAIKU = "anthropic.claude-3-haiku-20240307-v1:0"
-SETTINGS = RecordSettings(model_id=HAIKU)
+SETTINGS = RecordSettings(task=EXAMPLE_TASK, model_id=HAIKU)
 
 
 FP = request_fingerprint(SETTINGS)
@@ -44,13 +44,13 @@ def test_request_key_changes_with_each_part() -> None:
     {"top_p": 0.9}, {"top_k": 40}, {"invocation_type": "InvokeModel"},
 ])
 def test_fingerprint_covers_model_and_every_inference_parameter(change: dict) -> None:
-    changed = RecordSettings(**{"model_id": HAIKU, **change})
+    changed = RecordSettings(**{"task": EXAMPLE_TASK, "model_id": HAIKU, **change})
     assert request_fingerprint(changed) != FP
-    assert request_fingerprint(RecordSettings(model_id=HAIKU)) == FP  # stable for equal settings
+    assert request_fingerprint(RecordSettings(task=EXAMPLE_TASK, model_id=HAIKU)) == FP  # stable for equal settings
 
 
 def test_fingerprint_covers_the_system_prompt_the_schema_and_the_task() -> None:
-    task = CALL_SUMMARIES
+    task = EXAMPLE_TASK
     brief = dataclasses.replace(task, system=task.system + " Be brief.")
     schema = {**task.answer_schema, "required": ["summary"]}
     for changed in (brief, dataclasses.replace(task, answer_schema=schema), dataclasses.replace(task, name="other"),
@@ -81,18 +81,18 @@ def test_adversarial_text_round_trips_through_json(kind: str, text: str) -> None
 
 def test_converse_body_is_one_shape_for_every_family() -> None:
     for model, extra in ((HAIKU, {"top_k": 50}), ("us.amazon.nova-lite-v1:0", {"inferenceConfig": {"topK": 50}})):
-        body = model_input(RecordSettings(model_id=model, max_tokens=300, temperature=0.2, top_p=0.9, top_k=50), "hi")
+        body = model_input(RecordSettings(task=EXAMPLE_TASK, model_id=model, max_tokens=300, temperature=0.2, top_p=0.9, top_k=50), "hi")
         assert set(body) == {"system", "messages", "inferenceConfig", "additionalModelRequestFields"}
         assert body["inferenceConfig"] == {"maxTokens": 300, "temperature": 0.2, "topP": 0.9}
         assert body["additionalModelRequestFields"] == extra
         assert body["messages"] == [{"role": "user", "content": [{"text": "hi"}]}]
         assert "<answer_schema>" in body["system"][0]["text"]  # the schema is stated to the model
-    llama = model_input(RecordSettings(model_id="meta.llama3-1-8b-instruct-v1:0"), "hi")
+    llama = model_input(RecordSettings(task=EXAMPLE_TASK, model_id="meta.llama3-1-8b-instruct-v1:0"), "hi")
     assert set(llama) == {"system", "messages", "inferenceConfig"}  # no top_k: Llama has none
 
 
 def test_claude_invoke_model_body_has_the_messages_api_fields() -> None:
-    settings = RecordSettings(model_id=HAIKU, max_tokens=300, temperature=0.2, top_p=0.9, top_k=50,
+    settings = RecordSettings(task=EXAMPLE_TASK, model_id=HAIKU, max_tokens=300, temperature=0.2, top_p=0.9, top_k=50,
                               invocation_type="InvokeModel")
     body = model_input(settings, render_row(settings, "hi") or "")
     assert body["anthropic_version"] == "bedrock-2023-05-31"
@@ -102,9 +102,9 @@ def test_claude_invoke_model_body_has_the_messages_api_fields() -> None:
 
 
 def test_nova_and_llama_invoke_model_bodies() -> None:
-    nova = model_input(RecordSettings(model_id="us.amazon.nova-lite-v1:0", invocation_type="InvokeModel"), "hi")
+    nova = model_input(RecordSettings(task=EXAMPLE_TASK, model_id="us.amazon.nova-lite-v1:0", invocation_type="InvokeModel"), "hi")
     assert nova["inferenceConfig"]["maxTokens"] == 512 and nova["messages"][0]["content"][0]["text"] == "hi"
-    llama = model_input(RecordSettings(model_id="meta.llama3-1-8b-instruct-v1:0", invocation_type="InvokeModel"),
+    llama = model_input(RecordSettings(task=EXAMPLE_TASK, model_id="meta.llama3-1-8b-instruct-v1:0", invocation_type="InvokeModel"),
                         "hi")
     assert llama["max_gen_len"] == 512 and "user<|end_header_id|>\nhi<|eot_id|>" in llama["prompt"]
 
@@ -121,7 +121,7 @@ def test_overlong_text_is_truncated_or_rejected() -> None:
     assert isinstance(cut, PreparedRecord) and cut.is_truncated
     assert TRUNCATION_MARK.strip() in cut.line
     assert cut.estimated_input_tokens <= 200_000 - SETTINGS.max_tokens
-    rejected = prepare("C", text, RecordSettings(model_id=HAIKU, overlong_policy="reject"))
+    rejected = prepare("C", text, RecordSettings(task=EXAMPLE_TASK, model_id=HAIKU, overlong_policy="reject"))
     assert isinstance(rejected, SkippedRecord) and rejected.reason.startswith("over_context")
 
 
@@ -132,7 +132,7 @@ def test_overlong_text_is_truncated_or_rejected() -> None:
 )
 def test_bad_settings_name_the_value(kwargs: dict, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
-        RecordSettings(**kwargs)
+        RecordSettings(task=EXAMPLE_TASK, **kwargs)
 
 
 def test_context_windows_are_per_model_and_quotas_in_aws_units() -> None:
@@ -141,7 +141,7 @@ def test_context_windows_are_per_model_and_quotas_in_aws_units() -> None:
 
     assert packaged().entry("us.amazon.nova-micro-v1:0").context_window == 128_000  # not Nova's 300k
     assert packaged().entry("amazon.nova-lite-v1:0").context_window == 300_000
-    assert RecordSettings(model_id="amazon.nova-micro-v1:0").entry.context_window == 128_000
+    assert RecordSettings(task=EXAMPLE_TASK, model_id="amazon.nova-micro-v1:0").entry.context_window == 128_000
     assert (Quotas().max_bytes_per_file, Quotas().max_bytes_per_job) == (10**9, 5 * 10**9)  # GB = 10^9 bytes
 
 
@@ -158,16 +158,16 @@ def test_native_structured_output_sends_the_schema_in_output_config() -> None:
     catalog = Catalog(entries={**packaged().entries, HAIKU: on})
     defaults = {"bedrock_model_id": f"us.{HAIKU}", "invocation_type": "Converse", "max_tokens": 512,
                 "temperature": 0.0}
-    spec = {"prompt": {"system": CALL_SUMMARIES.system, "user": CALL_SUMMARIES.user},
-            "answer_schema": dict(CALL_SUMMARIES.answer_schema)}
+    spec = {"prompt": {"system": EXAMPLE_TASK.system, "user": EXAMPLE_TASK.user},
+            "answer_schema": dict(EXAMPLE_TASK.answer_schema)}
     settings = record_settings("call_summaries", spec, defaults, catalog=catalog)
     assert settings.native_structured_output
     body = model_input(settings, "hi")
     fmt = body["outputConfig"]["textFormat"]
     assert fmt["type"] == "json_schema" and fmt["structure"]["jsonSchema"]["name"] == "call_summaries"
-    assert json.loads(fmt["structure"]["jsonSchema"]["schema"]) == dict(CALL_SUMMARIES.answer_schema)
+    assert json.loads(fmt["structure"]["jsonSchema"]["schema"]) == dict(EXAMPLE_TASK.answer_schema)
     assert "<answer_schema>" in body["system"][0]["text"]
-    invoke = model_input(RecordSettings(model_id=HAIKU, invocation_type="InvokeModel"), "hi")
+    invoke = model_input(RecordSettings(task=EXAMPLE_TASK, model_id=HAIKU, invocation_type="InvokeModel"), "hi")
     assert "outputConfig" not in invoke  # only Converse bodies carry it
 
 
@@ -180,5 +180,5 @@ def test_native_structured_output_sends_the_schema_in_output_config() -> None:
 def test_request_fingerprints_are_those_of_0_2(model: str, invocation_type: str, fingerprint: str) -> None:
     """The request fingerprints 0.2 computed (measured on commit 18322ed): a change here requests
     every row of every user again, and must be deliberate (and said in README's upgrade notes)."""
-    settings = RecordSettings(model_id=model, invocation_type=invocation_type)  # type: ignore[arg-type]
+    settings = RecordSettings(task=EXAMPLE_TASK, model_id=model, invocation_type=invocation_type)  # type: ignore[arg-type]
     assert request_fingerprint(settings)[:16] == fingerprint

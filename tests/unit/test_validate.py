@@ -9,11 +9,11 @@ import pytest
 
 from bedrock_ext.config import BatchConfig
 from bedrock_ext.errors import ConfigError
-from bedrock_ext.task import CALL_SUMMARIES
+from tests.example import EXAMPLE_TASK
 
 TASK = {"input": "transcripts", "id_column": "call_id",
-        "prompt": {"system": CALL_SUMMARIES.system, "user": CALL_SUMMARIES.user},
-        "answer_schema": dict(CALL_SUMMARIES.answer_schema)}
+        "prompt": {"system": EXAMPLE_TASK.system, "user": EXAMPLE_TASK.user},
+        "answer_schema": dict(EXAMPLE_TASK.answer_schema)}
 GOOD: dict[str, Any] = {
     "bedrock_ext_tasks": json.dumps({"call_summaries": TASK}), "invocation_type": "Converse",
     "bedrock_model_id": "anthropic.claude-3-haiku-20240307-v1:0", "max_tokens": "512",
