@@ -1,20 +1,27 @@
 {# ---------- Models and prices: one way to name a model, one cost formula. #}
 
+{# An id with the var application_inference_profiles applied: a mapped application inference
+   profile ARN becomes the id it runs; any other id stays as it is. #}
+{% macro mapped_model_id(model_id) -%}
+    {%- set profiles = var('application_inference_profiles', {}) or {} -%}
+    {%- if profiles -%}
+    coalesce(case {{ model_id }}
+        {%- for arn, model in profiles | dictsort %} when {{ bedrock_ext.sql_string(arn) }} then {{ bedrock_ext.sql_string(model) }}{% endfor %}
+    end, {{ model_id }})
+    {%- else -%}{{ model_id }}{%- endif -%}
+{%- endmacro %}
+
+{# The system inference profile prefixes (geographic ones and global.), as a regex alternation.
+   Twin of bedrock_ext.catalog.GEO_PREFIXES. #}
+{% macro profile_prefixes() -%}us-gov|us|eu|apac|global|jp|au|ca{%- endmacro %}
+
 {# The foundation model id of any id form: a bare model id, a cross-region or global inference
    profile id (us., eu., apac., global., ... before it), an ARN of either (the part after the last
    /), or an application inference profile ARN that the var application_inference_profiles maps to
    a model. Twin of bedrock_ext.catalog.base_model_id; an unmapped application profile ARN stays
    as it is (no catalog row matches it: the unpriced test names it). #}
 {% macro base_model_id(model_id) -%}
-    {%- set profiles = var('application_inference_profiles', {}) or {} -%}
-    {%- set id_sql -%}
-        {%- if profiles -%}
-        coalesce(case {{ model_id }}
-            {%- for arn, model in profiles | dictsort %} when {{ bedrock_ext.sql_string(arn) }} then {{ bedrock_ext.sql_string(model) }}{% endfor %}
-        end, {{ model_id }})
-        {%- else -%}{{ model_id }}{%- endif -%}
-    {%- endset -%}
-    regexp_replace(regexp_extract({{ id_sql }}, '[^/]*$'), '^(?:us-gov|us|eu|apac|global|jp|au|ca)\.', '')
+    regexp_replace(regexp_extract({{ bedrock_ext.mapped_model_id(model_id) }}, '[^/]*$'), '^(?:{{ bedrock_ext.profile_prefixes() }})\.', '')
 {%- endmacro %}
 
 {# The endpoint scope of any id form, which chooses its price: 'global' (a global. inference
@@ -22,15 +29,7 @@
    ARN); an application inference profile ARN has the scope of the id it is mapped to. Twin of
    bedrock_ext.catalog.endpoint_scope. #}
 {% macro endpoint_scope(model_id) -%}
-    {%- set profiles = var('application_inference_profiles', {}) or {} -%}
-    {%- set id_sql -%}
-        {%- if profiles -%}
-        coalesce(case {{ model_id }}
-            {%- for arn, model in profiles | dictsort %} when {{ bedrock_ext.sql_string(arn) }} then {{ bedrock_ext.sql_string(model) }}{% endfor %}
-        end, {{ model_id }})
-        {%- else -%}{{ model_id }}{%- endif -%}
-    {%- endset -%}
-    case regexp_extract(regexp_extract({{ id_sql }}, '[^/]*$'), '^(us-gov|us|eu|apac|global|jp|au|ca)\.', 1)
+    case regexp_extract(regexp_extract({{ bedrock_ext.mapped_model_id(model_id) }}, '[^/]*$'), '^({{ bedrock_ext.profile_prefixes() }})\.', 1)
         when '' then 'in_region' when 'global' then 'global' else 'geo' end
 {%- endmacro %}
 

@@ -13,7 +13,7 @@ from dataclasses import replace
 import duckdb
 import pytest
 
-from bedrock_ext.catalog import base_model_id, endpoint_scope, packaged
+from bedrock_ext.catalog import GEO_PREFIXES, base_model_id, endpoint_scope, packaged
 from bedrock_ext.pricing import cost, price_for
 from tests.dbt.conftest import FAST_JOBS, DbtProject, assert_all_passed, shared_project, write_transcripts
 from tests.sql.package_sql import environment
@@ -33,6 +33,7 @@ def test_python_and_sql_resolve_every_form_alike() -> None:
     _, context = environment({}, {}, {"var": lambda name, default=None: var(name, default)})
     sql = context["bedrock_ext"].base_model_id("m")
     scope_sql = context["bedrock_ext"].endpoint_scope("m")
+    assert set(str(context["bedrock_ext"].profile_prefixes()).split("|")) == set(GEO_PREFIXES)  # one list per language
     with duckdb.connect() as con:
         got = {m: (base, scope) for m, base, scope in
                con.execute(f"select m, {sql}, {scope_sql} from unnest(?) t(m)", [FORMS]).fetchall()}
