@@ -57,7 +57,7 @@ JOBS_SCHEMA = pa.schema([
     ("is_in_vpc", pa.bool_()), ("job_timeout_hours", pa.int64()), ("task_name", pa.string()),
 ])
 RESULTS_MART = "fct_bedrock_results"
-TERMINAL_STATUSES = ("Completed", "PartiallyCompleted", "Failed", "Stopped", "Expired")
+TERMINAL_STATUSES = tuple(s.value for s in JobStatus if s.is_terminal)
 
 
 def _from(relation: Any) -> str:

@@ -45,14 +45,6 @@ class JobNotFoundError(BedrockRequestError):
     """No batch job with that ARN or id exists in this account and region."""
 
 
-class JobFailedError(BedrockExtError):
-    """A batch job ended Failed; carries the job with AWS's message."""
-
-    def __init__(self, message: str, job: object) -> None:
-        super().__init__(message)
-        self.job = job
-
-
 class JobTimeoutError(BedrockExtError):
     """Waiting for batch jobs took longer than the timeout; carries the last state seen."""
 

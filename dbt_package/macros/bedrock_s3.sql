@@ -61,7 +61,19 @@
     {{ return(is_incremental() and column in adapter.get_columns_in_relation(relation) | map(attribute='name')) }}
 {%- endmacro %}
 
+{# Bedrock's batch job statuses (ModelInvocationJobStatus), and the ended ones: the SQL twin of
+   bedrock_ext.jobs.JobStatus (tests/unit/test_statuses.py holds them, and the yml accepted_values
+   of job_status, equal). #}
+{% macro job_statuses() -%}
+    {{ return(['Submitted', 'Validating', 'Scheduled', 'InProgress', 'Stopping', 'Completed', 'PartiallyCompleted',
+               'Failed', 'Stopped', 'Expired']) }}
+{%- endmacro %}
+
+{% macro ended_job_statuses() -%}
+    {{ return(['Completed', 'PartiallyCompleted', 'Failed', 'Stopped', 'Expired']) }}
+{%- endmacro %}
+
 {# True when a job status is terminal: the job's output files will not change any more. #}
 {% macro is_job_ended(status) -%}
-    coalesce({{ status }} in ('Completed', 'PartiallyCompleted', 'Failed', 'Stopped', 'Expired'), false)
+    coalesce({{ status }} in {{ bedrock_ext.sql_list(bedrock_ext.ended_job_statuses()) }}, false)
 {%- endmacro %}

@@ -48,7 +48,7 @@ final as (
         jobs.is_local_emulator,
         coalesce(jobs.is_in_vpc, false) as is_in_vpc,
         manifests.batch_job_id is not null as has_manifest,
-        jobs.job_status in ('Completed', 'PartiallyCompleted', 'Failed', 'Stopped', 'Expired') as is_terminal,
+        {{ bedrock_ext.is_job_ended('jobs.job_status') }} as is_terminal,
 
         ---------- timestamps
         jobs.submitted_at,

@@ -218,7 +218,7 @@ outcomes as (
             when has_output and is_error and not is_error_retryable then 'permanent_error'
             when has_output then 'transient_error'
             when job_status = 'Failed' then 'job_failed'
-            when job_status in ('Completed', 'PartiallyCompleted', 'Stopped', 'Expired') then 'missing_from_output'
+            when {{ bedrock_ext.is_job_ended('job_status') }} then 'missing_from_output'
             else 'waiting'
         end as outcome,
         case
