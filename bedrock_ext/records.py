@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 from bedrock_ext.catalog import EndpointScope, ModelEntry, base_model_id, endpoint_scope, packaged
 from bedrock_ext.errors import ConfigError
+from bedrock_ext.families import BY_NAME, FamilyName, family_of
 from bedrock_ext.task import Task
 
 _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -30,10 +31,6 @@ RECORD_ID_HEX_DIGITS = 16  # 64 bits of the request key
 CHARS_PER_TOKEN = 3.5  # conservative for English chat text: over-estimates rather than under
 TRUNCATION_MARK = "\n[... text truncated to fit the model's context window ...]\n"
 
-# Families whose native InvokeModel body bedrock_ext builds; any catalog model takes Converse.
-Family = Literal["anthropic", "nova", "llama", "other"]
-_FAMILY_PREFIXES: tuple[tuple[str, Family], ...] = (
-    ("anthropic.", "anthropic"), ("amazon.nova", "nova"), ("meta.llama", "llama"))
 
 InvocationType = Literal["Converse", "InvokeModel"]
 
@@ -71,7 +68,7 @@ class RecordSettings:
         if self.native_structured_output and self.invocation_type != "Converse":
             raise ConfigError("native structured output goes in Converse's outputConfig: it needs "
                               f"invocation_type Converse, not {self.invocation_type!r}")
-        if self.invocation_type == "InvokeModel" and model_family(self.model_id) == "other":
+        if self.invocation_type == "InvokeModel" and not BY_NAME[model_family(self.model_id)].native_body:
             raise ConfigError("invocation_type InvokeModel: bedrock_ext builds the native InvokeModel body of "
                               "Anthropic Claude, Amazon Nova and Meta Llama models only, not of "
                               f"{self.model_id!r}; use invocation_type: Converse (the default), which every "
@@ -118,11 +115,10 @@ class SkippedRecord:
     reason: str
 
 
-def model_family(model_id: str) -> Family:
+def model_family(model_id: str) -> FamilyName:
     """The request-body family of a Bedrock model id, inference-profile id or ARN ("other": a
-    model whose native body bedrock_ext does not build; it takes Converse)."""
-    base = base_model_id(model_id)
-    return next((family for prefix, family in _FAMILY_PREFIXES if base.startswith(prefix)), "other")
+    model whose native body bedrock_ext does not build; it takes Converse). bedrock_ext.families."""
+    return family_of(base_model_id(model_id)).name
 
 
 def request_fingerprint(settings: RecordSettings) -> str:

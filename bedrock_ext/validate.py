@@ -7,10 +7,10 @@ models run them before anything is uploaded or invoked.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from bedrock_ext.catalog import EndpointScope, ModelEntry
 from bedrock_ext.errors import ConfigError
+from bedrock_ext.families import BY_NAME
 from bedrock_ext.records import model_family
 
 # botocore's service model bedrock/2023-04-20, CreateModelInvocationJob roleArn.
@@ -22,23 +22,6 @@ _IP = re.compile(r"\d{1,3}(\.\d{1,3}){3}")
 # S3's "safe characters" for object keys (the other characters need URL encoding or special
 # handling in some clients, and DuckDB's globbing gives *, ? and [ meaning of their own).
 _KEY_SEGMENT = re.compile(r"[A-Za-z0-9!_.'()-]+")
-
-
-@dataclass(frozen=True, kw_only=True)
-class ParamRanges:
-    """Allowed inference parameters of a model family in its InvokeModel body (AWS docs)."""
-
-    temperature: tuple[float, float] = (0.0, 1.0)
-    top_p: tuple[float, float] = (0.0, 1.0)
-    top_k: tuple[int, int] | None = None  # None: the family's body has no top_k
-
-
-_RANGES = {
-    "anthropic": ParamRanges(top_k=(0, 500)),
-    "nova": ParamRanges(top_k=(0, 128)),
-    "llama": ParamRanges(),
-    "other": ParamRanges(),
-}
 
 
 def model_for_batch(entry: ModelEntry, model_id: str, invocation_type: str,
@@ -64,7 +47,7 @@ def inference_params(entry: ModelEntry, model_id: str, *, max_tokens: int, tempe
     """max_tokens (the catalog's maximum output), temperature, top_p, top_k within what the model
     accepts, and no pair of them that the model refuses together (the catalog's exclusive_params)."""
     family = model_family(model_id)
-    ranges = _RANGES[family]
+    ranges = BY_NAME[family]
     limit = entry.max_output_tokens
     if not 1 <= max_tokens <= limit:
         raise ConfigError(f"max_tokens {max_tokens} is out of range for {model_id}: use 1 to {limit}")

@@ -5,6 +5,7 @@
    Incremental by file: a build reads the files of the jobs that have ended (and on-demand files)
    that it has not loaded yet, each once; a running job's files are left alone until it ends (they
    may change while it runs). A build with nothing new reads no file. #}
+{%- set layout = bedrock_ext.output_line_paths() %}
 with
 
 source as (
@@ -31,47 +32,16 @@ lines as (
 parsed as (
 
     {# Every field in one json_extract_string call: each line is parsed once, not once per field;
-       a line that is not JSON gives null (try), and is kept as malformed. #}
+       a line that is not JSON gives null (try), and is kept as malformed. Where each model
+       family's body shape keeps a field is data (macros/families.sql). #}
     select
         filename,
         line,
         line_number,
         try(json_extract_string(line, [
-            '$.recordId',                                   -- 1
-            '$.modelOutput.content[0].text',                -- 2  Claude
-            '$.modelOutput.output.message.content[0].text', -- 3  Converse, Nova
-            '$.modelOutput.generation',                     -- 4  Llama
-            '$.modelOutput.model',                          -- 5
-            '$.modelOutput.stop_reason',                    -- 6
-            '$.modelOutput.stopReason',                     -- 7
-            '$.error.errorMessage',                         -- 8
-            '$.error.errorCode',                            -- 9
-            '$.modelOutput.usage.input_tokens',             -- 10
-            '$.modelOutput.usage.inputTokens',              -- 11
-            '$.modelOutput.prompt_token_count',             -- 12
-            '$.modelOutput.usage.output_tokens',            -- 13
-            '$.modelOutput.usage.outputTokens',             -- 14
-            '$.modelOutput.generation_token_count',         -- 15
-            '$.modelInput.max_tokens',                      -- 16
-            '$.modelInput.inferenceConfig.maxTokens',       -- 17
-            '$.modelInput.max_gen_len',                     -- 18
-            '$.modelInput.temperature',                     -- 19
-            '$.modelInput.inferenceConfig.temperature',     -- 20
-            '$.modelInput.top_p',                           -- 21
-            '$.modelInput.inferenceConfig.topP',            -- 22
-            '$.modelInput.top_k',                           -- 23
-            '$.modelInput.inferenceConfig.topK',            -- 24
-            '$.error',                                      -- 25
-            '$.error.retryable',                            -- 26
-            '$.modelInput.additionalModelRequestFields.top_k',                -- 27  Converse, Claude
-            '$.modelInput.additionalModelRequestFields.inferenceConfig.topK', -- 28  Converse, Nova
-            '$.modelOutput.results[0].outputText',          -- 29  Titan Text
-            '$.modelOutput.inputTextTokenCount',            -- 30  Titan Text
-            '$.modelOutput.results[0].tokenCount',          -- 31  Titan Text
-            '$.modelOutput.results[0].completionReason',    -- 32  Titan Text
-            '$.modelInput.textGenerationConfig.maxTokenCount', -- 33 Titan Text
-            '$.modelInput.textGenerationConfig.temperature',   -- 34 Titan Text
-            '$.modelInput.textGenerationConfig.topP'           -- 35 Titan Text
+            {%- for path in layout['paths'] %}
+            {{ bedrock_ext.sql_string(path) }}{{ "," if not loop.last }}
+            {%- endfor %}
         ])) as v
     from lines
     where line <> ''
@@ -92,13 +62,13 @@ renamed as (
         regexp_extract(filename, '/([^/]+)/[^/]+$', 1) as output_group_id,
         case when filename not like '%/on-demand/%' then regexp_extract(filename, '/([a-z0-9]{12})/[^/]+$', 1) end
             as batch_job_id,
-        v[1] as record_id,
+        {{ bedrock_ext.line_value(layout, 'record_id') }} as record_id,
 
         ---------- strings
-        coalesce(v[2], v[3], v[4], v[29]) as answer_text,
-        v[5] as response_model,
-        coalesce(v[6], v[7], v[32]) as stop_reason,
-        v[8] as error_message,
+        {{ bedrock_ext.line_value(layout, 'answer_text') }} as answer_text,
+        {{ bedrock_ext.line_value(layout, 'response_model') }} as response_model,
+        {{ bedrock_ext.line_value(layout, 'stop_reason') }} as stop_reason,
+        {{ bedrock_ext.line_value(layout, 'error_message') }} as error_message,
         case when filename like '%/on-demand/%' then 'on_demand' else 'batch' end as inference_mode,
         filename as output_file_uri,
         case when not is_json then left(line, 200) end as malformed_line_excerpt,
@@ -106,21 +76,22 @@ renamed as (
         ---------- numerics
         {# AWS documents an integer HTTP-style code; a line with a text code (for example
            "ThrottlingException") is kept with the code as given, never failing the model. #}
-        v[9] as error_code,
-        coalesce(v[10], v[11], v[12], v[30])::bigint as input_tokens,
-        coalesce(v[13], v[14], v[15], v[31])::bigint as output_tokens,
-        coalesce(v[16], v[17], v[18], v[33])::integer as max_tokens,
-        coalesce(v[19], v[20], v[34])::double as temperature,
-        coalesce(v[21], v[22], v[35])::double as top_p,
-        coalesce(v[23], v[24], v[27], v[28])::integer as top_k,
+        {{ bedrock_ext.line_value(layout, 'error_code') }} as error_code,
+        {{ bedrock_ext.line_value(layout, 'input_tokens') }}::bigint as input_tokens,
+        {{ bedrock_ext.line_value(layout, 'output_tokens') }}::bigint as output_tokens,
+        {{ bedrock_ext.line_value(layout, 'max_tokens') }}::integer as max_tokens,
+        {{ bedrock_ext.line_value(layout, 'temperature') }}::double as temperature,
+        {{ bedrock_ext.line_value(layout, 'top_p') }}::double as top_p,
+        {{ bedrock_ext.line_value(layout, 'top_k') }}::integer as top_k,
 
         ---------- booleans
-        not is_json or v[1] is null as is_malformed,
-        v[25] is not null as is_error,
+        not is_json or {{ bedrock_ext.line_value(layout, 'record_id') }} is null as is_malformed,
+        {{ bedrock_ext.line_value(layout, 'error') }} is not null as is_error,
         coalesce(
-            try_cast(v[26] as boolean),
-            try_cast(v[9] as integer) = 429 or try_cast(v[9] as integer) >= 500,
-            regexp_matches(v[9], '(?i)throttl|toomanyrequests|internal|serviceunavailable|timeout|modelerror|5\d\d'),
+            try_cast({{ bedrock_ext.line_value(layout, 'error_retryable') }} as boolean),
+            try_cast({{ bedrock_ext.line_value(layout, 'error_code') }} as integer) = 429
+                or try_cast({{ bedrock_ext.line_value(layout, 'error_code') }} as integer) >= 500,
+            regexp_matches({{ bedrock_ext.line_value(layout, 'error_code') }}, '(?i)throttl|toomanyrequests|internal|serviceunavailable|timeout|modelerror|5\d\d'),
             false
         ) as is_error_retryable,
 
