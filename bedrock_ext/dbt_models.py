@@ -116,8 +116,8 @@ def batch_input(session: Any, requests: Any, this: Any | None, previous: Any | N
     if rt.is_local:
         _ensure_bucket(s3, config.s3_bucket)
     locking.acquire(rt.endpoint_label, config.s3_bucket, config.s3_prefix)  # released by batch_jobs
-    recovered = recovery.recover(session, this, INPUT_SCHEMA, s3=s3, bucket=config.s3_bucket,
-                                 prefix=config.s3_prefix)
+    recovered = recovery.sync(session, this, INPUT_SCHEMA, s3=s3, bucket=config.s3_bucket,
+                              prefix=config.s3_prefix)
     exported = _with_recovered(session, this, recovered)
     tables, spent = [] if recovered is None else [recovered], 0.0
     try:

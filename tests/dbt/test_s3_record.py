@@ -6,11 +6,14 @@ AWS's own output files, line by line."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
 
+from bedrock_ext.plugin import local_emulator
+from tests.emulator.conftest import clients_for
 from tests.dbt.conftest import DbtProject, assert_all_passed, write_transcripts
 
 EMULATOR = {"quotas": {"min_records_per_job": 1}, "timings": {"submitted_s": 0.05, "validating_s": 0.05,
@@ -77,3 +80,29 @@ def test_a_lost_warehouse_after_retries_and_on_demand_answers_pays_nothing_again
     assert dbt_project.query(STATUSES) == before  # every row as the lost warehouse had it
     assert dbt_project.query("select count(*), count(distinct job_key) from bedrock_batch_input "
                              "where job_key is not null") == exports
+
+
+def test_a_warehouse_from_before_records_its_exports_then_survives_its_loss(
+        dbt_project: DbtProject, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Exports made before they were recorded in S3 (a 0.4 warehouse): its next build records them,
+    once; a loss after that pays for nothing."""
+    monkeypatch.setenv("BEDROCK_EXT_EMULATOR_CONFIG", json.dumps(EMULATOR))
+    _transcripts(dbt_project, rows=100, first=100)
+    assert_all_passed(dbt_project.dbt(["build"], **VARS))
+    assert len(_exports(dbt_project.root)) == 1
+    s3, _, _ = clients_for(local_emulator(dbt_project.root / "target" / "emulator").endpoint_url)
+    bucket = os.environ["BEDROCK_EXT_S3_BUCKET"]
+    for obj in s3.list_objects_v2(Bucket=bucket, Prefix="call-summaries/exports/")["Contents"]:
+        s3.delete_object(Bucket=bucket, Key=obj["Key"])  # as a 0.4 build left the bucket: no record
+    assert not _exports(dbt_project.root)
+    assert_all_passed(dbt_project.dbt(["build"], **VARS))  # nothing new to export: records the old one
+    assert len(_exports(dbt_project.root)) == 1 and _paid_records(dbt_project.root) == 100
+    _lose_the_warehouse(dbt_project)
+    assert_all_passed(dbt_project.dbt(["build"], **VARS))
+    assert _paid_records(dbt_project.root) == 100  # nothing paid again
+    assert dbt_project.query("select status, count(*) from fct_bedrock_results group by 1") == [("answered", 100)]
+
+
+def _exports(root: Path) -> list[Path]:
+    return [p for p in (root / "target" / "emulator" / "s3").rglob("*exports*.parquet")
+            if p.is_file() and "%etags" not in p.parts]
