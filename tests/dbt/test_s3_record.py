@@ -13,8 +13,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from bedrock_ext.plugin import local_emulator
-from tests.emulator.conftest import clients_for
 from tests.dbt.conftest import DbtProject, assert_all_passed, write_transcripts
+from tests.emulator.conftest import clients_for
 
 EMULATOR = {"quotas": {"min_records_per_job": 1}, "timings": {"submitted_s": 0.05, "validating_s": 0.05,
                                                              "scheduled_s": 0.05, "in_progress_s": 0.3}}
