@@ -86,7 +86,7 @@ def export_loop(con: duckdb.DuckDBPyConnection, s3: S3 | None, per_file: int = 5
 def export_floor(con: duckdb.DuckDBPyConnection, target: str = f"s3://{BUCKET}/floor/") -> int:
     """One COPY; files of at most ~100 MB (about 50,000 records, like ours), since one file of
     the whole table would break Bedrock's 1 GB file quota (and moto fails on 2 GB uploads)."""
-    head, tail = SETTINGS.task.user.split("{transcript}")
+    head, tail = SETTINGS.task.user.split("{" + SETTINGS.task.placeholders[0] + "}")
     row = con.execute(
         f"COPY (select call_id as recordId, {{'system': [{{'text': {literal(SETTINGS.system_prompt)}}}], "
         f"'messages': [{{'role': 'user', 'content': [{{'text': {literal(head)} || transcript || {literal(tail)}}}]}}], "
