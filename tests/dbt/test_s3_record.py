@@ -7,6 +7,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -106,3 +110,37 @@ def test_a_warehouse_from_before_records_its_exports_then_survives_its_loss(
 def _exports(root: Path) -> list[Path]:
     return [p for p in (root / "target" / "emulator" / "s3").rglob("*exports*.parquet")
             if p.is_file() and "%etags" not in p.parts]
+
+
+def test_a_build_killed_mid_wait_then_its_warehouse_lost_pays_each_record_once(
+        dbt_project: DbtProject, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SIGKILL while the job runs (exported, recorded, submitted, not yet read), then the warehouse
+    is lost too: the next build re-attaches to the running job from the bucket's record, creates no
+    second job and pays each record once."""
+    monkeypatch.setenv("BEDROCK_EXT_EMULATOR_CONFIG", json.dumps({**EMULATOR, "timings": {
+        **EMULATOR["timings"], "in_progress_s": 3.0}}))
+    _transcripts(dbt_project, rows=120, first=120)
+    root = dbt_project.root
+    state = root / "target" / "emulator" / "bedrock_jobs.json"
+    cmd = [str(Path(sys.executable).parent / "dbt"), "build", "--project-dir", str(root), "--profiles-dir",
+           str(root), "--vars", json.dumps(VARS)]
+    child = subprocess.Popen(cmd, cwd=root, env=dict(os.environ), stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 90
+    while not (state.exists() and any(j["status"] == "InProgress" for j in _job_states(state))):
+        assert child.poll() is None and time.monotonic() < deadline, "the job never ran"
+        time.sleep(0.02)
+    child.send_signal(signal.SIGKILL)
+    child.wait(timeout=10)
+    _lose_the_warehouse(dbt_project)
+    assert_all_passed(dbt_project.dbt(["build"], **VARS))
+    assert len(_job_states(state)) == 1  # re-attached, no second job
+    assert _paid_records(root) == 120
+    assert dbt_project.query("select status, count(*) from fct_bedrock_results group by 1") == [("answered", 120)]
+
+
+def _job_states(state: Path) -> list[dict]:
+    try:
+        return list(json.loads(state.read_text())["jobs"])
+    except ValueError:  # being written
+        return []
