@@ -27,7 +27,6 @@ HOW_TO_ADD = ("add a row for it to a seed of your own and name that seed in the 
 
 
 EndpointScope = Literal["in_region", "geo", "global"]
-ENDPOINT_SCOPES: tuple[EndpointScope, ...] = ("in_region", "geo", "global")
 PRICE_COLUMNS = ("on_demand_input_usd_per_million", "on_demand_output_usd_per_million",
                  "batch_input_usd_per_million", "batch_output_usd_per_million")
 

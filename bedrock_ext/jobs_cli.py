@@ -135,33 +135,30 @@ def _task_from_project(args: argparse.Namespace) -> tuple[RecordSettings, dict[s
     """--task (or the project's only task) from --project-dir's dbt_project.yml (the var
     bedrock_ext_tasks, its one definition), with its request settings over the project's
     vars: bedrock_ext: and --model / --max-tokens."""
-    import yaml
-
     from bedrock_ext.config import TASK_OVERRIDES, record_settings
-    from bedrock_ext.task import project_task, project_tasks
+    from bedrock_ext.task import declared_task, project_vars
 
     project = Path(args.project_dir)
-    task = project_task(project, args.task)
-    spec = project_tasks(project)[task.name]
-    package = ((yaml.safe_load((project / "dbt_project.yml").read_text()) or {}).get("vars") or {}).get(
-        "bedrock_ext") or {}
+    variables = project_vars(project)
+    name, spec = declared_task(project, variables, args.task)
+    package = variables.get("bedrock_ext") or {}
     names = (*TASK_OVERRIDES, "overlong_policy")
     declared = _package_defaults(project)  # the package's own dbt_project.yml: each default's one place
     defaults = {k: declared.get(k) for k in names} | {k: package[k] for k in names if k in package}
     defaults |= {k: v for k, v in (("bedrock_model_id", args.model), ("max_tokens", args.max_tokens)) if v}
     catalog = _project_catalog(project, package)
-    return record_settings(task.name, spec, defaults, catalog=catalog), spec
+    return record_settings(name, spec, defaults, catalog=catalog), spec
 
 
 def _package_defaults(project: Path) -> dict[str, Any]:
     """The package's declared defaults (its dbt_project.yml vars): where `dbt deps` installed it in
     the project, else beside this library in a source checkout; none when neither is found."""
-    import yaml
+    from bedrock_ext.task import project_vars
 
-    for path in (project / "dbt_packages" / "bedrock_ext" / "dbt_project.yml",
-                 Path(__file__).resolve().parents[1] / "dbt_package" / "dbt_project.yml"):
-        if path.exists():
-            return dict((yaml.safe_load(path.read_text()) or {}).get("vars") or {})
+    checkout = Path(__file__).resolve().parents[1] / "dbt_package"
+    for folder in (project / "dbt_packages" / "bedrock_ext", checkout):
+        if (folder / "dbt_project.yml").exists():
+            return project_vars(folder)
     return {}
 
 

@@ -171,24 +171,23 @@ def _enum_problem(kind: str, prop: Mapping[str, Any], value: Any) -> str | None:
     return None
 
 
-def project_tasks(project_dir: Path) -> dict[str, Any]:
-    """The tasks a dbt project declares (its dbt_project.yml's global var bedrock_ext_tasks), as
-    declared: the one definition of a task, read by the CLI and the tests as dbt reads it."""
+def project_vars(project_dir: Path) -> dict[str, Any]:
+    """The vars of a dbt project's dbt_project.yml (a user's project, or the package's own)."""
     path = Path(project_dir) / "dbt_project.yml"
     if not path.exists():
         raise ConfigError(f"{str(project_dir)!r} has no dbt_project.yml: give the dbt project that declares "
                           "the task (--project-dir)")
     import yaml
 
-    tasks = ((yaml.safe_load(path.read_text()) or {}).get("vars") or {}).get("bedrock_ext_tasks") or {}
+    return dict((yaml.safe_load(path.read_text()) or {}).get("vars") or {})
+
+
+def declared_task(project_dir: Path, variables: Mapping[str, Any], name: str | None) -> tuple[str, Any]:
+    """A task's name and spec among a project's ``variables`` (its global var bedrock_ext_tasks,
+    the one definition of a task): ``name``, or the project's only task."""
+    tasks = variables.get("bedrock_ext_tasks") or {}
     if not isinstance(tasks, dict) or not tasks:
-        raise ConfigError(f"{path} declares no task (vars: bedrock_ext_tasks)")
-    return tasks
-
-
-def project_task(project_dir: Path, name: str | None = None) -> Task:
-    """One task of a dbt project (``name``, or the project's only task)."""
-    tasks = project_tasks(project_dir)
+        raise ConfigError(f"{project_dir}/dbt_project.yml declares no task (vars: bedrock_ext_tasks)")
     if name is None and len(tasks) != 1:
         raise ConfigError(f"{project_dir} declares {len(tasks)} tasks ({', '.join(sorted(tasks))}): name one "
                           "(--task)")
@@ -196,4 +195,9 @@ def project_task(project_dir: Path, name: str | None = None) -> Task:
     if chosen not in tasks:
         raise ConfigError(f"task {chosen!r} is not declared in {project_dir}/dbt_project.yml; it declares: "
                           f"{', '.join(sorted(tasks))}")
-    return Task.from_spec(chosen, tasks[chosen])
+    return chosen, tasks[chosen]
+
+
+def project_task(project_dir: Path, name: str | None = None) -> Task:
+    """One task of a dbt project (``name``, or the project's only task), as dbt reads it."""
+    return Task.from_spec(*declared_task(project_dir, project_vars(project_dir), name))
