@@ -71,7 +71,8 @@ def test_the_estimate_counts_what_the_build_sends_and_reads_its_history(desk: fo
 
 
 def test_jobs_list_reads_a_local_projects_jobs(desk: foreign.ForeignProject) -> None:
-    if not desk.query("select count(*) from information_schema.tables where table_name = 'bedrock_batch_jobs'")[0][0]:
+    # Built by the test above when it ran on this worker; else build here (xdist may split them).
+    if not desk.sql("select count(*) from information_schema.tables where table_name = 'bedrock_batch_jobs'")[0][0]:
         assert desk.dbt(["build"]).success
     shutdown_local_emulators()  # the build's process has ended, as after a user's `dbt build`
     job_ids = {j for (j,) in desk.query("select job_id from bedrock_batch_jobs")}
