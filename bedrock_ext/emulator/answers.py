@@ -23,6 +23,7 @@ pipeline, not a model.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import re
 from collections.abc import Mapping
@@ -66,17 +67,20 @@ def _load(text: Any) -> dict[str, Any] | None:
 
 
 def _inline(prompt: str) -> dict[str, Any] | None:
+    """The first JSON object with properties inside the text: tried from the few opening braces
+    before each ``"properties"`` key (bounded work, whatever the text's size or its braces)."""
     decoder = json.JSONDecoder()
-    for m in re.finditer(r"\{", prompt):
-        if '"properties"' not in prompt[m.start():m.start() + 4000]:
-            continue
-        try:
-            value, _ = decoder.raw_decode(prompt, m.start())
-        except (ValueError, RecursionError):
-            continue
-        found = _load(value)
-        if found:
-            return found
+    for key in itertools.islice(re.finditer(r'"properties"', prompt), 8):
+        window = prompt[max(0, key.start() - 4000):key.start()]
+        starts = [key.start() - len(window) + i for i, ch in enumerate(window) if ch == "{"]
+        for start in starts[:-9:-1] if len(starts) > 8 else starts[::-1]:  # the nearest 8, nearest first
+            try:
+                value, _ = decoder.raw_decode(prompt, start)
+            except (ValueError, RecursionError):
+                continue
+            found = _load(value)
+            if found:
+                return found
     return None
 
 
