@@ -35,18 +35,18 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from bench_io import TASK, peak_rss  # scripts/: the directory of this script is on sys.path
 
-from bedrock_ext.aws import S3, AwsSettings
-from bedrock_ext.duckdb_s3 import connect
+from bedrock_ext.aws.client import S3, AwsSettings
+from bedrock_ext.aws.jobs import BedrockBatchClient, JobRunner, JobSpec, PollPolicy
 from bedrock_ext.emulator.config import EmulatorConfig, Faults, Quotas, Timings
 from bedrock_ext.emulator.execution import InputRecord, run_record
 from bedrock_ext.emulator.server import Emulator
-from bedrock_ext.export import export_requests
-from bedrock_ext.jobs import BedrockBatchClient, JobRunner, JobSpec, PollPolicy
-from bedrock_ext.pricing import price_for
-from bedrock_ext.record_sql import table_requests_sql
-from bedrock_ext.records import RecordSettings, model_input, render_row
-from bedrock_ext.sharding import Quotas as ExportQuotas
+from bedrock_ext.pipeline.export import export_requests
+from bedrock_ext.pipeline.sharding import Quotas as ExportQuotas
+from bedrock_ext.request.pricing import price_for
+from bedrock_ext.request.record_sql import table_requests_sql
+from bedrock_ext.request.records import RecordSettings, model_input, render_row
 from bedrock_ext.transcripts.generator import GenerateSpec, generate_chunk, write_dataset
+from bedrock_ext.warehouse.duckdb_s3 import connect
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent

@@ -6,7 +6,7 @@ Export: transcripts in DuckDB -> Bedrock JSONL in S3.
           per 50,000 records);
   floor = one DuckDB COPY (select ...) TO 's3://...' (FORMAT json) of the same records, in files
           of at most 100 MB (FILE_SIZE_BYTES);
-  ours  = bedrock_ext.export (what bedrock_batch_input runs): plan, shard, one COPY per file,
+  ours  = bedrock_ext.pipeline.export (what bedrock_batch_input runs): plan, shard, one COPY per file,
           reading table ``requests``: the same rows keyed as int_bedrock_requests keys them
           (in dbt that model computes the request keys, before the export).
 Parse: the emulator's output JSONL -> typed summary rows.
@@ -34,14 +34,14 @@ from typing import Any
 import duckdb
 import yaml
 
-from bedrock_ext.aws import S3, AwsSettings
-from bedrock_ext.duckdb_s3 import connect
-from bedrock_ext.export import export_requests
-from bedrock_ext.pricing import price_for
-from bedrock_ext.record_sql import literal
-from bedrock_ext.records import RecordSettings, model_input, render_row
-from bedrock_ext.sharding import Quotas
-from bedrock_ext.task import project_task
+from bedrock_ext.aws.client import S3, AwsSettings
+from bedrock_ext.pipeline.export import export_requests
+from bedrock_ext.pipeline.sharding import Quotas
+from bedrock_ext.request.pricing import price_for
+from bedrock_ext.request.record_sql import literal
+from bedrock_ext.request.records import RecordSettings, model_input, render_row
+from bedrock_ext.request.task import project_task
+from bedrock_ext.warehouse.duckdb_s3 import connect
 
 MODEL = "anthropic.claude-3-haiku-20240307-v1:0"
 ROOT = Path(__file__).resolve().parents[1]

@@ -5,7 +5,7 @@ Example: python scripts/generate_transcripts.py --rows 1000000 --out data/transc
 
 import sys
 
-from bedrock_ext.cli import main
+from bedrock_ext.cli.main import main
 
 if __name__ == "__main__":
     sys.exit(main(["generate", *sys.argv[1:]]))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bedrock_ext.task import project_task
+from bedrock_ext.request.task import project_task
 
 EXAMPLE_PROJECT = Path(__file__).resolve().parents[1] / "dbt_project"
 EXAMPLE_TASK = project_task(EXAMPLE_PROJECT, "call_summaries")

@@ -62,7 +62,7 @@
 {%- endmacro %}
 
 {# Bedrock's batch job statuses (ModelInvocationJobStatus), and the ended ones: the SQL twin of
-   bedrock_ext.jobs.JobStatus (tests/unit/test_statuses.py holds them, and the yml accepted_values
+   bedrock_ext.aws.jobs.JobStatus (tests/unit/test_statuses.py holds them, and the yml accepted_values
    of job_status, equal). #}
 {% macro job_statuses() -%}
     {{ return(['Submitted', 'Validating', 'Scheduled', 'InProgress', 'Stopping', 'Completed', 'PartiallyCompleted',

@@ -12,13 +12,13 @@
 {%- endmacro %}
 
 {# The system inference profile prefixes (geographic ones and global.), as a regex alternation.
-   Twin of bedrock_ext.catalog.GEO_PREFIXES. #}
+   Twin of bedrock_ext.request.catalog.GEO_PREFIXES. #}
 {% macro profile_prefixes() -%}us-gov|us|eu|apac|global|jp|au|ca{%- endmacro %}
 
 {# The foundation model id of any id form: a bare model id, a cross-region or global inference
    profile id (us., eu., apac., global., ... before it), an ARN of either (the part after the last
    /), or an application inference profile ARN that the var application_inference_profiles maps to
-   a model. Twin of bedrock_ext.catalog.base_model_id; an unmapped application profile ARN stays
+   a model. Twin of bedrock_ext.request.catalog.base_model_id; an unmapped application profile ARN stays
    as it is (no catalog row matches it: the unpriced test names it). #}
 {% macro base_model_id(model_id) -%}
     regexp_replace(regexp_extract({{ bedrock_ext.mapped_model_id(model_id) }}, '[^/]*$'), '^(?:{{ bedrock_ext.profile_prefixes() }})\.', '')
@@ -27,7 +27,7 @@
 {# The endpoint scope of any id form, which chooses its price: 'global' (a global. inference
    profile), 'geo' (us., eu., apac., ... profiles) or 'in_region' (a bare id or foundation-model
    ARN); an application inference profile ARN has the scope of the id it is mapped to. Twin of
-   bedrock_ext.catalog.endpoint_scope. #}
+   bedrock_ext.request.catalog.endpoint_scope. #}
 {% macro endpoint_scope(model_id) -%}
     case regexp_extract(regexp_extract({{ bedrock_ext.mapped_model_id(model_id) }}, '[^/]*$'), '^({{ bedrock_ext.profile_prefixes() }})\.', 1)
         when '' then 'in_region' when 'global' then 'global' else 'geo' end

@@ -1,6 +1,6 @@
 {# ---------- Model families as data, SQL side: where each body shape carries the answer's text, the
    tokens, the stop reason and the request's parameters in an output line. The SQL twin of
-   bedrock_ext.families.RESPONSE_SHAPES (tests/unit/test_families.py holds them equal); the output
+   bedrock_ext.request.families.RESPONSE_SHAPES (tests/unit/test_families.py holds them equal); the output
    staging reads every shape through output_line_paths, each field's first non-null path counting. #}
 
 {% macro response_shapes() -%}

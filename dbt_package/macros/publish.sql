@@ -1,5 +1,5 @@
 {# ---------- Publishing for BI (the var bi_database_path): the marts BI reads, copied into a
-   DuckDB file of their own at the end of a build and swapped in atomically (bedrock_ext.publish). #}
+   DuckDB file of their own at the end of a build and swapped in atomically (bedrock_ext.warehouse.publish). #}
 
 {# The marts published: the package's, and each task's typed results model (results_model beside
    the task), as (name, relation). #}

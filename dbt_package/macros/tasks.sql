@@ -24,7 +24,7 @@
 
 {# A task's setting, or the error that says it is missing. The answer schema's shape is checked
    here too, so no macro that reads it fails with a Jinja error; its full check (types, bounds,
-   enums) is bedrock_ext.task.check_schema, before anything is uploaded. #}
+   enums) is bedrock_ext.request.task.check_schema, before anything is uploaded. #}
 {% macro task_setting(name, key, default=none) -%}
     {%- set value = bedrock_ext.task(name).get(key, default) -%}
     {%- if value is none or value == '' -%}
@@ -79,7 +79,7 @@
 
 {# The user message of a row, in SQL: the template's literal parts and its columns concatenated in
    one pass (a value containing {name} stays as it is). The text column reads `text_sql`. Twin of
-   bedrock_ext.record_sql.render_sql. #}
+   bedrock_ext.request.record_sql.render_sql. #}
 {% macro render_prompt(name, text_sql) -%}
     {%- set user = bedrock_ext.task_setting(name, 'prompt')['user'] -%}
     {%- set pieces = modules.re.split('\{([A-Za-z_][A-Za-z0-9_]*)\}', user) -%}

@@ -16,8 +16,8 @@ import pytest
 from dbt.adapters.duckdb.connections import DuckDBConnectionManager
 from dbt.cli.main import dbtRunner, dbtRunnerResult
 
-from bedrock_ext.plugin import shutdown_local_emulators
 from bedrock_ext.transcripts.generator import GenerateSpec, write_dataset
+from bedrock_ext.warehouse.plugin import shutdown_local_emulators
 from tests.conftest import use_test_credentials
 
 REPO = Path(__file__).resolve().parents[2]

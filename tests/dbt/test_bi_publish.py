@@ -14,7 +14,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from bedrock_ext.cli import main
+from bedrock_ext.cli.main import main
 from bedrock_ext.transcripts.generator import generate_chunk
 from tests.dbt.conftest import DbtProject, assert_all_passed, write_transcripts
 
@@ -46,7 +46,7 @@ def test_bi_reads_the_previous_marts_while_a_build_waits_then_the_new_ones(
         "BEDROCK_EXT_EMULATOR_CONFIG",
         json.dumps({"quotas": {"min_records_per_job": 1}, "timings": {"in_progress_s": 4.0}}),
     )
-    from bedrock_ext.plugin import shutdown_local_emulators
+    from bedrock_ext.warehouse.plugin import shutdown_local_emulators
 
     shutdown_local_emulators()  # the child build runs its own emulator on the state dir
     state = dbt_project.root / "target" / "emulator" / "bedrock_jobs.json"

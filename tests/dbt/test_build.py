@@ -9,7 +9,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from bedrock_ext.cli import main
+from bedrock_ext.cli.main import main
 from bedrock_ext.emulator.config import EmulatorConfig
 from bedrock_ext.emulator.server import Emulator
 from tests.dbt.conftest import DbtProject, assert_all_passed, shared_project, write_transcripts

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bedrock_ext.plugin import shutdown_local_emulators
+from bedrock_ext.warehouse.plugin import shutdown_local_emulators
 from tests.dbt import foreign
 from tests.dbt.conftest import FAST_JOBS
 from tests.dbt.tasks_examples import TICKET_TRIAGE, task

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from bedrock_ext.plugin import local_emulator
+from bedrock_ext.warehouse.plugin import local_emulator
 from tests.dbt.conftest import DbtProject, assert_all_passed, write_transcripts
 
 SCENARIOS: dict[str, dict] = {

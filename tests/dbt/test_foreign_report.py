@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from bedrock_ext.cli import main
+from bedrock_ext.cli.main import main
 from tests.dbt import foreign
 from tests.dbt.conftest import FAST_JOBS
 from tests.dbt.tasks_examples import TICKET_LANGUAGE, TICKET_TRIAGE, task

@@ -14,8 +14,8 @@ import boto3
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from bedrock_ext.plugin import local_emulator
 from bedrock_ext.transcripts.generator import generate_chunk
+from bedrock_ext.warehouse.plugin import local_emulator
 from tests.dbt.conftest import DbtProject, assert_all_passed, statuses, write_transcripts
 
 FAST = {"poll_interval_s": 0.05, "min_records_per_job": 1}

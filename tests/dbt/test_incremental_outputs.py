@@ -16,7 +16,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from bedrock_ext.plugin import local_emulator
+from bedrock_ext.warehouse.plugin import local_emulator
 from tests.dbt.conftest import FAST_JOBS, DbtProject, assert_all_passed, write_transcripts
 
 SLOW_JOB = {"timings": {**FAST_JOBS, "in_progress_s": 8}}

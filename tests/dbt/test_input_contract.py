@@ -11,8 +11,8 @@ import pyarrow.parquet as pq
 import pytest
 from dbt.adapters.duckdb.connections import DuckDBConnectionManager
 
-from bedrock_ext.plugin import shutdown_local_emulators
 from bedrock_ext.transcripts.generator import generate_chunk
+from bedrock_ext.warehouse.plugin import shutdown_local_emulators
 from tests.dbt import foreign
 from tests.dbt.conftest import FAST_JOBS, DbtProject, assert_all_passed
 

@@ -8,7 +8,7 @@ import os
 
 import boto3
 
-from bedrock_ext.plugin import local_emulator
+from bedrock_ext.warehouse.plugin import local_emulator
 from tests.dbt.conftest import DbtProject, assert_all_passed, statuses, write_transcripts
 
 KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"

@@ -13,8 +13,8 @@ from dataclasses import replace
 import duckdb
 import pytest
 
-from bedrock_ext.catalog import GEO_PREFIXES, base_model_id, endpoint_scope, packaged
-from bedrock_ext.pricing import cost, price_for
+from bedrock_ext.request.catalog import GEO_PREFIXES, base_model_id, endpoint_scope, packaged
+from bedrock_ext.request.pricing import cost, price_for
 from tests.dbt.conftest import FAST_JOBS, DbtProject, assert_all_passed, shared_project, write_transcripts
 from tests.sql.package_sql import environment
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from bedrock_ext.plugin import local_emulator
+from bedrock_ext.warehouse.plugin import local_emulator
 from tests.dbt.conftest import DbtProject, assert_all_passed, write_transcripts
 from tests.emulator.conftest import clients_for
 

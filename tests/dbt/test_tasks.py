@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from dbt.adapters.duckdb.connections import DuckDBConnectionManager
 
-from bedrock_ext.plugin import shutdown_local_emulators
+from bedrock_ext.warehouse.plugin import shutdown_local_emulators
 from tests.dbt import foreign
 from tests.dbt.conftest import FAST_JOBS, assert_all_passed
 from tests.dbt.tasks_examples import TICKET_LANGUAGE, TICKET_TRIAGE, task

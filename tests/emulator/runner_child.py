@@ -6,16 +6,17 @@ from __future__ import annotations
 import logging
 import sys
 
-from bedrock_ext.aws import S3, AwsSettings, bedrock_client
-from bedrock_ext.duckdb_s3 import connect
-from bedrock_ext.export import ExportedJob, export_requests
-from bedrock_ext.jobs import BatchJob, BedrockBatchClient, JobRunner, JobSpec, PollPolicy
-from bedrock_ext.pricing import price_for
-from bedrock_ext.record_sql import table_requests_sql
-from bedrock_ext.records import PreparedRecord, RecordSettings, prepare_row
-from bedrock_ext.sharding import Quotas
+from bedrock_ext.aws.client import S3, AwsSettings, bedrock_client
+from bedrock_ext.aws.jobs import BatchJob, BedrockBatchClient, JobRunner, JobSpec, PollPolicy
+from bedrock_ext.pipeline.export import ExportedJob, export_requests
+from bedrock_ext.pipeline.sharding import Quotas
+from bedrock_ext.request.pricing import price_for
+from bedrock_ext.request.record_sql import table_requests_sql
+from bedrock_ext.request.records import PreparedRecord, RecordSettings
 from bedrock_ext.transcripts.generator import generate_chunk
+from bedrock_ext.warehouse.duckdb_s3 import connect
 from tests.example import EXAMPLE_TASK
+from tests.record_oracle import prepare_row
 
 MODEL = "anthropic.claude-3-haiku-20240307-v1:0"
 ROLE = "arn:aws:iam::123456789012:role/BedrockBatchRole"
@@ -23,7 +24,7 @@ QUOTAS = Quotas(max_records_per_job=100, max_records_per_file=60, min_records_pe
 
 
 def prepared(n: int) -> list[PreparedRecord]:
-    """The same records built by the Python reference (records.prepare), to check the export."""
+    """The same records built by the Python reference (tests/record_oracle.py), to check the export."""
     settings = RecordSettings(task=EXAMPLE_TASK, model_id=MODEL)
     rows = generate_chunk(7, 0, 0, n).select(["call_id", "transcript"]).to_pylist()
     out = [prepare_row(r["call_id"], r["transcript"], settings) for r in rows]

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from bedrock_ext.config import record_settings
 from bedrock_ext.emulator import model_families
-from bedrock_ext.records import model_input
+from bedrock_ext.pipeline.config import record_settings
+from bedrock_ext.request.records import model_input
 from tests.dbt.tasks_examples import TICKET_TRIAGE
 
 MODEL = "anthropic.claude-3-haiku-20240307-v1:0"

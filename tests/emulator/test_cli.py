@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bedrock_ext.cli import main
+from bedrock_ext.cli.main import main
 from bedrock_ext.transcripts.generator import GenerateSpec, write_dataset
 from tests.emulator import runner_child
 from tests.emulator.conftest import Aws

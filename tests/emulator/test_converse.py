@@ -7,9 +7,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bedrock_ext.records import RecordSettings, model_input, render_row
-from bedrock_ext.task import Task
+from bedrock_ext.request.records import RecordSettings, model_input
+from bedrock_ext.request.task import Task
 from tests.emulator.conftest import TEST_MODEL, Aws
+from tests.record_oracle import render_row
 
 TRIAGE = Task(name="ticket_triage", system="You triage tickets.", user="Ticket:\n{body}", answer_schema={
     "type": "object", "additionalProperties": False, "required": ["category", "urgency", "needs_refund"],

@@ -1,4 +1,4 @@
-"""bedrock_ext.export against the emulator's S3: what lands in S3 is exactly what was planned,
+"""bedrock_ext.pipeline.export against the emulator's S3: what lands in S3 is exactly what was planned,
 every request is accounted for, and a re-run writes nothing."""
 
 from __future__ import annotations
@@ -10,18 +10,19 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-from bedrock_ext.aws import S3, AwsSettings
-from bedrock_ext.duckdb_s3 import connect
+from bedrock_ext.aws.client import S3, AwsSettings
 from bedrock_ext.errors import ExportError
-from bedrock_ext.export import export_requests
-from bedrock_ext.pricing import price_for
-from bedrock_ext.record_sql import table_requests_sql
-from bedrock_ext.records import PreparedRecord, RecordSettings, prepare_row
-from bedrock_ext.sharding import Quotas
+from bedrock_ext.pipeline.export import export_requests
+from bedrock_ext.pipeline.sharding import Quotas
+from bedrock_ext.request.pricing import price_for
+from bedrock_ext.request.record_sql import table_requests_sql
+from bedrock_ext.request.records import PreparedRecord, RecordSettings
 from bedrock_ext.transcripts.adversarial import ADVERSARIAL_TEXTS
 from bedrock_ext.transcripts.generator import generate_chunk
+from bedrock_ext.warehouse.duckdb_s3 import connect
 from tests.emulator.conftest import TEST_MODEL, Aws
 from tests.example import EXAMPLE_TASK
+from tests.record_oracle import prepare_row
 
 SETTINGS = RecordSettings(task=EXAMPLE_TASK, model_id=TEST_MODEL)
 

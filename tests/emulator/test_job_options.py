@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from bedrock_ext.jobs import BedrockBatchClient, JobSpec
+from bedrock_ext.aws.jobs import BedrockBatchClient, JobSpec
 from tests.emulator.conftest import TEST_MODEL, TEST_ROLE, Aws
 
 KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"

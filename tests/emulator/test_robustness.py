@@ -133,7 +133,7 @@ def test_a_state_dir_serves_one_emulator_process_at_a_time(tmp_path: Path) -> No
             [
                 sys.executable,
                 "-m",
-                "bedrock_ext.cli",
+                "bedrock_ext.cli.main",
                 "emulator",
                 "serve",
                 "--port",

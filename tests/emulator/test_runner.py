@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from bedrock_ext.aws import S3, AwsSettings
-from bedrock_ext.jobs import JobStatus
+from bedrock_ext.aws.client import S3, AwsSettings
+from bedrock_ext.aws.jobs import JobStatus
 from tests.emulator import runner_child
 from tests.emulator.conftest import Aws
 

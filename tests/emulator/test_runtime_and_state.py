@@ -96,7 +96,7 @@ def test_state_dir_keeps_objects_and_jobs_across_restarts(tmp_path: Path) -> Non
 
 def test_standalone_server_command(tmp_path: Path) -> None:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bedrock_ext.cli", "emulator", "serve", "--port", "0",
+        [sys.executable, "-m", "bedrock_ext.cli.main", "emulator", "serve", "--port", "0",
          "--state-dir", str(tmp_path)], stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None
@@ -117,7 +117,7 @@ def test_standalone_server_stops_on_ctrl_c_when_started_in_the_background(tmp_pa
     server cleanly, and the state dir is free for the next one."""
     for _ in range(2):  # the second start needs the first one's lock released
         proc = subprocess.Popen(
-            [sys.executable, "-m", "bedrock_ext.cli", "emulator", "serve", "--port", "0",
+            [sys.executable, "-m", "bedrock_ext.cli.main", "emulator", "serve", "--port", "0",
              "--state-dir", str(tmp_path)], stdout=subprocess.PIPE, text=True,
             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))  # noqa: PLW1509 - as a shell's `&`
         assert proc.stdout is not None and "not an LLM" in proc.stdout.readline()

@@ -14,9 +14,9 @@ import pytest
 from boto3.s3.transfer import TransferConfig
 from moto.s3.models import FakeKey
 
-from bedrock_ext.aws import AwsSettings
-from bedrock_ext.duckdb_s3 import connect
+from bedrock_ext.aws.client import AwsSettings
 from bedrock_ext.emulator.s3_reads import STREAM_FROM
+from bedrock_ext.warehouse.duckdb_s3 import connect
 from tests.emulator.conftest import Aws
 
 SIZE = STREAM_FROM + 3 * 2**20 + 12_345  # over the threshold, not a whole number of chunks

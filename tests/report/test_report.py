@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bedrock_ext.cli import main
+from bedrock_ext.cli.main import main
 from bedrock_ext.report.charts import safe_text
 
 

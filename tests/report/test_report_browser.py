@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bedrock_ext.cli import main
+from bedrock_ext.cli.main import main
 
 
 def _chromium() -> str:

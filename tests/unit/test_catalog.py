@@ -10,14 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from bedrock_ext.catalog import Catalog, base_model_id, packaged
-from bedrock_ext.config import record_settings
 from bedrock_ext.emulator import model_families
 from bedrock_ext.errors import ConfigError
-from bedrock_ext.pricing import cost, price_for
-from bedrock_ext.records import RecordSettings, model_family, model_input, prepare_row
+from bedrock_ext.pipeline.config import record_settings
+from bedrock_ext.request.catalog import Catalog, base_model_id, packaged
+from bedrock_ext.request.pricing import cost, price_for
+from bedrock_ext.request.records import RecordSettings, model_family, model_input
 from tests.dbt.tasks_examples import TICKET_TRIAGE
 from tests.example import EXAMPLE_TASK
+from tests.record_oracle import prepare_row
 
 SEED = Path(__file__).resolve().parents[2] / "dbt_package" / "seeds" / "bedrock_model_catalog.csv"
 MODELS = sorted(packaged().entries)
@@ -130,7 +131,7 @@ def test_a_row_without_a_price_is_refused_before_anything_is_sent() -> None:
 
 
 def test_max_tokens_above_the_models_maximum_output_is_refused() -> None:
-    from bedrock_ext import validate
+    from bedrock_ext.request import validate
 
     entry = packaged().entry("meta.llama3-1-8b-instruct-v1:0")
     with pytest.raises(ConfigError, match="use 1 to 2048"):

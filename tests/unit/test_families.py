@@ -1,5 +1,5 @@
 """Model families as data (issue 26): one definition per language, held equal here. The Python
-side (bedrock_ext.families) gives the export and the checks a family's id prefixes and parameter
+side (bedrock_ext.request.families) gives the export and the checks a family's id prefixes and parameter
 ranges; the package's response_shapes macro gives the output staging where each body shape keeps
 the answer, the tokens, the stop reason and the request's parameters; the emulator keeps its own
 copy as the wire contract, and answers every family's shape the staging reads."""
@@ -10,10 +10,10 @@ import json
 
 import pytest
 
-from bedrock_ext import families
-from bedrock_ext.catalog import packaged
 from bedrock_ext.emulator import model_families as emulator_families
-from bedrock_ext.records import RecordSettings, model_family, model_input
+from bedrock_ext.request import families
+from bedrock_ext.request.catalog import packaged
+from bedrock_ext.request.records import RecordSettings, model_family, model_input
 from tests.example import EXAMPLE_TASK
 from tests.sql.package_sql import environment
 

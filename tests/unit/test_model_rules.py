@@ -8,13 +8,13 @@ import re
 
 import pytest
 
-from bedrock_ext import validate
-from bedrock_ext.catalog import Catalog, endpoint_scope, packaged
-from bedrock_ext.config import PRODUCT_TAG_KEYS
 from bedrock_ext.emulator import model_families
 from bedrock_ext.errors import ConfigError
-from bedrock_ext.pricing import cost, price_for
-from bedrock_ext.records import RecordSettings, model_input
+from bedrock_ext.pipeline.config import PRODUCT_TAG_KEYS
+from bedrock_ext.request import validate
+from bedrock_ext.request.catalog import Catalog, endpoint_scope, packaged
+from bedrock_ext.request.pricing import cost, price_for
+from bedrock_ext.request.records import RecordSettings, model_input
 from tests.example import EXAMPLE_TASK
 
 HAIKU_45 = "anthropic.claude-haiku-4-5-20251001-v1:0"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bedrock_ext.errors import ConfigError
-from bedrock_ext.pricing import cost, price_for
+from bedrock_ext.request.pricing import cost, price_for
 
 
 def test_batch_is_half_of_on_demand() -> None:

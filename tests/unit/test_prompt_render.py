@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import duckdb
 
-from bedrock_ext.record_sql import render_sql
-from bedrock_ext.task import Task
+from bedrock_ext.request.record_sql import render_sql
+from bedrock_ext.request.task import Task
 from tests.sql.package_sql import environment
 
 SPEC = {"id_column": "id", "text_column": "body",

@@ -7,18 +7,17 @@ import json
 import duckdb
 import pytest
 
-from bedrock_ext.record_sql import record_id_sql, records_sql, table_requests_sql
-from bedrock_ext.records import (
+from bedrock_ext.request.record_sql import record_id_sql, records_sql, table_requests_sql
+from bedrock_ext.request.records import (
     PreparedRecord,
     RecordSettings,
-    prepare_row,
     record_id,
-    render_row,
     request_fingerprint,
     request_key,
 )
 from bedrock_ext.transcripts.adversarial import ADVERSARIAL_TEXTS
 from tests.example import EXAMPLE_TASK
+from tests.record_oracle import prepare_row, render_row
 
 MODELS = ["anthropic.claude-3-haiku-20240307-v1:0", "amazon.nova-lite-v1:0", "meta.llama3-1-8b-instruct-v1:0"]
 COLUMNS = "request_key, record_id, is_truncated, estimated_input_tokens, skip_reason, line, line_bytes"

@@ -10,20 +10,18 @@ import re
 import pytest
 
 from bedrock_ext.errors import ConfigError
-from bedrock_ext.records import (
+from bedrock_ext.request.records import (
     TRUNCATION_MARK,
     PreparedRecord,
     RecordSettings,
-    SkippedRecord,
     model_input,
-    prepare,
     record_id,
-    render_row,
     request_fingerprint,
     request_key,
 )
 from bedrock_ext.transcripts.adversarial import ADVERSARIAL_TEXTS
 from tests.example import EXAMPLE_TASK
+from tests.record_oracle import SkippedRecord, prepare, render_row
 
 HAIKU = "anthropic.claude-3-haiku-20240307-v1:0"
 SETTINGS = RecordSettings(task=EXAMPLE_TASK, model_id=HAIKU)
@@ -136,8 +134,8 @@ def test_bad_settings_name_the_value(kwargs: dict, message: str) -> None:
 
 
 def test_context_windows_are_per_model_and_quotas_in_aws_units() -> None:
-    from bedrock_ext.catalog import packaged
-    from bedrock_ext.sharding import Quotas
+    from bedrock_ext.pipeline.sharding import Quotas
+    from bedrock_ext.request.catalog import packaged
 
     assert packaged().entry("us.amazon.nova-micro-v1:0").context_window == 128_000  # not Nova's 300k
     assert packaged().entry("amazon.nova-lite-v1:0").context_window == 300_000
@@ -150,8 +148,8 @@ def test_native_structured_output_sends_the_schema_in_output_config() -> None:
     schema in outputConfig.textFormat (botocore's shape) as well as in the prompt."""
     import dataclasses
 
-    from bedrock_ext.catalog import Catalog, packaged
-    from bedrock_ext.config import record_settings
+    from bedrock_ext.pipeline.config import record_settings
+    from bedrock_ext.request.catalog import Catalog, packaged
 
     assert "outputConfig" not in model_input(SETTINGS, "hi")
     on = dataclasses.replace(packaged().entry(HAIKU), native_structured_output=True)

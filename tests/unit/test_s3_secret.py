@@ -7,9 +7,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from bedrock_ext.aws import AwsSettings
-from bedrock_ext.duckdb_s3 import create_s3_secret, ensure_httpfs
+from bedrock_ext.aws.client import AwsSettings
 from bedrock_ext.plugin import Plugin
+from bedrock_ext.warehouse.duckdb_s3 import create_s3_secret, ensure_httpfs
 
 
 @pytest.fixture
@@ -58,8 +58,8 @@ def test_each_cursor_renews_the_secret_after_the_credentials_rotate(con: duckdb.
 
 
 def test_a_scope_that_misses_the_project_location_is_refused_before_export() -> None:
+    from bedrock_ext.aws.runtime import Runtime
     from bedrock_ext.errors import ConfigError
-    from bedrock_ext.runtime import Runtime
 
     rt = Runtime(mode="aws", aws=AwsSettings(), s3_scope=("s3://bkt/call-summaries/",))
     rt.check_scope("bkt", "call-summaries")  # inside: fine

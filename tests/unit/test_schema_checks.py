@@ -8,7 +8,7 @@ import copy
 import pytest
 
 from bedrock_ext.errors import ConfigError
-from bedrock_ext.task import Task
+from bedrock_ext.request.task import Task
 from tests.dbt.tasks_examples import TICKET_TRIAGE
 
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import duckdb
 import yaml
 
-from bedrock_ext.config import BatchConfig, settings_fields
-from bedrock_ext.sharding import plan_shards
+from bedrock_ext.pipeline.config import BatchConfig, settings_fields
+from bedrock_ext.pipeline.sharding import plan_shards
 from tests.sql.package_sql import read_output_files, render_model
 
 PACKAGE = Path(__file__).resolve().parents[2] / "dbt_package"

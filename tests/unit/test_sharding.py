@@ -8,7 +8,7 @@ import random
 import pytest
 
 from bedrock_ext.errors import ConfigError, ShardingError
-from bedrock_ext.sharding import Quotas, file_ranges, plan_shards, uniform_ranges
+from bedrock_ext.pipeline.sharding import Quotas, file_ranges, plan_shards, uniform_ranges
 
 
 def _random_case(rng: random.Random) -> tuple[list[int], Quotas]:

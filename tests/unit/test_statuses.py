@@ -9,8 +9,8 @@ from pathlib import Path
 import duckdb
 import yaml
 
-from bedrock_ext.dbt_models import TERMINAL_STATUSES
-from bedrock_ext.jobs import JobStatus
+from bedrock_ext.aws.jobs import JobStatus
+from bedrock_ext.pipeline.submission import TERMINAL_STATUSES
 from tests.sql.package_sql import environment
 
 PACKAGE = Path(__file__).resolve().parents[2] / "dbt_package"

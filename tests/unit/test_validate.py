@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from bedrock_ext.config import BatchConfig
 from bedrock_ext.errors import ConfigError
+from bedrock_ext.pipeline.config import BatchConfig
 from tests.example import EXAMPLE_TASK
 
 TASK = {"input": "transcripts", "id_column": "call_id",

@@ -1,5 +1,5 @@
 {# The input rows that need an answer under the current request settings of their task. The
-   request key is the same hash bedrock_ext.records.request_key computes: the id, the user message
+   request key is the same hash bedrock_ext.request.records.request_key computes: the id, the user message
    (the task's template over the row), and the fingerprint of everything else that shapes the
    request (the task's name, the system prompt with the answer schema, model, inference parameters,
    body shape), so editing the prompt or any setting requests the rows again and an unchanged build

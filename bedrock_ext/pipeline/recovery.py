@@ -23,10 +23,10 @@ from typing import Any
 
 import pyarrow as pa
 
-from bedrock_ext.aws import S3
-from bedrock_ext.record_sql import literal
+from bedrock_ext.aws.client import S3
+from bedrock_ext.request.record_sql import literal
 
-log = logging.getLogger("bedrock_ext.recovery")
+log = logging.getLogger("bedrock_ext.pipeline.recovery")
 FOLDER = "exports"
 SUFFIX = ".parquet"
 

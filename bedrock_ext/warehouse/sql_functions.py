@@ -8,10 +8,10 @@ import json
 import duckdb
 from duckdb.sqltypes import BOOLEAN, VARCHAR
 
-from bedrock_ext import publish
-from bedrock_ext.config import record_settings
 from bedrock_ext.errors import ConfigError
-from bedrock_ext.records import request_fingerprint
+from bedrock_ext.pipeline.config import record_settings
+from bedrock_ext.request.records import request_fingerprint
+from bedrock_ext.warehouse import publish
 
 
 @functools.lru_cache(maxsize=64)
@@ -30,7 +30,7 @@ def register_functions(conn: duckdb.DuckDBPyConnection) -> None:
     the request fingerprint of ``records.request_fingerprint`` for a task declared in yml, over the
     package-level request settings, with the model's native structured output flag from
     dim_bedrock_models (part of every request key). ``bedrock_ext_publish_prepare`` and
-    ``bedrock_ext_publish_swap``: the file steps of publishing for BI (``bedrock_ext.publish``)."""
+    ``bedrock_ext_publish_swap``: the file steps of publishing for BI (``bedrock_ext.warehouse.publish``)."""
     conn.create_function("bedrock_ext_request_fingerprint", _fingerprint, [VARCHAR, VARCHAR, VARCHAR, BOOLEAN],
                          VARCHAR, side_effects=False, null_handling="special")
     conn.create_function("bedrock_ext_publish_prepare", publish.prepare, [VARCHAR], VARCHAR, side_effects=True)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bedrock_ext.aws import AwsSettings
+from bedrock_ext.aws.client import AwsSettings
 from bedrock_ext.errors import ConfigError
 
 

@@ -6,15 +6,16 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field, fields
+from functools import cached_property
 from typing import Any
 
-from bedrock_ext import validate
-from bedrock_ext.catalog import Catalog, packaged
 from bedrock_ext.errors import ConfigError
-from bedrock_ext.estimate import BUDGET_BASES
-from bedrock_ext.records import RecordSettings
-from bedrock_ext.sharding import Quotas
-from bedrock_ext.task import Task
+from bedrock_ext.pipeline.estimate import BUDGET_BASES
+from bedrock_ext.pipeline.sharding import Quotas
+from bedrock_ext.request import validate
+from bedrock_ext.request.catalog import Catalog, packaged
+from bedrock_ext.request.records import RecordSettings
+from bedrock_ext.request.task import Task
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -83,8 +84,7 @@ class BatchConfig:
         if not self.tasks:
             raise ConfigError("no task is declared: set the var bedrock_ext_tasks: {<name>: {input, id_column, "
                               "text_column, prompt: {system, user}, answer_schema}} (README 'Declare a task')")
-        for name in self.tasks:
-            r = self.records_for(name)
+        for r in self.task_records.values():
             validate.model_for_batch(r.entry, r.model_id, r.invocation_type, r.endpoint_scope)
             validate.inference_params(r.entry, r.model_id, max_tokens=r.max_tokens, temperature=r.temperature,
                                       top_p=r.top_p, top_k=r.top_k)
@@ -122,13 +122,19 @@ class BatchConfig:
     def task_names(self) -> list[str]:
         return sorted(self.tasks)
 
+    @cached_property
+    def task_records(self) -> dict[str, RecordSettings]:
+        """How each task's records are built, by task name in order: its prompt and schema, its own
+        model and inference parameters where it sets them, else the package-level ones. Parsed
+        once; ``from_dbt`` checks them all before anything else runs."""
+        catalog, defaults = self.model_catalog, self.request_defaults
+        return {name: record_settings(name, self.tasks[name], defaults, catalog=catalog)
+                for name in self.task_names}
+
     def records_for(self, task_name: str) -> RecordSettings:
-        """How the task's records are built: its prompt and schema, its own model and inference
-        parameters where it sets them, else the package-level ones."""
         if task_name not in self.tasks:
             raise ConfigError(f"task {task_name!r} is not declared; declared: {self.task_names}")
-        return record_settings(task_name, self.tasks[task_name], self.request_defaults,
-                               catalog=self.model_catalog)
+        return self.task_records[task_name]
 
     @property
     def model_catalog(self) -> Catalog:

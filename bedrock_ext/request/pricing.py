@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bedrock_ext.catalog import HOW_TO_ADD, Catalog, EndpointScope, ModelEntry, packaged
 from bedrock_ext.errors import ConfigError
+from bedrock_ext.request.catalog import HOW_TO_ADD, Catalog, EndpointScope, ModelEntry, packaged
 
 
 @dataclass(frozen=True, kw_only=True)

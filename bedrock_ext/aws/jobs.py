@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bedrock_ext.aws import ClientError, error_code, error_message
+from bedrock_ext.aws.client import ClientError, error_code, error_message
 from bedrock_ext.errors import (
     BedrockRequestError,
     JobNotFoundError,
@@ -27,7 +27,7 @@ from bedrock_ext.errors import (
     ThrottledError,
 )
 
-log = logging.getLogger("bedrock_ext.jobs")
+log = logging.getLogger("bedrock_ext.aws.jobs")
 
 
 class JobStatus(enum.StrEnum):

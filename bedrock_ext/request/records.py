@@ -20,10 +20,10 @@ import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from bedrock_ext.catalog import EndpointScope, ModelEntry, base_model_id, endpoint_scope, packaged
 from bedrock_ext.errors import ConfigError
-from bedrock_ext.families import BY_NAME, FamilyName, family_of
-from bedrock_ext.task import Task
+from bedrock_ext.request.catalog import EndpointScope, ModelEntry, base_model_id, endpoint_scope, packaged
+from bedrock_ext.request.families import BY_NAME, FamilyName, family_of
+from bedrock_ext.request.task import Task
 
 _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 RECORD_ID_LENGTH = 11
@@ -41,7 +41,7 @@ class RecordSettings:
     body shape, overlong-text policy."""
 
     model_id: str
-    task: Task  # the declared task (bedrock_ext.task.project_task reads one from a project)
+    task: Task  # the declared task (bedrock_ext.request.task.project_task reads one from a project)
     max_tokens: int = 512
     temperature: float | None = 0.0  # None: not sent (the model's default)
     top_p: float | None = None
@@ -106,18 +106,9 @@ class PreparedRecord:
     attempt: int = 1  # exports of this request so far, this one included (retries: 2, 3, ...)
 
 
-@dataclass(frozen=True, kw_only=True)
-class SkippedRecord:
-    """A transcript that will not be sent, with the reason (accounted for, never dropped)."""
-
-    request_key: str
-    transcript_id: str
-    reason: str
-
-
 def model_family(model_id: str) -> FamilyName:
     """The request-body family of a Bedrock model id, inference-profile id or ARN ("other": a
-    model whose native body bedrock_ext does not build; it takes Converse). bedrock_ext.families."""
+    model whose native body bedrock_ext does not build; it takes Converse). bedrock_ext.request.families."""
     return family_of(base_model_id(model_id)).name
 
 
@@ -139,7 +130,7 @@ def request_key(transcript_id: str, text: str, fingerprint: str) -> str:
 
 def record_id(key: str) -> str:
     """11 characters [A-Za-z0-9] from the first 64 bits of the request key (2^64 < 62^11), least
-    significant digit first; ``bedrock_ext.record_sql`` computes the same in SQL."""
+    significant digit first; ``bedrock_ext.request.record_sql`` computes the same in SQL."""
     n = int(key[:RECORD_ID_HEX_DIGITS], 16)
     chars = []
     for _ in range(RECORD_ID_LENGTH):
@@ -225,14 +216,6 @@ def truncation(settings: RecordSettings) -> Truncation:
     return Truncation(allowed_chars=allowed, head=keep * 3 // 4, tail=keep - keep * 3 // 4)
 
 
-def _fit(settings: RecordSettings, text: str) -> tuple[str, bool]:
-    """The text cut (head and tail kept) so prompt + answer fit the context; and whether it was cut."""
-    t = truncation(settings)
-    if len(text) <= t.allowed_chars:
-        return text, False
-    return text[:t.head] + TRUNCATION_MARK + text[len(text) - t.tail:], True
-
-
 RECORD_ID_SLOT, TEXT_SLOT = "@@bedrock_ext:record_id@@", "@@bedrock_ext:text@@"
 
 
@@ -247,36 +230,3 @@ def line_template(settings: RecordSettings) -> tuple[str, str, str]:
     p0, rest = line.split(RECORD_ID_SLOT)
     p1, p2 = rest.split(TEXT_SLOT)
     return p0, p1, p2
-
-
-def render_row(settings: RecordSettings, text: str | None) -> str | None:
-    """The user message for a row whose every prompt column reads ``text`` (the CLI's input and
-    the tests'; dbt renders the task's template over the row's own columns), None when the text
-    is blank. ``record_sql.table_requests_sql`` builds the same in SQL."""
-    if text is None or not text.strip():
-        return None
-    return settings.task.render({name: text for name in settings.task.placeholders})
-
-
-def prepare_row(row_id: str, text: str | None, settings: RecordSettings) -> PreparedRecord | SkippedRecord:
-    """``prepare`` of the row's user message (``render_row``)."""
-    return prepare(row_id, render_row(settings, text), settings)
-
-
-def prepare(transcript_id: str, text: str | None, settings: RecordSettings) -> PreparedRecord | SkippedRecord:
-    """A record for one user message (``text``), or the reason it is skipped (blank, or too long
-    to send)."""
-    key = request_key(transcript_id, text or "", request_fingerprint(settings))
-    if text is None or not text.strip():
-        return SkippedRecord(request_key=key, transcript_id=transcript_id, reason="blank_text")
-    fitted, cut = _fit(settings, text)
-    if cut and settings.overlong_policy == "reject":
-        return SkippedRecord(request_key=key, transcript_id=transcript_id,
-                             reason=f"over_context: about {estimate_tokens(text)} tokens")
-    rid = record_id(key)
-    body = model_input(settings, fitted)
-    line = json.dumps({"recordId": rid, "modelInput": body}, ensure_ascii=False, separators=(",", ":"))
-    return PreparedRecord(request_key=key, record_id=rid, transcript_id=transcript_id, line=line,
-                          estimated_input_tokens=estimate_tokens(settings.system_prompt)
-                          + estimate_tokens(fitted),
-                          is_truncated=cut)

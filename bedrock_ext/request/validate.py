@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import re
 
-from bedrock_ext.catalog import EndpointScope, ModelEntry
 from bedrock_ext.errors import ConfigError
-from bedrock_ext.families import BY_NAME
-from bedrock_ext.records import model_family
+from bedrock_ext.request.catalog import EndpointScope, ModelEntry
+from bedrock_ext.request.families import BY_NAME
+from bedrock_ext.request.records import model_family
 
 # botocore's service model bedrock/2023-04-20, CreateModelInvocationJob roleArn.
 ROLE_ARN = re.compile(r"arn:aws(-[^:]+)?:iam::([0-9]{12})?:role/.+")

@@ -13,7 +13,7 @@ from typing import Any
 
 import duckdb
 
-from bedrock_ext.aws import AwsSettings, CredentialSource
+from bedrock_ext.aws.client import AwsSettings, CredentialSource
 
 
 def ensure_httpfs(extension_directory: str | None) -> None:

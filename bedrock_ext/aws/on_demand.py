@@ -21,10 +21,10 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from bedrock_ext.aws import S3, ClientError, error_code, error_message
-from bedrock_ext.records import PreparedRecord
+from bedrock_ext.aws.client import S3, ClientError, error_code, error_message
+from bedrock_ext.request.records import PreparedRecord
 
-log = logging.getLogger("bedrock_ext.on_demand")
+log = logging.getLogger("bedrock_ext.aws.on_demand")
 _STATUS = {"ThrottlingException": 429, "ValidationException": 400, "AccessDeniedException": 403,
            "ResourceNotFoundException": 404, "ModelTimeoutException": 408, "ModelErrorException": 424,
            "ServiceUnavailableException": 503, "InternalServerException": 500}

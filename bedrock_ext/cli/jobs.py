@@ -10,13 +10,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from bedrock_ext.aws import AwsSettings, bedrock_client
-from bedrock_ext.catalog import Catalog, packaged
+from bedrock_ext.aws.client import AwsSettings, bedrock_client
+from bedrock_ext.aws.jobs import BatchJob, BedrockBatchClient, JobRunner, JobStatus, PollPolicy
 from bedrock_ext.errors import ConfigError
-from bedrock_ext.estimate import NO_HISTORY, History, read_history
-from bedrock_ext.jobs import BatchJob, BedrockBatchClient, JobRunner, JobStatus, PollPolicy
-from bedrock_ext.record_sql import literal, quoted, table_requests_sql
-from bedrock_ext.records import RecordSettings
+from bedrock_ext.pipeline.estimate import NO_HISTORY, History, read_history
+from bedrock_ext.request.catalog import Catalog, packaged
+from bedrock_ext.request.record_sql import literal, quoted, table_requests_sql
+from bedrock_ext.request.records import RecordSettings
 
 
 def _client(args: argparse.Namespace) -> BedrockBatchClient:
@@ -53,7 +53,7 @@ def _project_emulator(project_dir: Path, target: str | None) -> str:
         raise ConfigError(f"{state_dir} does not exist: no local build has run in {project_dir} yet")
     import atexit
 
-    from bedrock_ext.plugin import local_emulator, shutdown_local_emulators
+    from bedrock_ext.warehouse.plugin import local_emulator, shutdown_local_emulators
 
     atexit.register(shutdown_local_emulators)  # frees the state dir for the next build
     return str(local_emulator(state_dir, config.get("emulator")).endpoint_url)
@@ -135,8 +135,8 @@ def _task_from_project(args: argparse.Namespace) -> tuple[RecordSettings, dict[s
     """--task (or the project's only task) from --project-dir's dbt_project.yml (the var
     bedrock_ext_tasks, its one definition), with its request settings over the project's
     vars: bedrock_ext: and --model / --max-tokens."""
-    from bedrock_ext.config import TASK_OVERRIDES, record_settings
-    from bedrock_ext.task import declared_task, project_vars
+    from bedrock_ext.pipeline.config import TASK_OVERRIDES, record_settings
+    from bedrock_ext.request.task import declared_task, project_vars
 
     project = Path(args.project_dir)
     variables = project_vars(project)
@@ -153,9 +153,9 @@ def _task_from_project(args: argparse.Namespace) -> tuple[RecordSettings, dict[s
 def _package_defaults(project: Path) -> dict[str, Any]:
     """The package's declared defaults (its dbt_project.yml vars): where `dbt deps` installed it in
     the project, else beside this library in a source checkout; none when neither is found."""
-    from bedrock_ext.task import project_vars
+    from bedrock_ext.request.task import project_vars
 
-    checkout = Path(__file__).resolve().parents[1] / "dbt_package"
+    checkout = Path(__file__).resolve().parents[2] / "dbt_package"
     for folder in (project / "dbt_packages" / "bedrock_ext", checkout):
         if (folder / "dbt_project.yml").exists():
             return project_vars(folder)
@@ -182,9 +182,9 @@ def _project_catalog(project_dir: Path, package_vars: dict[str, Any]) -> Catalog
 def _cmd_estimate(args: argparse.Namespace) -> int:
     import duckdb
 
-    from bedrock_ext.estimate import check_budget
-    from bedrock_ext.export import SqlExport
-    from bedrock_ext.pricing import price_of
+    from bedrock_ext.pipeline.estimate import check_budget
+    from bedrock_ext.pipeline.export import SqlExport
+    from bedrock_ext.request.pricing import price_of
 
     if bool(args.parquet) == bool(args.duckdb and args.table):
         raise ConfigError("give --parquet FILE, or --duckdb FILE --table NAME")

@@ -14,7 +14,7 @@ import logging
 import os
 from pathlib import Path
 
-log = logging.getLogger("bedrock_ext.publish")
+log = logging.getLogger("bedrock_ext.warehouse.publish")
 
 
 def prepare(path: str) -> str:

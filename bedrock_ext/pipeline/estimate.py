@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bedrock_ext.errors import BudgetExceededError, ConfigError
-from bedrock_ext.pricing import Cost
+from bedrock_ext.request.pricing import Cost
 
 DEFAULT_OUTPUT_SHARE = 0.5  # expected output tokens per record before any history: half of max_tokens
 BUDGET_BASES = ("upper_bound", "expected")

@@ -1,16 +1,16 @@
-"""The records of ``bedrock_ext.records.prepare``, built in DuckDB SQL (the export's fast path).
+"""A task's records built in DuckDB SQL: the export's only path.
 
 Every rule comes from ``records``: the line is the literal template of ``records.line_template``
 with the recordId and the JSON-escaped user message spliced in; truncation, the blank rule, the
 token estimate and the recordId are the same arithmetic. tests/unit/test_record_sql.py checks
-that both give the same records, adversarial texts included.
+that they equal a row-by-row Python reference (tests/record_oracle.py), adversarial texts included.
 """
 
 from __future__ import annotations
 
 import math
 
-from bedrock_ext.records import (
+from bedrock_ext.request.records import (
     _BASE62,
     CHARS_PER_TOKEN,
     RECORD_ID_HEX_DIGITS,
@@ -22,7 +22,7 @@ from bedrock_ext.records import (
     request_fingerprint,
     truncation,
 )
-from bedrock_ext.task import PLACEHOLDER
+from bedrock_ext.request.task import PLACEHOLDER
 
 # What Python's str.strip() removes (str.isspace), in RE2 syntax.
 _BLANK_PATTERN = r"[\s\x{0b}\x{1c}-\x{1f}\x{85}\p{Z}]*"

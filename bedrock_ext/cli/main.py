@@ -63,7 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     from bedrock_ext.emulator.cli import add_emulator_commands
 
     add_emulator_commands(sub)
-    from bedrock_ext.jobs_cli import add_jobs_commands
+    from bedrock_ext.cli.jobs import add_jobs_commands
 
     add_jobs_commands(sub)
     from bedrock_ext.report.cli import add_report_command
@@ -83,7 +83,7 @@ def _version() -> str:
 
 def user_error(err: BaseException) -> str | None:
     """One line naming the problem and the fix, for the errors a user can act on; None otherwise."""
-    from bedrock_ext.aws import explain_aws_error
+    from bedrock_ext.aws.client import explain_aws_error
 
     if isinstance(err, BedrockExtError):
         return str(err)

@@ -30,15 +30,15 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from bedrock_ext.aws import S3
+from bedrock_ext.aws.client import S3
 from bedrock_ext.errors import ExportError
-from bedrock_ext.estimate import DEFAULT_OUTPUT_SHARE, NO_HISTORY, Estimate, History
-from bedrock_ext.pricing import ModelPrice, cost
-from bedrock_ext.record_sql import literal, records_sql
-from bedrock_ext.records import PreparedRecord, RecordSettings
-from bedrock_ext.sharding import Quotas, ShardPlanner, file_ranges, uniform_ranges
+from bedrock_ext.pipeline.estimate import DEFAULT_OUTPUT_SHARE, NO_HISTORY, Estimate, History
+from bedrock_ext.pipeline.sharding import Quotas, file_ranges, plan_shards, uniform_ranges
+from bedrock_ext.request.pricing import ModelPrice, cost
+from bedrock_ext.request.record_sql import literal, records_sql
+from bedrock_ext.request.records import PreparedRecord, RecordSettings
 
-log = logging.getLogger("bedrock_ext.export")
+log = logging.getLogger("bedrock_ext.pipeline.export")
 
 PLAN, FILES = "bedrock_ext_export_plan", "bedrock_ext_export_files"
 # COPY writes each line as one CSV field: no quoting (JSON lines hold no raw control characters,
@@ -182,13 +182,11 @@ class SqlExport:
             f"select count(position), coalesce(max(line_bytes), 0) from {PLAN}").fetchone()  # type: ignore[misc]
         ranges = uniform_ranges(int(count), int(max_size), quotas)
         if ranges is None:
-            planner = ShardPlanner(int(count), quotas)
-            sizes = self.con.execute(
+            cursor = self.con.execute(
                 f"select line_bytes from {PLAN} where position is not null order by position")
-            while batch := sizes.fetchmany(100_000):  # no other query on this connection meanwhile
-                for (size,) in batch:
-                    planner.assign(size)
-            ranges = file_ranges(planner.finish())
+            # Streamed in batches; no other query runs on this connection meanwhile.
+            sizes = (size for batch in iter(lambda: cursor.fetchmany(100_000), []) for (size,) in batch)
+            ranges = file_ranges(plan_shards(sizes, int(count), quotas))
         self.con.register(FILES, pa.table(list(zip(*ranges, strict=True)) if ranges else [[]] * 4,
                                           names=["job_number", "file_number", "first", "last"]))
         try:

@@ -1,0 +1,223 @@
+"""The build policy of ``bedrock_batch_input``: which requests go out now, and how.
+
+Per task, one after the other (the budget is the whole build's): the requests never exported and
+the retries due are planned; below ``min_records_per_job`` they are deferred, refused
+(``small_batch_policy: fail``) or sent on-demand (``on_demand``, or retries overdue by
+``retry_max_wait_hours``); otherwise they are written as batch job inputs. The budget guard runs
+before anything is paid, and S3 records each export before any job exists (``recovery``).
+Everything here reads one parsed ``BatchConfig``; the dbt side (``warehouse.glue``) only
+translates dbt's arguments.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from typing import Any
+
+import pyarrow as pa
+
+from bedrock_ext.aws import runtime
+from bedrock_ext.aws.client import S3
+from bedrock_ext.aws.on_demand import run_on_demand
+from bedrock_ext.errors import ConfigError
+from bedrock_ext.pipeline import locking, recovery
+from bedrock_ext.pipeline.config import BatchConfig
+from bedrock_ext.pipeline.estimate import NO_HISTORY, Estimate, History, check_budget, read_history
+from bedrock_ext.pipeline.export import PLAN, SqlExport
+from bedrock_ext.request.pricing import price_of
+from bedrock_ext.request.record_sql import literal
+from bedrock_ext.request.records import RecordSettings
+
+log = logging.getLogger("bedrock_ext.dbt")
+
+INPUT_SCHEMA = pa.schema([
+    ("request_key", pa.string()), ("input_row_id", pa.string()), ("input_id", pa.string()),
+    ("record_id", pa.string()), ("job_key", pa.string()), ("input_s3_uri", pa.string()),
+    ("model_id", pa.string()), ("prompt_version", pa.string()), ("inference_mode", pa.string()),
+    ("is_truncated", pa.bool_()),
+    ("estimated_input_tokens", pa.int64()), ("attempt_number", pa.int64()), ("skip_reason", pa.string()),
+    ("exported_at", pa.timestamp("us", tz="UTC")), ("task_name", pa.string()), ("invocation_type", pa.string()),
+    ("expected_input_tokens", pa.float64()), ("expected_output_tokens", pa.float64()),
+])
+RECOVERED = "bedrock_ext_recovered_exports"
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Relations:
+    """What the policy reads, as FROM clauses: ``requests`` (int_bedrock_requests), ``exported``
+    (bedrock_batch_input so far; None on the first build) and ``previous`` (fct_bedrock_results as
+    the previous build left it; None before there is one)."""
+
+    requests: str
+    exported: str | None
+    previous: str | None
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class _Build:
+    session: Any
+    config: BatchConfig
+    rt: runtime.Runtime
+    s3: S3
+    exported: str | None  # bedrock_batch_input so far, with the exports read back from S3
+
+
+def export_pending(session: Any, config: BatchConfig, relations: Relations) -> pa.Table:
+    """bedrock_batch_input's new rows: every task's pending requests exported, sent on-demand,
+    deferred or skipped; the exports S3 holds and the warehouse lacked, read back first."""
+    rt = runtime.current()
+    rt.check_scope(config.s3_bucket, config.s3_prefix)
+    s3 = S3(rt.aws, kms_key_id=config.output_kms_key_id)
+    if rt.is_local:
+        _ensure_bucket(s3, config.s3_bucket)
+    locking.acquire(rt.endpoint_label, config.s3_bucket, config.s3_prefix)  # released by submission
+    recovered = recovery.sync(session, relations.exported, INPUT_SCHEMA, s3=s3, bucket=config.s3_bucket,
+                              prefix=config.s3_prefix)
+    build = _Build(session=session, config=config, rt=rt, s3=s3,
+                   exported=_with_recovered(session, relations.exported, recovered))
+    tables, spent = [] if recovered is None else [recovered], 0.0
+    try:
+        for records in config.task_records.values():
+            remaining = None if config.bedrock_budget_usd is None else config.bedrock_budget_usd - spent
+            table, cost = _task_exports(build, relations, records, remaining)
+            tables.append(table)
+            spent += cost
+    finally:
+        if recovered is not None:
+            session.execute(f"drop view if exists {RECOVERED}")
+            session.unregister(f"{RECOVERED}_rows")
+    return pa.concat_tables(tables) if tables else INPUT_SCHEMA.empty_table()
+
+
+def _task_exports(build: _Build, relations: Relations, records: RecordSettings,
+                  budget_usd: float | None) -> tuple[pa.Table, float]:
+    export = SqlExport(build.session, _pending_sql(relations.requests, build.exported, relations.previous,
+                                                   build.config, records.task.name), records)
+    try:
+        history = (NO_HISTORY if build.exported is None or relations.previous is None else
+                   read_history(build.session, build.exported, relations.previous, export.settings.task.name,
+                                export.settings.model_id))
+        return _export_task(build, export, budget_usd, history)
+    finally:
+        export.close()
+
+
+def _pending_sql(requests: str, this: str | None, previous: str | None, config: BatchConfig,
+                 task_name: str) -> str:
+    """Requests to export now: never exported, due for a retry according to the previous build,
+    or (with ``retry_failed``) failed for good in the previous build. Never a summarized one.
+
+    A verdict counts only when the previous build judged the request's latest attempt (its
+    attempt_count equals the exports so far): if a build failed before the marts were rebuilt,
+    the stale verdict cannot trigger a second export of the same attempt.
+    """
+    select = "select r.request_key, r.input_row_id, r.input_id, r.input_text"
+    task_requests = f"(select * from {requests} where task_name = {literal(task_name)})"
+    if this is None:
+        return f"{select}, 1 as attempt_number from {task_requests} r"
+    # One anti-join finds the requests never exported; exports are counted only for the few
+    # requests the previous build found due (not for every request on every build).
+    never = f"{select}, 1 as attempt_number from {task_requests} r anti join {this} e using (request_key)"
+    if previous is None:
+        return never
+    retry = f"p.is_retry_due and p.attempt_count < {int(config.max_attempts)}"
+    if config.retry_failed:
+        retry = f"({retry}) or p.status = 'failed'"
+    due = f"(select request_key, attempt_count from {previous} p where {retry})"
+    attempts = (f"(select request_key, count(*) as attempts from {this} "
+                f"where request_key in (select request_key from {due}) group by request_key)")
+    return (f"{never} union all {select}, a.attempts + 1 as attempt_number from {task_requests} r "
+            f"join {due} d using (request_key) join {attempts} a using (request_key) "
+            "where d.attempt_count = a.attempts")
+
+
+
+def _with_recovered(session: Any, this: str | None, recovered: pa.Table | None) -> str | None:
+    """``this`` (bedrock_batch_input so far) with the exports read back from S3, as one relation
+    name: what counts as exported for this build."""
+    if recovered is None:
+        return this
+    session.register(f"{RECOVERED}_rows", recovered)
+    union = f"select * from {RECOVERED}_rows"
+    if this is not None:
+        union = f"select {', '.join(INPUT_SCHEMA.names)} from {this} union all {union}"
+    session.execute(f"create or replace temp view {RECOVERED} as {union}")
+    return RECOVERED
+
+
+def _export_task(build: _Build, export: SqlExport, budget_usd: float | None,
+                 history: History) -> tuple[pa.Table, float]:
+    """One task's requests: planned, checked against the budget left, then written as batch jobs,
+    sent on-demand, or deferred. Returns bedrock_batch_input's rows and the estimated cost."""
+    settings, config = export.settings, build.config
+    estimate = export.plan(price_of(settings.entry, settings.endpoint_scope), history)
+    log.info("task %s: to export: %s", settings.task.name, estimate.describe())
+    if estimate.records == 0:
+        return _table(export.rows([], "batch")), 0.0
+    if estimate.records < config.min_records_per_job:
+        overdue = _overdue_retries(build.session, build.exported, config) if build.exported else 0
+        if config.small_batch_policy != "on_demand" and not overdue:
+            _small_batch(config, estimate.records)
+            return _table(export.rows([], "batch")), 0.0  # the skipped ones only; the rest stay pending
+        if overdue:
+            log.warning("%d retries have waited more than retry_max_wait_hours (%g) for new records to "
+                        "reach min_records_per_job (%d): the %d pending records go on-demand (the runtime API, "
+                        "at the on-demand price)", overdue, config.retry_max_wait_hours,
+                        config.min_records_per_job, estimate.records)
+        priced = _on_demand_priced(estimate)
+        check_budget(priced, budget_usd, config.budget_basis)
+        key = export.assign_one_job()
+        uri = run_on_demand(export.prepared(), key=key, runtime=build.rt.aws.client("bedrock-runtime"),
+                            s3=build.s3, bucket=config.s3_bucket, prefix=config.s3_prefix,
+                            model_id=settings.model_id, invocation_type=settings.invocation_type)
+        rows = _table(export.rows([(key, uri)], "on_demand"))
+        recovery.record(build.session, rows, s3=build.s3, bucket=config.s3_bucket, prefix=config.s3_prefix)
+        return rows, priced.basis(config.budget_basis).batch_usd
+    check_budget(estimate, budget_usd, config.budget_basis)
+    jobs = export.write(s3=build.s3, bucket=config.s3_bucket, prefix=config.s3_prefix, quotas=config.quotas)
+    log.info("task %s: exported %d records in %d job(s); %s", settings.task.name, estimate.records, len(jobs),
+             "nothing uploaded (already in S3)" if not any(j.uploaded for j in jobs) else "uploaded")
+    rows = _table(export.rows([(j.job_key, j.input_s3_uri) for j in jobs], "batch"))
+    # Recorded in S3 before any job exists: a lost warehouse reads it back instead of paying again.
+    recovery.record(build.session, rows, s3=build.s3, bucket=config.s3_bucket, prefix=config.s3_prefix)
+    return rows, estimate.basis(config.budget_basis).batch_usd
+
+
+def _overdue_retries(session: Any, this: str, config: BatchConfig) -> int:
+    """Retries in the export's plan (the pending requests, already judged) whose last export is
+    older than ``retry_max_wait_hours``."""
+    seconds = float(config.retry_max_wait_hours) * 3600
+    row = session.execute(
+        f"select count(*) from {PLAN} p join (select request_key, max(exported_at) as "
+        f"last_exported_at from {this} group by request_key) t using (request_key) "
+        f"where p.attempt_number > 1 and t.last_exported_at <= now() - to_microseconds({int(seconds * 1e6)})"
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def _table(rows: pa.Table) -> pa.Table:
+    return rows.select(INPUT_SCHEMA.names).cast(INPUT_SCHEMA)
+
+
+def _on_demand_priced(estimate: Estimate) -> Estimate:
+    """The estimate at the on-demand price (no batch discount): what the on-demand path costs."""
+    c, e = estimate.cost, estimate.expected
+    return dataclasses.replace(estimate, cost=dataclasses.replace(c, batch_usd=c.on_demand_usd),
+                               expected=e and dataclasses.replace(e, batch_usd=e.on_demand_usd))
+
+
+def _small_batch(config: BatchConfig, n: int) -> None:
+    message = (f"{n} new records are fewer than min_records_per_job ({config.min_records_per_job}), "
+               "Bedrock's minimum for a batch job")
+    if config.small_batch_policy == "fail":
+        raise ConfigError(f"{message}. Set small_batch_policy: defer to wait for more transcripts, "
+                          "or on_demand to summarize them now at the on-demand price.")
+    log.warning("%s: deferred; they stay pending until enough accumulate", message)
+
+
+def _ensure_bucket(s3: S3, bucket: str) -> None:
+    """On the local emulator only: create the bucket the first time."""
+    existing = {b["Name"] for b in s3.client.list_buckets().get("Buckets", [])}
+    if bucket not in existing:
+        s3.client.create_bucket(Bucket=bucket)

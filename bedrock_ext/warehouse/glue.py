@@ -1,0 +1,77 @@
+"""The glue between dbt and the build: each Python dbt model of the package is one call here.
+
+- ``bedrock_batch_input`` → ``batch_input`` → ``pipeline.policy.export_pending``
+- ``bedrock_batch_jobs`` → ``batch_jobs`` → ``pipeline.submission.submit_and_await``
+
+Each entry parses the model's ``bedrock_ext`` config into one ``BatchConfig`` and turns dbt's
+relations into FROM clauses; the decisions live in ``bedrock_ext.pipeline``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pyarrow as pa
+
+from bedrock_ext.pipeline.config import BatchConfig
+from bedrock_ext.pipeline.policy import Relations, export_pending
+from bedrock_ext.pipeline.submission import submit_and_await
+from bedrock_ext.request.catalog import Catalog
+from bedrock_ext.request.record_sql import quoted
+
+log = logging.getLogger("bedrock_ext.dbt")
+
+RESULTS_MART = "fct_bedrock_results"
+
+
+def batch_input(session: Any, requests: Any, this: Any | None, settings: Any, models: Any = None) -> pa.Table:
+    """Export the requests of ``int_bedrock_requests`` not exported yet, and the retries due.
+
+    ``this`` is the model's own table on incremental runs (None on the first build); ``models``
+    is dim_bedrock_models (None: the packaged catalog).
+    """
+    previous = previous_results(session, this) if this is not None else None
+    relations = Relations(requests=_from(requests), exported=_name(this), previous=previous)
+    return export_pending(session, _config(settings, models), relations)
+
+
+def batch_jobs(session: Any, inputs: Any, this: Any | None, settings: Any, models: Any = None) -> pa.Table:
+    """Submit or re-attach to one job per exported shard; await them unless ``wait`` is false."""
+    return submit_and_await(session, _config(settings, models), _from(inputs), _name(this))
+
+
+def _config(settings: Any, models: Any) -> BatchConfig:
+    """The model's ``bedrock_ext`` config, parsed and checked against the build's catalog."""
+    return BatchConfig.from_dbt(settings, None if models is None else model_catalog(models))
+
+
+def model_catalog(models: Any) -> Catalog:
+    """The build's model catalog from dim_bedrock_models (the package's rows and the user's)."""
+    return Catalog.from_rows(models.pl().to_dicts() if hasattr(models, "pl") else models)
+
+
+def _name(this: Any | None) -> str | None:
+    return None if this is None else str(this)
+
+
+def _from(relation: Any) -> str:
+    """A FROM clause for a dbt ref (a DuckDB relation) or a relation name (``dbt.this``)."""
+    if hasattr(relation, "sql_query"):
+        return f"({relation.sql_query()})"
+    return str(relation)
+
+
+def previous_results(session: Any, this: Any) -> str | None:
+    """fct_bedrock_results as the previous build left it, beside this model (same database and
+    schema, whatever the target's schema is), or None when there is none yet. A ref would be a
+    cycle: the mart depends on this model."""
+    database, schema = str(this.database), str(this.schema)
+    found = session.execute(
+        "select 1 from information_schema.tables where table_catalog = ? and table_schema = ? "
+        "and table_name = ?", [database, schema, RESULTS_MART]).fetchone()
+    if found is None:
+        log.info("no %s.%s yet: no retries are due (first build, or the marts were never built)",
+                 schema, RESULTS_MART)
+        return None
+    return ".".join(quoted(part) for part in (database, schema, RESULTS_MART))
