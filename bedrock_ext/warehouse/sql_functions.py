@@ -8,6 +8,7 @@ import json
 import duckdb
 from duckdb.sqltypes import BOOLEAN, VARCHAR
 
+from bedrock_ext import __version__
 from bedrock_ext.errors import ConfigError
 from bedrock_ext.pipeline.config import record_settings
 from bedrock_ext.request.records import request_fingerprint
@@ -29,10 +30,13 @@ def register_functions(conn: duckdb.DuckDBPyConnection) -> None:
     """``bedrock_ext_request_fingerprint(task_name, task_json, defaults_json, native_structured_output)``:
     the request fingerprint of ``records.request_fingerprint`` for a task declared in yml, over the
     package-level request settings, with the model's native structured output flag from
-    dim_bedrock_models (part of every request key). ``bedrock_ext_publish_prepare`` and
+    dim_bedrock_models (part of every request key). ``bedrock_ext_version()``: the package version
+    (pyproject.toml, its one source), part of fct_bedrock_results' settings fingerprint, so a new
+    version recomputes every row. ``bedrock_ext_publish_prepare`` and
     ``bedrock_ext_publish_swap``: the file steps of publishing for BI (``bedrock_ext.warehouse.publish``)."""
     conn.create_function("bedrock_ext_request_fingerprint", _fingerprint, [VARCHAR, VARCHAR, VARCHAR, BOOLEAN],
                          VARCHAR, side_effects=False, null_handling="special")
+    conn.create_function("bedrock_ext_version", lambda: __version__, [], VARCHAR, side_effects=False)
     conn.create_function("bedrock_ext_publish_prepare", publish.prepare, [VARCHAR], VARCHAR, side_effects=True)
     conn.create_function("bedrock_ext_publish_swap", publish.swap, [VARCHAR, VARCHAR], VARCHAR,
                          side_effects=True)

@@ -6,7 +6,7 @@
    Incremental: a settled row (answered, failed or skipped) is computed once and kept while its
    input id, request key, skip reason and passthrough columns stay the same, its request is not exported again
    (retry_failed) and the settings fingerprint is unchanged
-   (max_attempts, the model catalog and its id mapping, this model's logic version: a change
+   (max_attempts, the model catalog and its id mapping, the package version, bedrock_ext_version(): a change
    recomputes every row). Pending, new and edited rows are computed on every build; rows that left
    the input are written as 'departed' and deleted by the post-hook in the same transaction. #}
 {#- Configured here, not in the yml: a schema yml renders {{ this }} in a hook at parse time
@@ -19,7 +19,6 @@
     post_hook="delete from {{ this }} where status = 'departed'"
 ) }}
 
-{%- set logic_version = '0.4.0' %}
 {%- set incremental = bedrock_ext.has_column(this, 'settings_fingerprint') %}
 
 with
@@ -45,7 +44,7 @@ prices as (
 run_settings as (
 
     select md5(concat_ws(chr(31),
-        {{ bedrock_ext.sql_string(logic_version) }},
+        bedrock_ext_version(),
         {{ bedrock_ext.sql_string(var('max_attempts') | string) }},
         {{ bedrock_ext.sql_string(tojson(var('application_inference_profiles', {}) or {})) }},
         (select string_agg(catalog_row::varchar, chr(30) order by catalog_row.model_id) from prices as catalog_row)
@@ -67,78 +66,7 @@ current_rows as (
 
 ),
 
-{%- if incremental %}
-
-{# Requests exported again since their row was computed (retry_failed): their rows are computed
-   again whatever their status was. Only requests with an export since the last build are counted. #}
-reexported as (
-
-    select stored.request_key
-    from (
-        select request_key, count(*) as attempts
-        from {{ ref('bedrock_batch_input') }}
-        where request_key in (
-            select request_key from {{ ref('bedrock_batch_input') }}
-            where exported_at > (select max(computed_at) from {{ this }})
-        )
-        group by request_key
-    ) as exported
-    inner join {{ this }} as stored using (request_key)
-    where stored.attempt_count is distinct from exported.attempts
-
-),
-
-settled as (
-
-    select
-        task_name,
-        input_row_id,
-        input_id,
-        request_key,
-        case when request_key is null then skip_reason end as input_skip_reason,
-        passthrough_hash
-    from {{ this }}
-    anti join reexported using (request_key)
-    where status in ('answered', 'failed', 'skipped')
-        and settings_fingerprint = (select settings_fingerprint from run_settings)
-
-),
-
-changed as (
-
-    select current_rows.*
-    from current_rows
-    anti join settled
-        on settled.task_name = current_rows.task_name
-        and settled.input_row_id = current_rows.input_row_id
-        and settled.input_id is not distinct from current_rows.input_id
-        and settled.request_key is not distinct from current_rows.request_key
-        and settled.input_skip_reason is not distinct from current_rows.input_skip_reason
-        and settled.passthrough_hash = current_rows.passthrough_hash
-
-),
-
-{%- else %}
-
-changed as (
-
-    select * from current_rows
-
-),
-
-{%- endif %}
-
-{%- if is_incremental() %}
-
-departed as (
-
-    select task_name, input_row_id
-    from {{ this }}
-    anti join current_rows using (task_name, input_row_id)
-
-),
-
-{%- endif %}
+{{ bedrock_ext.results_to_compute('current_rows', 'run_settings', incremental) }}
 
 exports as (
 
