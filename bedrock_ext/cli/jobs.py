@@ -135,8 +135,8 @@ def _task_from_project(args: argparse.Namespace) -> tuple[RecordSettings, dict[s
     """--task (or the project's only task) from --project-dir's dbt_project.yml (the var
     bedrock_ext_tasks, its one definition), with its request settings over the project's
     vars: bedrock_ext: and --model / --max-tokens."""
-    from bedrock_ext.pipeline.config import TASK_OVERRIDES, record_settings
-    from bedrock_ext.request.task import declared_task, project_vars
+    from bedrock_ext.pipeline.config import record_settings
+    from bedrock_ext.request.task import TASK_OVERRIDES, declared_task, project_vars
 
     project = Path(args.project_dir)
     variables = project_vars(project)

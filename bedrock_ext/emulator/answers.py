@@ -16,7 +16,8 @@ never from the system prompt or instructions:
 - no schema: the heuristic's full summary (requests built before tasks were declared).
 
 ``invalid(...)`` turns a valid answer into a schema-invalid one of several kinds, for the
-``invalid_answer_rate`` fault. None of this is a language model: local answers measure the
+``invalid_answer_rate`` fault; ``degrade(...)`` changes a share of its fields (still valid), for a
+model's ``model_fidelity``. None of this is a language model: local answers measure the
 pipeline, not a model.
 """
 
@@ -209,3 +210,38 @@ def invalid(valid_answer: str, schema: Mapping[str, Any] | None, roll: float) ->
     else:
         return json.dumps(value, ensure_ascii=False)[:-7]  # cut: not JSON
     return json.dumps(value, ensure_ascii=False)
+
+
+def degrade(valid_answer: str, schema: Mapping[str, Any] | None, fidelity: float, *salt: str) -> str:
+    """The answer with each field kept with probability ``fidelity`` (a roll per field from a hash
+    of ``salt`` and the field's name, so the same request always gives the same answer) and
+    otherwise changed within the schema: another enum value, a flipped boolean, a number moved by
+    one within its bounds, a string cut to its first sentence. Arrays and objects are kept."""
+    properties: Mapping[str, Any] = (schema or {}).get("properties", {})
+    try:
+        value = json.loads(valid_answer)
+    except ValueError:
+        return valid_answer
+    if fidelity >= 1.0 or not isinstance(value, dict):
+        return valid_answer
+    for name, prop in properties.items():
+        roll = _hash(*salt, name) / 2**64
+        if name in value and roll >= fidelity:
+            value[name] = _changed(value[name], prop, _hash(*salt, name, "choice"))
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _changed(current: Any, prop: Mapping[str, Any], pick: int) -> Any:
+    options = [o for o in prop.get("enum") or [] if o != current]
+    if options:
+        return options[pick % len(options)]
+    if isinstance(current, bool):
+        return not current
+    if isinstance(current, int | float):
+        low, high = prop.get("minimum", float("-inf")), prop.get("maximum", float("inf"))
+        step = 1 if pick % 2 else -1
+        return current + step if low <= current + step <= high else current - step
+    if isinstance(current, str) and current:
+        first = re.split(r"(?<=[.!?])\s", current, maxsplit=1)[0]
+        return first if first != current else current[: max(1, len(current) // 2)]
+    return current

@@ -24,6 +24,10 @@ def check_members(section: Any) -> None:
                   and value >= 0 and (isinstance(value, int) or not isinstance(default, int)))
         elif isinstance(default, tuple):
             ok = isinstance(value, tuple) and all(isinstance(v, int) and 100 <= v <= 599 for v in value)
+        elif f.default_factory is dict:  # type: ignore[comparison-overlap]
+            ok = isinstance(value, dict) and all(
+                isinstance(k, str) and isinstance(v, int | float) and not isinstance(v, bool) and 0 <= v <= 1
+                for k, v in value.items())
         else:
             ok = value is None or isinstance(value, str)
         if not ok:
@@ -37,6 +41,8 @@ def _kind(default: Any) -> str:
         return "a whole number >= 0"
     if isinstance(default, float):
         return "a number >= 0"
+    if default is dataclasses.MISSING:
+        return "a mapping of model ids to numbers within [0, 1]"
     return "a list of HTTP status codes" if isinstance(default, tuple) else "a string"
 
 
@@ -85,6 +91,14 @@ class Faults:
     missing_manifest: bool = False
     invoke_latency_s: float = 0.0  # InvokeModel (on-demand) takes this long per call
     invalid_answer_rate: float = 0.0  # answers that break the request's schema (extra key, wrong enum, ...)
+    # Per model (its foundation model id), the share of answer fields kept as the heuristic gives
+    # them; the rest are changed deterministically (another enum value, a flipped boolean, a number
+    # off by one, a string cut to its first sentence): a local comparison of candidates shows a
+    # spread. Unlisted models: 1.0. Not a measure of any real model.
+    model_fidelity: dict[str, float] = field(default_factory=dict)
+
+    def fidelity_of(self, model_id: str) -> float:
+        return float(self.model_fidelity.get(model_id, 1.0))
 
     def __post_init__(self) -> None:
         check_members(self)

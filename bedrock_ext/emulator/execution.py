@@ -172,7 +172,8 @@ def run_record(record: InputRecord, model_id: str, job_id: str, faults: Faults,
         invalid = _roll(faults.seed, job_id, record.record_id, "invalid")
         corrupt = invalid / faults.invalid_answer_rate if invalid < faults.invalid_answer_rate else None
         try:
-            output = model_families.invoke(model_id, model_input, invocation_type, corrupt)
+            output = model_families.invoke(model_id, model_input, invocation_type,
+                                           model_families.quirks(model_id, faults, corrupt))
         except model_families.ModelInputError as err:
             line["error"] = _error(err.code, err.message)
         else:

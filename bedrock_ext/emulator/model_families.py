@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bedrock_ext.emulator import answers, catalog, summarizer
+from bedrock_ext.emulator.config import Faults
 
 ANTHROPIC_VERSION = "bedrock-2023-05-31"
 
@@ -32,7 +33,7 @@ class ModelInputError(Exception):
 class Family:
     name: str
     context_tokens: int
-    respond: Callable[[str, Mapping[str, Any], float | None], dict[str, Any]]
+    respond: Callable[[str, Mapping[str, Any], Quirks], dict[str, Any]]
 
 
 def _malformed(detail: str) -> ModelInputError:
@@ -70,19 +71,39 @@ def _max_tokens(value: Any, key: str) -> int:
     return value
 
 
-def _finish(prompt: str, user: str, limit: int, context: int, corrupt: float | None,
+@dataclass(frozen=True, kw_only=True)
+class Quirks:
+    """How the local model departs from the heuristic's answer for one request: ``corrupt`` (the
+    invalid-answer fault's roll) makes it schema-invalid; ``fidelity`` below 1 (the model's
+    ``model_fidelity``) changes that share of its fields, salted by ``model``."""
+
+    corrupt: float | None = None
+    fidelity: float = 1.0
+    model: str = ""
+
+
+NO_QUIRKS = Quirks()
+
+
+def quirks(model_id: str, faults: Faults, corrupt: float | None) -> Quirks:
+    """The quirks of one request to ``model_id`` (any id form) under ``faults``."""
+    known = catalog.lookup(model_id)
+    model = known.model_id if known is not None else model_id
+    return Quirks(corrupt=corrupt, fidelity=faults.fidelity_of(model), model=model)
+
+
+def _finish(prompt: str, user: str, limit: int, context: int, quirks: Quirks,
             output_config: Any = None) -> tuple[str, int, int, bool]:
     """Answer text, input tokens, output tokens, and whether max tokens cut the answer. The whole
     ``prompt`` (system and user text) is counted and searched for the answer schema; the answer
-    derives from the ``user`` messages only, never from instructions. ``corrupt`` (the
-    invalid-answer fault's roll) makes the answer schema-invalid."""
+    derives from the ``user`` messages only, never from instructions; ``quirks`` then apply."""
     tokens_in = summarizer.count_tokens(prompt)
     if tokens_in > context:
         raise ModelInputError("Input is too long for requested model.")
     schema = answers.schema_in(prompt, output_config)
-    text = answers.answer(user, schema)
-    if corrupt is not None:
-        text = answers.invalid(text, schema, corrupt)
+    text = answers.degrade(answers.answer(user, schema), schema, quirks.fidelity, quirks.model, user)
+    if quirks.corrupt is not None:
+        text = answers.invalid(text, schema, quirks.corrupt)
     cut = summarizer.count_tokens(text) > limit
     if cut:
         text = text[: limit * 4]
@@ -104,7 +125,7 @@ def _message_id(prompt: str) -> str:
     return "msg_bdrk_01" + hashlib.sha256(prompt.encode("utf-8", "surrogatepass")).hexdigest()[:22]
 
 
-def claude(model_id: str, body: Mapping[str, Any], corrupt: float | None = None) -> dict[str, Any]:
+def claude(model_id: str, body: Mapping[str, Any], quirks: Quirks = NO_QUIRKS) -> dict[str, Any]:
     allowed = {"anthropic_version", "max_tokens", "messages", "system", "temperature", "top_p",
                "top_k", "stop_sequences", "anthropic_beta", "metadata"}
     _check_keys(body, allowed, ("anthropic_version", "max_tokens", "messages"))
@@ -120,7 +141,7 @@ def claude(model_id: str, body: Mapping[str, Any], corrupt: float | None = None)
     if messages[0].get("role") != "user":
         raise ModelInputError("messages: first message must use the \"user\" role")
     prompt, user = _prompt_and_user(body, messages)
-    text, tokens_in, tokens_out, cut = _finish(prompt, user, limit, context_of(model_id, CLAUDE), corrupt)
+    text, tokens_in, tokens_out, cut = _finish(prompt, user, limit, context_of(model_id, CLAUDE), quirks)
     return {
         "id": _message_id(prompt),
         "type": "message",
@@ -138,7 +159,7 @@ def _anthropic_name(model_id: str) -> str:
     return tail.rsplit("-v", 1)[0]
 
 
-def nova(model_id: str, body: Mapping[str, Any], corrupt: float | None = None) -> dict[str, Any]:
+def nova(model_id: str, body: Mapping[str, Any], quirks: Quirks = NO_QUIRKS) -> dict[str, Any]:
     allowed = {"schemaVersion", "system", "messages", "inferenceConfig", "toolConfig"}
     _check_keys(body, allowed, ("messages",))
     config = body.get("inferenceConfig") or {}
@@ -151,7 +172,7 @@ def nova(model_id: str, body: Mapping[str, Any], corrupt: float | None = None) -
     if not isinstance(messages, list) or not messages:
         raise _malformed("#/messages: expected a non-empty list of messages")
     prompt, user = _prompt_and_user(body, messages)
-    text, tokens_in, tokens_out, cut = _finish(prompt, user, limit, context_of(model_id, NOVA), corrupt)
+    text, tokens_in, tokens_out, cut = _finish(prompt, user, limit, context_of(model_id, NOVA), quirks)
     return {
         "output": {"message": {"role": "assistant", "content": [{"text": text}]}},
         "stopReason": "max_tokens" if cut else "end_turn",
@@ -160,7 +181,7 @@ def nova(model_id: str, body: Mapping[str, Any], corrupt: float | None = None) -
     }
 
 
-def llama(model_id: str, body: Mapping[str, Any], corrupt: float | None = None) -> dict[str, Any]:
+def llama(model_id: str, body: Mapping[str, Any], quirks: Quirks = NO_QUIRKS) -> dict[str, Any]:
     _check_keys(body, {"prompt", "max_gen_len", "temperature", "top_p", "images"}, ("prompt",))
     if not isinstance(body["prompt"], str):
         raise _malformed("#/prompt: expected type: String")
@@ -169,7 +190,7 @@ def llama(model_id: str, body: Mapping[str, Any], corrupt: float | None = None) 
     _check_range(body, "top_p", 0, 1)
     user = _LLAMA_USER.findall(body["prompt"])
     text, tokens_in, tokens_out, cut = _finish(body["prompt"], "\n".join(user) if user else body["prompt"],
-                                               limit, context_of(model_id, LLAMA), corrupt)
+                                               limit, context_of(model_id, LLAMA), quirks)
     return {
         "generation": text,
         "prompt_token_count": tokens_in,
@@ -178,7 +199,7 @@ def llama(model_id: str, body: Mapping[str, Any], corrupt: float | None = None) 
     }
 
 
-def _no_native_body(model_id: str, body: Mapping[str, Any], corrupt: float | None) -> dict[str, Any]:
+def _no_native_body(model_id: str, body: Mapping[str, Any], quirks: Quirks) -> dict[str, Any]:
     raise ModelInputError(f"The local emulator answers Converse records for {model_id}; it does not emulate "
                           "this model's native InvokeModel body.")
 
@@ -206,7 +227,7 @@ def family_for(model_id: str) -> Family | None:
 
 
 def converse(model_id: str, family: Family, body: Mapping[str, Any],
-             corrupt: float | None = None) -> dict[str, Any]:
+             quirks: Quirks = NO_QUIRKS) -> dict[str, Any]:
     """A Converse request body (batch ``modelInvocationType: Converse`` or the runtime API) and its
     response body. Tool use is refused as AWS documents for Converse batch records (toolConfig: 400)."""
     if "toolConfig" in body:
@@ -232,7 +253,7 @@ def converse(model_id: str, family: Family, body: Mapping[str, Any],
         raise ModelInputError("A conversation must start with a user message. Try again with a conversation "
                               "that starts with a user message.")
     prompt, user = _prompt_and_user(body, messages)
-    text, tokens_in, tokens_out, cut = _finish(prompt, user, limit, context_of(model_id, family), corrupt,
+    text, tokens_in, tokens_out, cut = _finish(prompt, user, limit, context_of(model_id, family), quirks,
                                                body.get("outputConfig"))
     return {
         "output": {"message": {"role": "assistant", "content": [{"text": text}]}},
@@ -243,7 +264,7 @@ def converse(model_id: str, family: Family, body: Mapping[str, Any],
 
 
 def invoke(model_id: str, body: Any, invocation_type: str = "InvokeModel",
-           corrupt: float | None = None) -> dict[str, Any]:
+           quirks: Quirks = NO_QUIRKS) -> dict[str, Any]:
     """Run one request body against the local model; raises ModelInputError for bad input."""
     family = family_for(model_id)
     if family is None:
@@ -253,8 +274,8 @@ def invoke(model_id: str, body: Any, invocation_type: str = "InvokeModel",
     _check_output_limit(model_id, body)
     _check_refused_pairs(model_id, body, invocation_type)
     if invocation_type == "Converse":
-        return converse(model_id, family, body, corrupt)
-    return family.respond(model_id, body, corrupt)
+        return converse(model_id, family, body, quirks)
+    return family.respond(model_id, body, quirks)
 
 
 def _check_output_limit(model_id: str, body: Mapping[str, Any]) -> None:

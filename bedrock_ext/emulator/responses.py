@@ -93,7 +93,8 @@ class BedrockResponses:
         corrupt = invalid / faults.invalid_answer_rate if invalid < faults.invalid_answer_rate else None
         try:
             model = catalog.base_id(model_id, self.backend.config.application_inference_profiles)
-            answer = model_families.invoke(model, body, invocation_type, corrupt)
+            quirks = model_families.quirks(model, faults, corrupt)
+            answer = model_families.invoke(model, body, invocation_type, quirks)
         except model_families.ModelInputError as err:
             raise ValidationException(err.message) from None
         self.backend.record_invocation(raw)

@@ -14,8 +14,9 @@ from bedrock_ext.pipeline.estimate import BUDGET_BASES
 from bedrock_ext.pipeline.sharding import Quotas
 from bedrock_ext.request import validate
 from bedrock_ext.request.catalog import Catalog, packaged
+from bedrock_ext.request.evaluation import request_tasks, split_task_name
 from bedrock_ext.request.records import RecordSettings
-from bedrock_ext.request.task import Task
+from bedrock_ext.request.task import TASK_OVERRIDES, Task
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -103,9 +104,11 @@ class BatchConfig:
         validate.job_timeout_hours(self.job_timeout_hours)
 
     def tags_for(self, job_key: str, task_name: str) -> tuple[tuple[str, str], ...]:
-        """The user's job_tags plus the product's own, which split spend by project, task and job."""
-        own = dict(zip(PRODUCT_TAG_KEYS, (self.dbt_project_name, task_name, job_key[:24]), strict=True))
-        return tuple(sorted({**self.job_tags, **own}.items()))
+        """The user's job_tags plus the product's own, which split spend by project, task, evaluation
+        candidate (its jobs only) and job."""
+        task, candidate = split_task_name(task_name)
+        own = dict(zip(PRODUCT_TAG_KEYS, (self.dbt_project_name, task, job_key[:24], candidate), strict=True))
+        return tuple(sorted({**self.job_tags, **{k: v for k, v in own.items() if v is not None}}.items()))
 
     @property
     def quotas(self) -> Quotas:
@@ -127,12 +130,11 @@ class BatchConfig:
         """How each task's records are built, by task name in order: its prompt and schema, its own
         model and inference parameters where it sets them, else the package-level ones. Parsed
         once; ``from_dbt`` checks them all before anything else runs."""
-        catalog, defaults = self.model_catalog, self.request_defaults
-        return {name: record_settings(name, self.tasks[name], defaults, catalog=catalog)
-                for name in self.task_names}
+        catalog, defaults, tasks = self.model_catalog, self.request_defaults, request_tasks(self.tasks)
+        return {name: record_settings(name, tasks[name], defaults, catalog=catalog) for name in sorted(tasks)}
 
     def records_for(self, task_name: str) -> RecordSettings:
-        if task_name not in self.tasks:
+        if task_name not in self.task_records:
             raise ConfigError(f"task {task_name!r} is not declared; declared: {self.task_names}")
         return self.task_records[task_name]
 
@@ -152,9 +154,9 @@ class BatchConfig:
 
 
 # The tags the product adds to every job beside the user's job_tags (they count toward AWS's 200).
-PRODUCT_TAG_KEYS = ("bedrock-ext:dbt-project", "bedrock-ext:task", "bedrock-ext:job-key")
-# Request settings a task may set for itself (else the package-level var applies).
-TASK_OVERRIDES = ("bedrock_model_id", "invocation_type", "max_tokens", "temperature", "top_p", "top_k")
+# (The candidate tag only on an evaluation candidate's jobs; counted always, to be safe.)
+PRODUCT_TAG_KEYS = (
+    "bedrock-ext:dbt-project", "bedrock-ext:task", "bedrock-ext:job-key", "bedrock-ext:candidate")
 _TASK_TYPES = {"bedrock_model_id": "str", "invocation_type": "str", "max_tokens": "int", "temperature": "float",
                "top_p": "float", "top_k": "int", "overlong_policy": "str"}
 

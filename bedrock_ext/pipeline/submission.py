@@ -73,7 +73,9 @@ def submit_and_await(session: Any, config: BatchConfig, inputs: str, this: str |
     locking.release(rt.endpoint_label, config.s3_bucket, config.s3_prefix)
     _warn_failed(jobs, config.max_attempts)
     by_name = {s.base_name: s for s in specs}
-    rows = [_job_row(by_name[split_generation(j.job_name)[0]], j, rt) for j in jobs]
+    task_of = {k: task for k, _, _, task, _ in rows}
+    specs_of = (by_name[split_generation(j.job_name)[0]] for j in jobs)
+    rows = [_job_row(spec, j, rt, task_of[spec.job_key]) for spec, j in zip(specs_of, jobs, strict=True)]
     return pa.Table.from_pylist(rows, schema=JOBS_SCHEMA)
 
 
@@ -91,7 +93,7 @@ def _warn_failed(jobs: list[BatchJob], max_attempts: int) -> None:
                     (job.message or "no message").rstrip("."), then)
 
 
-def _job_row(spec: JobSpec, job: BatchJob, rt: runtime.Runtime) -> dict[str, Any]:
+def _job_row(spec: JobSpec, job: BatchJob, rt: runtime.Runtime, task_name: str | None) -> dict[str, Any]:
     return {"job_key": spec.job_key, "job_id": job.job_id, "job_arn": job.job_arn, "job_name": job.job_name,
             "model_id": job.model_id, "job_status": job.status.value, "status_message": job.message,
             "submitted_at": job.submitted_at, "ended_at": job.ended_at, "input_s3_uri": job.input_s3_uri,
@@ -101,4 +103,4 @@ def _job_row(spec: JobSpec, job: BatchJob, rt: runtime.Runtime) -> dict[str, Any
             "endpoint": rt.endpoint_label, "is_local_emulator": rt.is_local,
             "checked_at": dt.datetime.now(dt.UTC), "output_kms_key_id": job.kms_key_id,
             "job_tags": json.dumps(dict(spec.tags), sort_keys=True), "is_in_vpc": job.uses_vpc,
-            "job_timeout_hours": job.timeout_hours, "task_name": dict(spec.tags).get("bedrock-ext:task")}
+            "job_timeout_hours": job.timeout_hours, "task_name": task_name}

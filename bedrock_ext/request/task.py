@@ -21,6 +21,10 @@ from bedrock_ext.errors import ConfigError
 
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 PROPERTY_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# A declared task, or an evaluation candidate of one: <task>:<candidate> (request/evaluation.py).
+TASK_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(:[A-Za-z_][A-Za-z0-9_]*)?$")
+# Request settings a task (or a candidate) may set for itself; else the package-level var applies.
+TASK_OVERRIDES = ("bedrock_model_id", "invocation_type", "max_tokens", "temperature", "top_p", "top_k")
 SCALAR_TYPES = ("string", "integer", "number", "boolean")
 _KEYWORDS: dict[str, set[str]] = {
     "string": {"type", "description", "enum", "maxLength", "minLength"},
@@ -43,7 +47,7 @@ class Task:
     prompt_version: str = "v1"  # a human label; requests are keyed by the content, not by it
 
     def __post_init__(self) -> None:
-        if not PROPERTY_NAME.match(self.name):
+        if not TASK_NAME.match(self.name):
             raise ConfigError(f"task name {self.name!r}: use letters, digits and _ (it names models and tags)")
         if not self.placeholders:
             raise ConfigError(f"task {self.name!r}: prompt.user must use at least one input column as "

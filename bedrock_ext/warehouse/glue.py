@@ -22,7 +22,7 @@ from bedrock_ext.request.record_sql import quoted
 
 log = logging.getLogger("bedrock_ext.dbt")
 
-RESULTS_MART = "fct_bedrock_results"
+RESULTS_MART, CANDIDATES_MART = "fct_bedrock_results", "fct_bedrock_candidate_results"
 
 
 def batch_input(session: Any, requests: Any, this: Any | None, settings: Any, models: Any = None) -> pa.Table:
@@ -63,15 +63,21 @@ def _from(relation: Any) -> str:
 
 
 def previous_results(session: Any, this: Any) -> str | None:
-    """fct_bedrock_results as the previous build left it, beside this model (same database and
-    schema, whatever the target's schema is), or None when there is none yet. A ref would be a
-    cycle: the mart depends on this model."""
+    """fct_bedrock_results as the previous build left it (with fct_bedrock_candidate_results, the
+    evaluation candidates' rows, when there is one), beside this model (same database and schema,
+    whatever the target's schema is), as a FROM clause; None when there is none yet. A ref would
+    be a cycle: the marts depend on this model."""
     database, schema = str(this.database), str(this.schema)
-    found = session.execute(
-        "select 1 from information_schema.tables where table_catalog = ? and table_schema = ? "
-        "and table_name = ?", [database, schema, RESULTS_MART]).fetchone()
-    if found is None:
+    found = {name for (name,) in session.execute(
+        "select table_name from information_schema.tables where table_catalog = ? and table_schema = ? "
+        "and table_name in (?, ?)", [database, schema, RESULTS_MART, CANDIDATES_MART]).fetchall()}
+    if RESULTS_MART not in found:
         log.info("no %s.%s yet: no retries are due (first build, or the marts were never built)",
                  schema, RESULTS_MART)
         return None
-    return ".".join(quoted(part) for part in (database, schema, RESULTS_MART))
+    results, candidates = (".".join(quoted(part) for part in (database, schema, name))
+                           for name in (RESULTS_MART, CANDIDATES_MART))
+    if CANDIDATES_MART not in found:
+        return results
+    return (f"(select * from {results} union all by name "
+            f"select * exclude (base_task_name, candidate_name) from {candidates})")

@@ -13,8 +13,9 @@
     {{ return(declared) }}
 {%- endmacro %}
 
+{# A declared task's spec, or an evaluation candidate's (<task>:<candidate>, macros/evaluation.sql). #}
 {% macro task(name) -%}
-    {%- set declared = bedrock_ext.tasks() -%}
+    {%- set declared = bedrock_ext.request_tasks() if ':' in name else bedrock_ext.tasks() -%}
     {%- if name not in declared -%}
         {{ exceptions.raise_compiler_error("bedrock_ext: task '" ~ name ~ "' is not declared; declared: "
                                            ~ (declared.keys() | list | join(', '))) }}
@@ -121,8 +122,9 @@
 {# One row per row of the task's input, nothing dropped: identity, id and text as text, the user
    message, and a skip reason when the row cannot be requested. With passthrough, the task's
    passthrough_columns too. only_ids: a subquery of ids; then only the rows with those ids (and
-   the rows without an id) are read, with the same identities (ranks are per id). #}
-{% macro task_input_rows(name, passthrough=false, only_ids=none) -%}
+   the rows without an id) are read, with the same identities (ranks are per id). columns: more
+   input columns to keep (an evaluation's stratum and labels). #}
+{% macro task_input_rows(name, passthrough=false, only_ids=none, columns=none) -%}
     {%- set id_col = adapter.quote(bedrock_ext.task_setting(name, 'id_column')) -%}
     {%- set text_col = adapter.quote(bedrock_ext.text_column(name)) -%}
     {%- set order_col = bedrock_ext.task(name).get('order_by_column') -%}
@@ -220,6 +222,9 @@
         {{ adapter.quote(column) }},
         {%- endfor %}
         {%- endif %}
+        {%- for column in columns or [] %}
+        {{ adapter.quote(column) }},
+        {%- endfor %}
         _rank as id_rank
     from ranked
 {%- endmacro %}

@@ -3,8 +3,12 @@
 with input_rows as (
     select task_name || '/' || input_row_id as input_row_id from {{ ref('stg_bedrock_ext__input_rows') }}
 ),
+-- The tasks' rows are in fct_bedrock_results, their evaluation candidates' in fct_bedrock_candidate_results.
 results as (
     select * replace (task_name || '/' || input_row_id as input_row_id) from {{ ref('fct_bedrock_results') }}
+    union all by name
+    select * exclude (base_task_name, candidate_name) replace (task_name || '/' || input_row_id as input_row_id)
+    from {{ ref('fct_bedrock_candidate_results') }}
 )
 select coalesce(r.input_row_id, i.input_row_id) as input_row_id, 'missing or extra row' as problem
 from input_rows i

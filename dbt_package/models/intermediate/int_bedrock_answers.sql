@@ -57,7 +57,7 @@ facts as (
         case
             when answer_candidate is null then null
             {%- for name in bedrock_ext.tasks() | sort %}
-            when task_name = {{ bedrock_ext.sql_string(name) }} then {{ bedrock_ext.answer_facts(name, 'answer_candidate') }}
+            when {{ bedrock_ext.is_task_or_candidate('task_name', name) }} then {{ bedrock_ext.answer_facts(name, 'answer_candidate') }}
             {%- endfor %}
         end as answer_facts
     from parsed
@@ -93,7 +93,7 @@ validated as (
             when answer_candidate is null then 'answer is not a JSON object'
                 || case when stop_reason in ('max_tokens', 'length') then ' (cut at max_tokens)' else '' end
             {%- for name in bedrock_ext.tasks() | sort %}
-            when task_name = {{ bedrock_ext.sql_string(name) }} then {{ bedrock_ext.answer_errors(name, 'answer_facts') }}
+            when {{ bedrock_ext.is_task_or_candidate('task_name', name) }} then {{ bedrock_ext.answer_errors(name, 'answer_facts') }}
             {%- endfor %}
             else 'no declared task for this record (task ' || coalesce(task_name, 'unknown') || ')'
         end as parse_error

@@ -33,7 +33,7 @@ inputs as (
 
 settings as (
 
-    {%- for name, spec in bedrock_ext.tasks() | dictsort %}
+    {%- for name, spec in bedrock_ext.request_tasks() | dictsort %}
     select
         {{ bedrock_ext.sql_string(name) }} as task_name,
         {{ bedrock_ext.sql_string(spec.get('prompt_version') or 'v1') }} as prompt_version,

@@ -18,6 +18,11 @@ renamed as (
         queue as queue_name,
         transcript as transcript_text,
 
+        ---------- labels (the generator's ground truth; the evaluation's labels)
+        label_intent,
+        label_resolution,
+        label_sentiment_end,
+
         ---------- numerics
         duration_s::integer as duration_seconds,
 

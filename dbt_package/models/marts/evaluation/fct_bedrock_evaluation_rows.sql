@@ -1,0 +1,94 @@
+{# One row per task x candidate x sample row of every task with an evaluation block: the
+   candidates' rows from fct_bedrock_candidate_results and the reference's (the task's own
+   settings) from fct_bedrock_results, for the same sample rows (nothing requested twice), each
+   with the row's labels. #}
+with
+
+candidate_rows as (
+
+    select * from {{ ref('fct_bedrock_candidate_results') }}
+
+),
+
+task_rows as (
+
+    select * from {{ ref('fct_bedrock_results') }}
+
+),
+
+sample as (
+
+    select
+        base_task_name as task_name,
+        input_row_id,
+        any_value(sample_labels) as labels
+    from {{ ref('stg_bedrock_ext__input_rows') }}
+    where candidate_name is not null
+    group by base_task_name, input_row_id
+
+),
+
+candidates as (
+
+    select
+        base_task_name as task_name,
+        candidate_name,
+        input_row_id,
+        input_id,
+        status,
+        answer,
+        model_id,
+        inference_mode,
+        input_tokens,
+        output_tokens,
+        batch_cost_usd
+    from candidate_rows
+
+),
+
+reference as (
+
+    select
+        task_rows.task_name,
+        {{ bedrock_ext.sql_string(bedrock_ext.reference_name()) }} as candidate_name,
+        task_rows.input_row_id,
+        task_rows.input_id,
+        task_rows.status,
+        task_rows.answer,
+        task_rows.model_id,
+        task_rows.inference_mode,
+        task_rows.input_tokens,
+        task_rows.output_tokens,
+        task_rows.batch_cost_usd
+    from task_rows
+    inner join sample on task_rows.task_name = sample.task_name and task_rows.input_row_id = sample.input_row_id
+
+),
+
+final as (
+
+    select
+        ---------- ids
+        unioned.task_name,
+        unioned.candidate_name,
+        unioned.input_row_id,
+        unioned.input_id,
+
+        ---------- strings
+        unioned.status,
+        unioned.answer,
+        sample.labels,
+        unioned.model_id,
+        unioned.inference_mode,
+
+        ---------- numerics
+        unioned.input_tokens,
+        unioned.output_tokens,
+        unioned.batch_cost_usd
+
+    from (select * from candidates union all by name select * from reference) as unioned
+    left join sample on unioned.task_name = sample.task_name and unioned.input_row_id = sample.input_row_id
+
+)
+
+select * from final
