@@ -6,6 +6,7 @@ Every label is escaped; nothing here runs script. Colours come from one small pa
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Sequence
 from html import escape
 
@@ -174,3 +175,44 @@ def timeline(
         f"{end:%Y-%m-%d %H:%M} UTC</text>"
     )
     return _svg(width, len(jobs) * row_h + 20, "".join(parts), title)
+
+
+def scatter(points: Sequence[tuple[str, float, float]], title: str, x_title: str, y_title: str,
+            width: int = 560, height: int = 300) -> str:
+    """One labelled dot per (label, x, y); x on a log scale when it spans more than 20x (prices
+    do), y from 0 to 1 (a rate)."""
+    shown = [(label, x, y) for label, x, y in points if x is not None and y is not None and x > 0]
+    if not shown:
+        return '<p class="empty">No data yet.</p>'
+    left, bottom, top_pad, right_pad = 56, 40, 12, 110
+    xs = [x for _, x, _ in shown]
+    log = max(xs) / min(xs) > 20
+    lo, hi = (math.log10(min(xs)), math.log10(max(xs))) if log else (0.0, max(xs))
+    span = (hi - lo) or 1.0
+
+    def px(x: float) -> float:
+        v = math.log10(x) if log else x
+        return left + (width - left - right_pad) * (v - lo) / span
+
+    def py(y: float) -> float:
+        return top_pad + (height - top_pad - bottom) * (1 - max(0.0, min(1.0, y)))
+
+    parts = [f'<line x1="{left}" y1="{py(0):.1f}" x2="{width - right_pad}" y2="{py(0):.1f}" stroke="#999"/>',
+             f'<line x1="{left}" y1="{py(0):.1f}" x2="{left}" y2="{py(1):.1f}" stroke="#999"/>',
+             f'<text x="{left - 6}" y="{py(1) + 4:.1f}" text-anchor="end">1</text>',
+             f'<text x="{left - 6}" y="{py(0.5) + 4:.1f}" text-anchor="end">0.5</text>',
+             f'<text x="{left - 6}" y="{py(0) + 4:.1f}" text-anchor="end">0</text>',
+             f'<text x="{(width - right_pad + left) / 2:.0f}" y="{height - 6}" text-anchor="middle">'
+             f'{escape(x_title)}{" (log scale)" if log else ""}</text>',
+             f'<text x="12" y="{py(0.5):.0f}" transform="rotate(-90 12 {py(0.5):.0f})" text-anchor="middle">'
+             f'{escape(y_title)}</text>']
+    placed: list[tuple[float, float]] = []
+    for i, (label, x, y) in enumerate(shown):
+        colour, label_y = PALETTE[i % len(PALETTE)], py(y) + 4
+        while any(abs(px(x) - lx) < 60 and abs(label_y - ly) < 12 for lx, ly in placed):
+            label_y += 12  # dots at the same place: their labels one under the other
+        placed.append((px(x), label_y))
+        parts.append(f'<circle class="dot" cx="{px(x):.1f}" cy="{py(y):.1f}" r="6" fill="{colour}">'
+                     f'<title>{safe_text(label)}: {number(x)}, {y:.3f}</title></circle>'
+                     f'<text x="{px(x) + 9:.1f}" y="{label_y:.1f}">{safe_text(label)}</text>')
+    return _svg(width, height, "".join(parts), title)

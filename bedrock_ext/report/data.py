@@ -17,6 +17,7 @@ from typing import Any
 import duckdb
 
 from bedrock_ext.errors import ConfigError
+from bedrock_ext.report import evaluation
 
 # The kind of wait in a pending_reason, without its job id or details.
 _PENDING_KIND = "^(waiting for batch job|retry after [a-z_0-9]+|[a-z ,]+)"
@@ -53,6 +54,7 @@ class TaskSection:
     shares: list[Share]
     tokens_per_row: list[float]
     totals: dict[str, Any]
+    evaluation: evaluation.Evaluation | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -167,7 +169,8 @@ def _section(con: duckdb.DuckDBPyConnection, row: tuple[Any, ...], tables: set[s
         tokens_per_row=[float(v) for (v,) in task.q(f"select r.input_tokens + r.output_tokens {task.source} "
                                                     "and r.input_tokens is not null")],
         totals=dict(zip(("rows", "answered", "billed_usd", "on_demand_usd", "tokens_per_row"), totals,
-                        strict=True)))
+                        strict=True)),
+        evaluation=evaluation.load(con, name, tables))
 
 
 _JOB_COLUMNS = ("batch_job_id", "job_name", "job_status", "submitted_at", "ended_at", "records", "input_tokens",

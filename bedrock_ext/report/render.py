@@ -9,7 +9,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from bedrock_ext.report import charts
+from bedrock_ext.report import charts, evaluation
 from bedrock_ext.report.charts import safe_text
 from bedrock_ext.report.data import Field, ReportData, TaskSection
 
@@ -24,6 +24,7 @@ h1{font-size:1.5em;margin-bottom:.2em} h2{font-size:1.15em;margin-top:1.6em;bord
 .kpi b{display:block;font-size:1.4em} table{border-collapse:collapse;font-size:.88em;width:100%}
 td,th{border-bottom:1px solid #eee;padding:4px 6px;text-align:left;vertical-align:top} th{background:#fafafa}
 svg text{font-size:11px;fill:#333} svg .legend{font-size:10px} .empty{color:#888}
+.scroll{overflow-x:auto} .scroll table{width:auto;font-size:.8em}
 """
 
 
@@ -121,6 +122,7 @@ def _task_section(task: TaskSection) -> str:
 <h3>Answers</h3>
 <div class="grid">{"".join(_field_card(f, d) for f, d in task.fields)}</div>
 <div class="grid">{_card("tokens per row", charts.histogram(task.tokens_per_row, "tokens per row"))}</div>
+{evaluation.render(task.evaluation, _card) if task.evaluation else ""}
 </section>"""
 
 
