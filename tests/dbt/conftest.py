@@ -13,6 +13,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+import yaml
 from dbt.adapters.duckdb.connections import DuckDBConnectionManager
 from dbt.cli.main import dbtRunner, dbtRunnerResult
 
@@ -50,11 +51,14 @@ class DbtProject:
 
 
 @contextmanager
-def prepared_project(root: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[DbtProject]:
+def prepared_project(root: Path, monkeypatch: pytest.MonkeyPatch, evaluation: bool = False) -> Iterator[DbtProject]:
     """A copy of dbt_project/ at ``root``, the working directory, with an S3 bucket of its own and fast
-    emulated jobs; its embedded emulators are stopped on exit."""
+    emulated jobs; its embedded emulators are stopped on exit. Without ``evaluation`` the example's
+    task loses its evaluation block (its candidates would add their own requests to every count)."""
     ignore = shutil.ignore_patterns("target", "logs", "data", "dbt_packages", "package-lock.yml")
     shutil.copytree(PROJECT_DIR, root, ignore=ignore)
+    if not evaluation:
+        _without_evaluation(root / "dbt_project.yml")
     # What `dbt deps` does for packages.yml's `local: ../dbt_package` (a symlink to the package), without
     # a dbt run per test; tests/dbt/test_adoption.py and test_input_contract.py run the real `dbt deps`.
     (root / "dbt_packages").mkdir()
@@ -71,6 +75,13 @@ def prepared_project(root: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Db
     finally:
         DuckDBConnectionManager.close_all_connections()
         shutdown_local_emulators()
+
+
+def _without_evaluation(project_yml: Path) -> None:
+    config = yaml.safe_load(project_yml.read_text())
+    for spec in config["vars"]["bedrock_ext_tasks"].values():
+        spec.pop("evaluation", None)
+    project_yml.write_text(yaml.safe_dump(config, sort_keys=False))
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from typing import Any
 import jinja2
 
 PACKAGE = Path(__file__).resolve().parents[2] / "dbt_package"
-MACRO_FILES = ("bedrock_s3.sql", "tasks.sql", "answers.sql", "cost.sql", "families.sql")
+MACRO_FILES = ("bedrock_s3.sql", "tasks.sql", "answers.sql", "cost.sql", "families.sql", "evaluation.sql")
 
 
 class _Return(Exception):

@@ -45,7 +45,11 @@ declared as (
     union all
     {%- endfor %}
     {%- endfor %}
-    select null::varchar, null::varchar, null::varchar, null::varchar, null::varchar where false
+    {#- The columns, and no rows when no task is evaluated. #}
+    select
+        null::varchar as task_name, null::varchar as candidate_name, null::varchar as model_id,
+        null::varchar as prompt_version, null::varchar as overrides
+    where false
 
 ),
 
