@@ -8,6 +8,7 @@ build killed while candidates run re-attaches; the report shows the comparison i
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import os
 import signal
@@ -38,15 +39,16 @@ EVALUATION = {
     "candidates": {"micro": {"bedrock_model_id": MICRO},
                    "terse": {"prompt": {"system": "Triage the ticket in few words."}}},
 }
-VARS = {"s3_bucket": "helpdesk-evals", "s3_prefix": "evals/v1", "min_records_per_job": 1, "poll_interval_s": 0.05}
+# moto's S3 is one per process: each project gets a bucket of its own (_project).
+VARS = {"s3_bucket": "helpdesk-evals", "s3_prefix": "evals/v1", "min_records_per_job": 1, "poll_interval_s": 0.05,
+        "bi_database_path": "beside_warehouse"}
 EMULATOR = {"quotas": {"min_records_per_job": 1}, "timings": FAST_JOBS,
             "faults": {"model_fidelity": {MICRO: 0.6}}}
 MODEL_ID = "anthropic.claude-3-haiku-20240307-v1:0"
 
 
-def _project(root: Path, evaluation: dict[str, Any] | None = EVALUATION,
-             package_vars: dict[str, Any] | None = None) -> foreign.ForeignProject:
-    project = foreign.create(root, name="helpdesk_evals", schema="support", package_vars=package_vars or VARS,
+def _project(root: Path, evaluation: dict[str, Any] | None = EVALUATION) -> foreign.ForeignProject:
+    project = foreign.create(root, name="helpdesk_evals", schema="support", package_vars=_vars(root),
                              tasks=_tasks(evaluation), sources=[{"name": "desk", "schema": "raw",
                                                                  "tables": [{"name": "tickets"}]}],
                              emulator=EMULATOR)
@@ -58,6 +60,10 @@ def _project(root: Path, evaluation: dict[str, Any] | None = EVALUATION,
                 "1 + i % 5 as true_urgency from range(?) t(i)", [TEXTS, ROWS])
     assert project.dbt(["deps"]).success
     return project
+
+
+def _vars(root: Path, **changes: Any) -> dict[str, Any]:
+    return {**VARS, "s3_bucket": f"helpdesk-evals-{hashlib.sha256(str(root).encode()).hexdigest()[:12]}", **changes}
 
 
 def _tasks(evaluation: dict[str, Any] | None) -> dict[str, Any]:
@@ -152,16 +158,18 @@ def test_cost_per_1000_rows_is_the_endpoints_batch_price_of_the_tokens(evaluated
     for candidate, model in (("micro", MICRO), ("reference", MODEL_ID), ("terse", MODEL_ID)):
         price = price_for(model)
         mine = [r for r in rows if r["candidate_name"] == candidate]
-        per_row = sum(r["input_tokens"] * price.batch_input_per_million + r["output_tokens"]
-                      * price.batch_output_per_million for r in mine) / 1e6 / len(mine)
-        assert got[candidate] == pytest.approx(1000 * per_row)
-        assert projected[candidate] == pytest.approx(per_row * ROWS)
+        per_row = sum(round((r["input_tokens"] * price.batch_input_per_million + r["output_tokens"]
+                             * price.batch_output_per_million) / 1e6, 8) for r in mine) / len(mine)  # cost_usd
+        # each record's cost is rounded to 1e-8 USD (cost_usd); DuckDB and Python may round a half apart
+        assert got[candidate] == pytest.approx(1000 * per_row, abs=1000 * 1e-8)
+        assert projected[candidate] == pytest.approx(per_row * ROWS, abs=ROWS * 1e-8)
     assert got["micro"] < got["reference"] / 5  # Nova Micro's price against Claude 3 Haiku's
 
 
 def test_the_report_shows_which_candidate_in_a_browser(evaluated: foreign.ForeignProject, tmp_path: Path) -> None:
     out = tmp_path / "report.html"
-    assert main(["report", "--duckdb", str(evaluated.database), "--out", str(out)]) == 0
+    bi = evaluated.root / "warehouse_bi.duckdb"  # the marts published for BI, beside the warehouse
+    assert main(["report", "--duckdb", str(bi), "--out", str(out)]) == 0
     html = out.read_text()
     for text in ("Which candidate", "cost against quality", "category: micro (rows: label → answer)",
                  "per 1,000 rows (batch)", "macro-F1"):
@@ -188,7 +196,7 @@ def test_production_is_the_same_with_and_without_an_evaluation_and_only_edits_ar
     project = _project(tmp_path / "helpdesk", evaluation=None)
     _build(project)
     before = _snapshot(project)
-    foreign.write_project_yml(project.root, project.name, VARS, _tasks(EVALUATION))
+    foreign.write_project_yml(project.root, project.name, _vars(project.root), _tasks(EVALUATION))
     _build(project)
     assert _snapshot(project) == before  # byte for byte: the evaluation adds its own rows elsewhere
     assert _exports(project) == [("triage", ROWS), ("triage:micro", SAMPLE), ("triage:terse", SAMPLE)]
@@ -198,14 +206,15 @@ def test_production_is_the_same_with_and_without_an_evaluation_and_only_edits_ar
 
     edited = copy.deepcopy(EVALUATION)
     edited["candidates"]["terse"]["prompt"]["system"] = "Triage the ticket. One word per field."
-    foreign.write_project_yml(project.root, project.name, VARS, _tasks(edited))
+    foreign.write_project_yml(project.root, project.name, _vars(project.root), _tasks(edited))
     _build(project)  # only the edited candidate's sample, again
     assert _exports(project) == [("triage", ROWS), ("triage:micro", SAMPLE), ("triage:terse", 2 * SAMPLE)]
     assert _snapshot(project) == before
 
     pricey = copy.deepcopy(edited)
     pricey["candidates"]["sonnet"] = {"bedrock_model_id": "anthropic.claude-3-5-sonnet-20240620-v1:0"}
-    foreign.write_project_yml(project.root, project.name, {**VARS, "bedrock_budget_usd": 0.01}, _tasks(pricey))
+    foreign.write_project_yml(project.root, project.name, _vars(project.root, bedrock_budget_usd=0.01),
+                              _tasks(pricey))
     uploads = _s3_files(project)
     done = project.dbt(["build"])
     assert not done.success
@@ -223,14 +232,15 @@ def test_a_build_killed_while_the_candidates_run_re_attaches_and_pays_once(tmp_p
     project = _project(tmp_path / "helpdesk", evaluation=None)
     _build(project)
     shutdown_local_emulators()  # the child process runs its own on the same state dir
-    foreign.write_project_yml(project.root, project.name, VARS, _tasks(EVALUATION))
+    foreign.write_project_yml(project.root, project.name, _vars(project.root), _tasks(EVALUATION))
     state = project.root / "target" / "emulator" / "bedrock_jobs.json"
     slow = {**EMULATOR, "timings": {**FAST_JOBS, "in_progress_s": 3.0}}
     env = {**os.environ, "BEDROCK_EXT_EMULATOR_CONFIG": json.dumps(slow)}
+    log = (project.root / "killed_build.log").open("w")
     child = subprocess.Popen([str(foreign.DBT), "build", *project._dirs()], cwd=project.root, env=env,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                             stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 120
-    while not any(j["status"] == "InProgress" for j in _jobs(state)):
+    while not any(j["status"] == "InProgress" for j in _jobs(state)[1:]):  # a candidate's job
         assert child.poll() is None and time.monotonic() < deadline, "the candidates' jobs never ran"
         time.sleep(0.02)
     child.send_signal(signal.SIGKILL)
