@@ -31,12 +31,13 @@ EXCERPTS = (
         " round(sum(on_demand_cost_usd), 4) as on_demand_cost_usd,"
         " round(sum(savings_usd), 4) as savings_usd from fct_batch_job_costs",
     ),
-    ("who ran the jobs", "select distinct endpoint from dim_batch_jobs"),
+    ("who ran the jobs", "select distinct regexp_replace(endpoint, ':[0-9]+', '') as endpoint from dim_batch_jobs"),
     (
         "which candidate (fct_bedrock_evaluation_candidates: the task's evaluation, on a sample)",
         "select candidate_name as candidate, model_id, answered_rows || '/' || sample_rows as answered,"
         " round(mean_category_agreement, 3) as agreement, round(mean_category_accuracy, 3) as accuracy,"
-        " round(mean_category_macro_f1, 3) as macro_f1, round(input_tokens_per_row) as in_tokens,"
+        " round(mean_category_macro_f1, 3) as macro_f1, round(mean_judge_score, 2) as judge_1_to_5,"
+        " round(input_tokens_per_row) as in_tokens,"
         " round(cost_per_1000_rows_usd, 4) as usd_per_1000_rows,"
         " round(projected_batch_cost_usd, 4) as projected_usd from fct_bedrock_evaluation_candidates"
         " order by candidate_name <> 'reference', candidate_name",

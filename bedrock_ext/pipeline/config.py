@@ -14,7 +14,13 @@ from bedrock_ext.pipeline.estimate import BUDGET_BASES
 from bedrock_ext.pipeline.sharding import Quotas
 from bedrock_ext.request import validate
 from bedrock_ext.request.catalog import Catalog, packaged
-from bedrock_ext.request.evaluation import request_tasks, split_task_name
+from bedrock_ext.request.evaluation import (
+    Evaluation,
+    evaluation_of,
+    judge_tasks,
+    request_tasks,
+    split_task_name,
+)
 from bedrock_ext.request.records import RecordSettings
 from bedrock_ext.request.task import TASK_OVERRIDES, Task
 
@@ -85,7 +91,7 @@ class BatchConfig:
         if not self.tasks:
             raise ConfigError("no task is declared: set the var bedrock_ext_tasks: {<name>: {input, id_column, "
                               "text_column, prompt: {system, user}, answer_schema}} (README 'Declare a task')")
-        for r in self.task_records.values():
+        for r in [*self.task_records.values(), *self.judge_records.values()]:
             validate.model_for_batch(r.entry, r.model_id, r.invocation_type, r.endpoint_scope)
             validate.inference_params(r.entry, r.model_id, max_tokens=r.max_tokens, temperature=r.temperature,
                                       top_p=r.top_p, top_k=r.top_k)
@@ -132,6 +138,17 @@ class BatchConfig:
         once; ``from_dbt`` checks them all before anything else runs."""
         catalog, defaults, tasks = self.model_catalog, self.request_defaults, request_tasks(self.tasks)
         return {name: record_settings(name, tasks[name], defaults, catalog=catalog) for name in sorted(tasks)}
+
+    @cached_property
+    def evaluations(self) -> dict[str, Evaluation]:
+        """The declared tasks' evaluation blocks, checked, by task name."""
+        return {name: e for name in self.task_names if (e := evaluation_of(name, self.tasks[name])) is not None}
+
+    @cached_property
+    def judge_records(self) -> dict[str, RecordSettings]:
+        """Each evaluation judge's request settings (``<task>:judge``), by name in order."""
+        catalog, defaults, judges = self.model_catalog, self.request_defaults, judge_tasks(self.tasks)
+        return {name: record_settings(name, judges[name], defaults, catalog=catalog) for name in sorted(judges)}
 
     def records_for(self, task_name: str) -> RecordSettings:
         if task_name not in self.task_records:

@@ -25,6 +25,8 @@ from bedrock_ext.pipeline import locking, recovery
 from bedrock_ext.pipeline.config import BatchConfig
 from bedrock_ext.pipeline.estimate import NO_HISTORY, Estimate, History, check_budget, read_history
 from bedrock_ext.pipeline.export import PLAN, SqlExport
+from bedrock_ext.pipeline.judging import judge_requests_sql
+from bedrock_ext.request.evaluation import split_task_name
 from bedrock_ext.request.pricing import price_of
 from bedrock_ext.request.record_sql import literal
 from bedrock_ext.request.records import RecordSettings
@@ -52,6 +54,7 @@ class Relations:
     requests: str
     exported: str | None
     previous: str | None
+    evaluated: str | None = None  # fct_bedrock_evaluation_rows as the previous build left it
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -83,6 +86,13 @@ def export_pending(session: Any, config: BatchConfig, relations: Relations) -> p
             table, cost = _task_exports(build, relations, records, remaining)
             tables.append(table)
             spent += cost
+        for records in config.judge_records.values() if relations.evaluated else ():
+            remaining = None if config.bedrock_budget_usd is None else config.bedrock_budget_usd - spent
+            requests = judge_requests_sql(relations.evaluated, build.exported, records,
+                                          config.evaluations[split_task_name(records.task.name)[0]])
+            table, cost = _export_and_close(build, SqlExport(session, requests, records), remaining, NO_HISTORY)
+            tables.append(table)
+            spent += cost
     finally:
         if recovered is not None:
             session.execute(f"drop view if exists {RECOVERED}")
@@ -92,12 +102,17 @@ def export_pending(session: Any, config: BatchConfig, relations: Relations) -> p
 
 def _task_exports(build: _Build, relations: Relations, records: RecordSettings,
                   budget_usd: float | None) -> tuple[pa.Table, float]:
-    export = SqlExport(build.session, _pending_sql(relations.requests, build.exported, relations.previous,
-                                                   build.config, records.task.name), records)
+    history = (NO_HISTORY if build.exported is None or relations.previous is None else
+               read_history(build.session, build.exported, relations.previous, records.task.name,
+                            records.model_id))
+    pending = _pending_sql(relations.requests, build.exported, relations.previous, build.config,
+                           records.task.name)
+    return _export_and_close(build, SqlExport(build.session, pending, records), budget_usd, history)
+
+
+def _export_and_close(build: _Build, export: SqlExport, budget_usd: float | None,
+                      history: History) -> tuple[pa.Table, float]:
     try:
-        history = (NO_HISTORY if build.exported is None or relations.previous is None else
-                   read_history(build.session, build.exported, relations.previous, export.settings.task.name,
-                                export.settings.model_id))
         return _export_task(build, export, budget_usd, history)
     finally:
         export.close()

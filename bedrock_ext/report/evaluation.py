@@ -17,7 +17,8 @@ TABLES = (
     "fct_bedrock_evaluation_candidates", "fct_bedrock_evaluation_scores", "fct_bedrock_evaluation_confusion")
 _CANDIDATE_COLUMNS = ("candidate_name", "model_id", "endpoint_scope", "sample_rows", "answered_rows",
                       "valid_answer_rate", "mean_category_agreement", "mean_category_accuracy",
-                      "mean_category_macro_f1", "input_tokens_per_row", "output_tokens_per_row",
+                      "mean_category_macro_f1", "judged_rows", "mean_judge_score", "input_tokens_per_row",
+                      "output_tokens_per_row",
                       "cost_per_1000_rows_usd", "projected_batch_cost_usd")
 
 
@@ -57,6 +58,12 @@ def _usd(value: Any) -> str:
     return "–" if value is None else f"${float(value):,.4f}"
 
 
+def _judge(candidate: dict[str, Any]) -> str:
+    if not candidate["judged_rows"]:
+        return "–"
+    return f"{float(candidate['mean_judge_score']):.2f} ({candidate['judged_rows']:,} rows)"
+
+
 def _table(head: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
     header = "".join(f"<th>{h}</th>" for h in head)
     body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
@@ -64,11 +71,11 @@ def _table(head: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
 
 
 def _candidates_table(evaluation: Evaluation) -> str:
-    head = ("candidate", "model", "answered", "agreement", "accuracy", "macro-F1", "tokens in / out",
-            "per 1,000 rows (batch)", "whole input (batch)")
+    head = ("candidate", "model", "answered", "agreement", "accuracy", "macro-F1", "judge (1-5)",
+            "tokens in / out", "per 1,000 rows (batch)", "whole input (batch)")
     rows = [(safe_text(c["candidate_name"]), safe_text(c["model_id"]),
              f"{c['answered_rows']:,} / {c['sample_rows']:,}", _rate(c["mean_category_agreement"]),
-             _rate(c["mean_category_accuracy"]), _rate(c["mean_category_macro_f1"]),
+             _rate(c["mean_category_accuracy"]), _rate(c["mean_category_macro_f1"]), _judge(c),
              f"{float(c['input_tokens_per_row'] or 0):,.0f} / {float(c['output_tokens_per_row'] or 0):,.0f}",
              _usd(c["cost_per_1000_rows_usd"]), _usd(c["projected_batch_cost_usd"]))
             for c in evaluation.candidates]

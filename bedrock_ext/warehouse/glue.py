@@ -23,6 +23,7 @@ from bedrock_ext.request.record_sql import quoted
 log = logging.getLogger("bedrock_ext.dbt")
 
 RESULTS_MART, CANDIDATES_MART = "fct_bedrock_results", "fct_bedrock_candidate_results"
+EVALUATION_ROWS = "fct_bedrock_evaluation_rows"  # what a judge reads (the previous build's)
 
 
 def batch_input(session: Any, requests: Any, this: Any | None, settings: Any, models: Any = None) -> pa.Table:
@@ -32,7 +33,9 @@ def batch_input(session: Any, requests: Any, this: Any | None, settings: Any, mo
     is dim_bedrock_models (None: the packaged catalog).
     """
     previous = previous_results(session, this) if this is not None else None
-    relations = Relations(requests=_from(requests), exported=_name(this), previous=previous)
+    evaluated = _beside(session, this, (EVALUATION_ROWS,)).get(EVALUATION_ROWS) if this is not None else None
+    relations = Relations(requests=_from(requests), exported=_name(this), previous=previous,
+                          evaluated=evaluated)
     return export_pending(session, _config(settings, models), relations)
 
 
@@ -67,17 +70,21 @@ def previous_results(session: Any, this: Any) -> str | None:
     evaluation candidates' rows, when there is one), beside this model (same database and schema,
     whatever the target's schema is), as a FROM clause; None when there is none yet. A ref would
     be a cycle: the marts depend on this model."""
-    database, schema = str(this.database), str(this.schema)
-    found = {name for (name,) in session.execute(
-        "select table_name from information_schema.tables where table_catalog = ? and table_schema = ? "
-        "and table_name in (?, ?)", [database, schema, RESULTS_MART, CANDIDATES_MART]).fetchall()}
+    found = _beside(session, this, (RESULTS_MART, CANDIDATES_MART))
     if RESULTS_MART not in found:
         log.info("no %s.%s yet: no retries are due (first build, or the marts were never built)",
-                 schema, RESULTS_MART)
+                 this.schema, RESULTS_MART)
         return None
-    results, candidates = (".".join(quoted(part) for part in (database, schema, name))
-                           for name in (RESULTS_MART, CANDIDATES_MART))
     if CANDIDATES_MART not in found:
-        return results
-    return (f"(select * from {results} union all by name "
-            f"select * exclude (base_task_name, candidate_name) from {candidates})")
+        return found[RESULTS_MART]
+    return (f"(select * from {found[RESULTS_MART]} union all by name "
+            f"select * exclude (base_task_name, candidate_name) from {found[CANDIDATES_MART]})")
+
+
+def _beside(session: Any, this: Any, names: tuple[str, ...]) -> dict[str, str]:
+    """The tables among ``names`` that exist beside ``this``, by name, as qualified names."""
+    database, schema = str(this.database), str(this.schema)
+    found = session.execute(
+        "select table_name from information_schema.tables where table_catalog = ? and table_schema = ? "
+        f"and table_name in ({', '.join('?' for _ in names)})", [database, schema, *names]).fetchall()
+    return {name: ".".join(quoted(part) for part in (database, schema, name)) for (name,) in found}

@@ -7,7 +7,7 @@
     {%- set marts = [] -%}
     {%- for name in ['fct_bedrock_results', 'dim_batch_jobs', 'fct_batch_job_costs', 'dim_bedrock_models',
                      'dim_bedrock_tasks', 'fct_bedrock_evaluation_candidates', 'fct_bedrock_evaluation_scores',
-                     'fct_bedrock_evaluation_confusion'] -%}
+                     'fct_bedrock_evaluation_confusion', 'fct_bedrock_evaluation_judgements'] -%}
         {%- do marts.append((name, ref(name))) -%}
     {%- endfor -%}
     {%- for task in bedrock_ext.tasks().keys() | sort -%}

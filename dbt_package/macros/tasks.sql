@@ -13,9 +13,16 @@
     {{ return(declared) }}
 {%- endmacro %}
 
-{# A declared task's spec, or an evaluation candidate's (<task>:<candidate>, macros/evaluation.sql). #}
+{# A declared task's spec, an evaluation candidate's (<task>:<candidate>) or a judge's (<task>:judge;
+   macros/evaluation.sql). #}
 {% macro task(name) -%}
-    {%- set declared = bedrock_ext.request_tasks() if ':' in name else bedrock_ext.tasks() -%}
+    {%- if name.endswith(':judge') -%}
+        {%- set declared = bedrock_ext.judge_tasks() -%}
+    {%- elif ':' in name -%}
+        {%- set declared = bedrock_ext.request_tasks() -%}
+    {%- else -%}
+        {%- set declared = bedrock_ext.tasks() -%}
+    {%- endif -%}
     {%- if name not in declared -%}
         {{ exceptions.raise_compiler_error("bedrock_ext: task '" ~ name ~ "' is not declared; declared: "
                                            ~ (declared.keys() | list | join(', '))) }}

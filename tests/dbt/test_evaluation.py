@@ -265,3 +265,35 @@ def _paid_records(root: Path) -> int:
     files = [p for p in (root / "target" / "emulator" / "s3").rglob("*.jsonl.out")
              if p.is_file() and "%etags" not in p.parts]
     return sum(len([line for line in p.read_text().splitlines() if line.strip()]) for p in files)
+
+
+def test_a_judge_grades_every_candidates_answers_in_the_next_build_once(tmp_path: Path) -> None:
+    judged = copy.deepcopy(EVALUATION)
+    judged["judge"] = {"rubric": "A good reply_draft is polite, short and names the next step.",
+                       "bedrock_model_id": "amazon.nova-lite-v1:0"}
+    project = _project(tmp_path / "helpdesk", evaluation=judged)
+    _build(project)  # the candidates answer; nothing to judge yet
+    assert project.query("select count(*) from fct_bedrock_evaluation_judgements") == [(0,)]
+    _build(project)  # the judge reads the answers of the build before
+    assert dict(_exports(project))["triage:judge"] == 3 * SAMPLE
+    rows = project.query("select candidate_name, judgement_status, count(*), min(judge_score), max(judge_score) "
+                         "from fct_bedrock_evaluation_judgements group by 1, 2 order by 1")
+    assert [(c, s, n) for c, s, n, _, _ in rows] == [("micro", "judged", SAMPLE), ("reference", "judged", SAMPLE),
+                                                     ("terse", "judged", SAMPLE)]
+    assert all(1 <= low <= high <= 5 for _, _, _, low, high in rows)
+    assert project.query(f"select count(*) from fct_bedrock_evaluation_candidates where judged_rows = {SAMPLE} "
+                         "and mean_judge_score between 1 and 5") == [(3,)]
+    assert project.query("select distinct judge_model_id from fct_bedrock_evaluation_judgements") == \
+        [("amazon.nova-lite-v1:0",)]
+    lines = [json.loads(line) for f in (project.root / "target" / "emulator" / "s3").rglob("*part-*.jsonl")
+             if "%etags" not in f.parts for line in f.read_text().splitlines()]
+    judged = [m for m in (line["modelInput"]["messages"][0]["content"][0]["text"] for line in lines)
+              if m.startswith("The request:\n")]
+    assert len(judged) == 3 * SAMPLE
+    request, answer = judged[0].split("\n\nThe answer to grade:\n")
+    assert request.startswith("The request:\nPriority given by the customer: ")
+    assert list(json.loads(answer)) == ["reply_draft"]  # the text fields of the schema, by default
+    _build(project)  # nothing new to judge
+    assert dict(_exports(project))["triage:judge"] == 3 * SAMPLE
+    tags = project.query("select distinct job_tags from bedrock_batch_jobs where task_name = 'triage:judge'")
+    assert len(tags) == 1 and json.loads(tags[0][0])["bedrock-ext:candidate"] == "judge"

@@ -4,13 +4,21 @@
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any
 
 import pytest
 
 from bedrock_ext.errors import ConfigError
 from bedrock_ext.pipeline.config import record_settings
-from bedrock_ext.request.evaluation import REFERENCE, evaluation_of, request_tasks, split_task_name
+from bedrock_ext.request.evaluation import (
+    JUDGE_SCHEMA,
+    REFERENCE,
+    evaluation_of,
+    judge_tasks,
+    request_tasks,
+    split_task_name,
+)
 from bedrock_ext.request.records import request_fingerprint
 from tests.sql.package_sql import environment
 
@@ -62,7 +70,7 @@ def test_candidates_request_with_their_own_fingerprint_and_the_reference_with_th
     ({"labels": {"sentiment": "label_sentiment"}}, "'sentiment' is not a field of the answer schema"),
     ({"sample": {"size": 0}}, "sample.size must be a whole number of rows >= 1"),
     ({"sample": {"size": 10, "order": "x"}}, "sample must be"),
-    ({"judge": {}}, "must be a mapping of candidates, labels, sample"),
+    ({"jury": {}}, "must be a mapping of candidates, judge, labels, sample"),
 ])
 def test_a_bad_evaluation_block_is_refused_naming_the_value(change: dict[str, Any], message: str) -> None:
     spec = copy.deepcopy(TASK)
@@ -77,3 +85,41 @@ def test_an_evaluation_is_read_with_its_defaults() -> None:
     evaluation = evaluation_of("triage", spec)
     assert evaluation is not None and evaluation.sample_size == 100 and evaluation.stratify_by is None
     assert evaluation_of("triage", {k: v for k, v in TASK.items() if k != "evaluation"}) is None
+
+
+JUDGE = {"rubric": "A good reply is polite and names the next step.", "bedrock_model_id": "amazon.nova-lite-v1:0"}
+
+
+def test_a_judge_is_a_request_task_of_its_own_the_same_in_python_and_sql() -> None:
+    spec = copy.deepcopy(TASK)
+    spec["evaluation"]["judge"] = JUDGE
+    judges = judge_tasks({"triage": spec})
+    assert list(judges) == ["triage:judge"]
+    judge = judges["triage:judge"]
+    assert judge["bedrock_model_id"] == "amazon.nova-lite-v1:0" and judge["answer_schema"] == JUDGE_SCHEMA
+    assert judge["prompt"]["system"].startswith(JUDGE["rubric"]) and judge["prompt"]["user"] == "{judged}"
+    assert evaluation_of("triage", spec).judge.fields == ("reply",)  # the text fields by default
+    _, context = environment({"triage": spec}, {})
+    assert context["bedrock_ext"].judge_tasks() == judges
+    assert context["bedrock_ext"].task("triage:judge") == judge
+    settings = record_settings("triage:judge", judge, DEFAULTS)
+    assert settings.model_id == "amazon.nova-lite-v1:0" and settings.task.name == "triage:judge"
+
+
+@pytest.mark.parametrize(("judge", "message"), [
+    ({"bedrock_model_id": "amazon.nova-lite-v1:0"}, "judge must be {rubric"),
+    ({"rubric": "x", "temperature": 0.5}, "judge must be {rubric"),
+    ({"rubric": "x", "fields": ["sentiment"]}, "judge.fields must list answer fields"),
+])
+def test_a_bad_judge_is_refused(judge: dict[str, Any], message: str) -> None:
+    spec = copy.deepcopy(TASK)
+    spec["evaluation"]["judge"] = judge
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        judge_tasks({"triage": spec})
+
+
+def test_judge_is_not_a_candidate_name() -> None:
+    spec = copy.deepcopy(TASK)
+    spec["evaluation"]["candidates"] = {"judge": {"max_tokens": 10}}
+    with pytest.raises(ConfigError, match="'judge' its judge"):
+        request_tasks({"triage": spec})

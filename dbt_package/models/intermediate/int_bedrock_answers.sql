@@ -56,6 +56,9 @@ facts as (
         *,
         case
             when answer_candidate is null then null
+            {%- for name in bedrock_ext.judge_tasks() | sort %}
+            when task_name = {{ bedrock_ext.sql_string(name) }} then {{ bedrock_ext.answer_facts(name, 'answer_candidate') }}
+            {%- endfor %}
             {%- for name in bedrock_ext.tasks() | sort %}
             when {{ bedrock_ext.is_task_or_candidate('task_name', name) }} then {{ bedrock_ext.answer_facts(name, 'answer_candidate') }}
             {%- endfor %}
@@ -92,6 +95,9 @@ validated as (
             when is_error then null
             when answer_candidate is null then 'answer is not a JSON object'
                 || case when stop_reason in ('max_tokens', 'length') then ' (cut at max_tokens)' else '' end
+            {%- for name in bedrock_ext.judge_tasks() | sort %}
+            when task_name = {{ bedrock_ext.sql_string(name) }} then {{ bedrock_ext.answer_errors(name, 'answer_facts') }}
+            {%- endfor %}
             {%- for name in bedrock_ext.tasks() | sort %}
             when {{ bedrock_ext.is_task_or_candidate('task_name', name) }} then {{ bedrock_ext.answer_errors(name, 'answer_facts') }}
             {%- endfor %}

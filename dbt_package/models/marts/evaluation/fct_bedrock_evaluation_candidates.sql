@@ -1,6 +1,7 @@
 {# One row per task x candidate of every evaluated task, the reference (the task's own settings)
    included: the model and prompt it asks with, how its sample went, what it costs, and its mean
-   scores over the task's category fields (fct_bedrock_evaluation_scores), to choose with.
+   scores over the task's category fields (fct_bedrock_evaluation_scores) and the judge's mean score
+   (fct_bedrock_evaluation_judgements, when the task declares a judge), to choose with.
    cost_per_1000_rows is at the batch price of the candidate's endpoint (its id form), from the
    tokens its sample rows used; projected_batch_cost_usd scales it to the task's current
    requestable input. #}
@@ -70,6 +71,18 @@ outcomes as (
 
 ),
 
+judgements as (
+
+    select
+        task_name,
+        candidate_name,
+        count(*) filter (where judgement_status = 'judged') as judged_rows,
+        avg(judge_score) as mean_judge_score
+    from {{ ref('fct_bedrock_evaluation_judgements') }}
+    group by task_name, candidate_name
+
+),
+
 mean_scores as (
 
     select
@@ -105,6 +118,8 @@ final as (
         mean_scores.mean_category_agreement,
         mean_scores.mean_category_accuracy,
         mean_scores.mean_category_macro_f1,
+        coalesce(judgements.judged_rows, 0) as judged_rows,
+        judgements.mean_judge_score,
         outcomes.input_tokens_per_row,
         outcomes.output_tokens_per_row,
         1000 * outcomes.batch_cost_per_row_usd as cost_per_1000_rows_usd,
@@ -117,6 +132,8 @@ final as (
     left join mean_scores
         on mean_scores.task_name = declared.task_name and mean_scores.candidate_name = declared.candidate_name
     left join task_inputs on task_inputs.task_name = declared.task_name
+    left join judgements
+        on judgements.task_name = declared.task_name and judgements.candidate_name = declared.candidate_name
 
 )
 

@@ -1,7 +1,8 @@
 {# One row per task x candidate x sample row of every task with an evaluation block: the
    candidates' rows from fct_bedrock_candidate_results and the reference's (the task's own
    settings) from fct_bedrock_results, for the same sample rows (nothing requested twice), each
-   with the row's labels. #}
+   with the row's labels and the user message it was asked with (what a judge reads, in the next
+   build: bedrock_ext.pipeline.judging). #}
 with
 
 candidate_rows as (
@@ -13,6 +14,12 @@ candidate_rows as (
 task_rows as (
 
     select * from {{ ref('fct_bedrock_results') }}
+
+),
+
+requests as (
+
+    select task_name, input_row_id, input_text from {{ ref('int_bedrock_requests') }}
 
 ),
 
@@ -41,7 +48,8 @@ candidates as (
         inference_mode,
         input_tokens,
         output_tokens,
-        batch_cost_usd
+        batch_cost_usd,
+        task_name as request_task_name
     from candidate_rows
 
 ),
@@ -59,7 +67,8 @@ reference as (
         task_rows.inference_mode,
         task_rows.input_tokens,
         task_rows.output_tokens,
-        task_rows.batch_cost_usd
+        task_rows.batch_cost_usd,
+        task_rows.task_name as request_task_name
     from task_rows
     inner join sample on task_rows.task_name = sample.task_name and task_rows.input_row_id = sample.input_row_id
 
@@ -80,6 +89,7 @@ final as (
         sample.labels,
         unioned.model_id,
         unioned.inference_mode,
+        requests.input_text as request_text,
 
         ---------- numerics
         unioned.input_tokens,
@@ -88,6 +98,8 @@ final as (
 
     from (select * from candidates union all by name select * from reference) as unioned
     left join sample on unioned.task_name = sample.task_name and unioned.input_row_id = sample.input_row_id
+    left join requests
+        on requests.task_name = unioned.request_task_name and requests.input_row_id = unioned.input_row_id
 
 )
 
