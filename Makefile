@@ -15,7 +15,7 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -c constraints.txt -e '.[local,dev]'
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[local,dev,lake]'
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -106,6 +106,11 @@ class S3:
             for obj in page.get("Contents", []):
                 yield obj["Key"]
 
+    def ensure_bucket(self, bucket: str) -> None:
+        """Create the bucket when it does not exist (the local emulator's only: on AWS the user owns it)."""
+        if bucket not in {b["Name"] for b in self.client.list_buckets().get("Buckets", [])}:
+            self.client.create_bucket(Bucket=bucket)
+
     def get_bytes_or_none(self, bucket: str, key: str) -> bytes | None:
         """The object's bytes, or None when there is no such key."""
         try:

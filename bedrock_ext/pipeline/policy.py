@@ -73,7 +73,7 @@ def export_pending(session: Any, config: BatchConfig, relations: Relations) -> p
     rt.check_scope(config.s3_bucket, config.s3_prefix)
     s3 = S3(rt.aws, kms_key_id=config.output_kms_key_id)
     if rt.is_local:
-        _ensure_bucket(s3, config.s3_bucket)
+        s3.ensure_bucket(config.s3_bucket)
     locking.acquire(rt.endpoint_label, config.s3_bucket, config.s3_prefix)  # released by submission
     recovered = recovery.sync(session, relations.exported, INPUT_SCHEMA, s3=s3, bucket=config.s3_bucket,
                               prefix=config.s3_prefix)
@@ -229,10 +229,3 @@ def _small_batch(config: BatchConfig, n: int) -> None:
         raise ConfigError(f"{message}. Set small_batch_policy: defer to wait for more transcripts, "
                           "or on_demand to summarize them now at the on-demand price.")
     log.warning("%s: deferred; they stay pending until enough accumulate", message)
-
-
-def _ensure_bucket(s3: S3, bucket: str) -> None:
-    """On the local emulator only: create the bucket the first time."""
-    existing = {b["Name"] for b in s3.client.list_buckets().get("Buckets", [])}
-    if bucket not in existing:
-        s3.client.create_bucket(Bucket=bucket)

@@ -7,26 +7,51 @@ only into the connection's in-memory secret.
 
 from __future__ import annotations
 
+import importlib
 import pathlib
 import tempfile
+from collections.abc import Iterable
 from typing import Any
 
 import duckdb
 
 from bedrock_ext.aws.client import AwsSettings, CredentialSource
+from bedrock_ext.errors import ConfigError
+
+# DuckDB extensions that come as wheels from the package registry (version-matched to DuckDB),
+# installed from there into the connection's extension directory: nothing is downloaded at run time.
+WHEELS = {"httpfs": "duckdb_extension_httpfs", "ducklake": "duckdb_extension_ducklake",
+          "postgres_scanner": "duckdb_extension_postgres_scanner"}
+_ALIASES = {"postgres": "postgres_scanner"}
+_EXTRAS = {"ducklake": "lake", "postgres_scanner": "lake"}
+
+
+def ensure_extensions(extension_directory: str | None, names: Iterable[str] = ("httpfs",)) -> None:
+    """Install each of ``names`` that ships as a wheel (httpfs always; ducklake and postgres for a
+    DuckLake target) from its wheel, unless the extension directory already has it."""
+    wanted = {"httpfs"} | {_ALIASES.get(n, n) for n in names if _ALIASES.get(n, n) in WHEELS}
+    config = {"extension_directory": extension_directory} if extension_directory else {}
+    with duckdb.connect(config=config) as con:
+        installed = {name for (name,) in con.execute(
+            "select extension_name from duckdb_extensions() where installed").fetchall()}
+        for name in sorted(wanted - installed):
+            con.execute(f"INSTALL '{_wheel_file(name)}'")
 
 
 def ensure_httpfs(extension_directory: str | None) -> None:
-    """Install httpfs from the wheel unless the extension directory already has it (no network)."""
-    import duckdb_extension_httpfs
+    ensure_extensions(extension_directory, ("httpfs",))
 
-    wheel = (pathlib.Path(duckdb_extension_httpfs.__file__).parent / "extensions"
-             / f"v{duckdb.__version__}" / "httpfs.duckdb_extension")
-    config = {"extension_directory": extension_directory} if extension_directory else {}
-    with duckdb.connect(config=config) as con:
-        installed = con.execute("select installed from duckdb_extensions() where extension_name = 'httpfs'")
-        if not installed.fetchone()[0]:  # type: ignore[index]
-            con.execute(f"INSTALL '{wheel}'")
+
+def _wheel_file(name: str) -> pathlib.Path:
+    wheel = WHEELS[name]
+    try:
+        module = importlib.import_module(wheel)
+    except ImportError:
+        extra = _EXTRAS.get(name, "lake")
+        raise ConfigError(f"the DuckDB extension {name!r} comes from the wheel {wheel.replace('_', '-')}, "
+                          f"which is not installed: pip install 'bedrock-ext[{extra}]'") from None
+    folder = pathlib.Path(str(module.__file__)).parent / "extensions" / f"v{duckdb.__version__}"
+    return folder / f"{name}.duckdb_extension"
 
 
 Credentials = tuple[str, str, str | None]

@@ -27,9 +27,9 @@ from dbt.adapters.events.logging import AdapterLogger
 from dbt_common.exceptions import DbtRuntimeError
 
 from bedrock_ext.aws import runtime
-from bedrock_ext.aws.client import AwsSettings, CredentialSource
+from bedrock_ext.aws.client import S3, AwsSettings, CredentialSource
 from bedrock_ext.errors import BedrockExtError, ConfigError
-from bedrock_ext.warehouse.duckdb_s3 import create_s3_secret, ensure_httpfs
+from bedrock_ext.warehouse.duckdb_s3 import create_s3_secret, ensure_extensions
 from bedrock_ext.warehouse.sql_functions import register_functions
 
 _EMULATORS: dict[Path, Any] = {}
@@ -79,6 +79,17 @@ def local_emulator(state_dir: Path, settings: dict[str, Any] | None = None) -> A
     return _EMULATORS[key]
 
 
+def _lake_buckets(creds: Any) -> list[str]:
+    """The S3 buckets of the profile's DuckLake attachments' data paths (the ``lake`` target)."""
+    buckets = []
+    for attachment in (getattr(creds, "attach", None) or []):
+        options = getattr(attachment, "options", None) or {}
+        data_path = str(options.get("data_path") or "")
+        if data_path.startswith("s3://"):
+            buckets.append(data_path[len("s3://"):].split("/", 1)[0])
+    return buckets
+
+
 def shutdown_local_emulators() -> None:
     """Stop every emulator this process started (tests call it between builds)."""
     while _EMULATORS:
@@ -98,7 +109,8 @@ class Plugin(BasePlugin):
     def _initialize(self, plugin_config: dict[str, Any]) -> None:
         _bridge_logs()
         options = (self.creds.config_options or {}) if self.creds else {}
-        ensure_httpfs(options.get("extension_directory"))
+        extensions = [e for e in ((self.creds.extensions or []) if self.creds else []) if isinstance(e, str)]
+        ensure_extensions(options.get("extension_directory"), extensions)
         mode = plugin_config.get("mode", "local")
         region = plugin_config.get("region") or "us-east-1"
         if mode == "local":
@@ -106,6 +118,8 @@ class Plugin(BasePlugin):
                                       plugin_config.get("emulator"))
             settings = AwsSettings(region=emulator.config.region, endpoint_url=emulator.endpoint_url,
                                    placeholder_credentials=True)
+            for bucket in _lake_buckets(self.creds):  # a DuckLake target's data path, in the emulator's S3
+                S3(settings).ensure_bucket(bucket)
         elif mode == "aws":
             settings = AwsSettings(region=region, endpoint_url=plugin_config.get("endpoint_url") or None)
         else:

@@ -19,12 +19,14 @@
     {{ return(marts) }}
 {%- endmacro %}
 
-{# The published file, as SQL: the var, or beside_warehouse: <warehouse file>_bi.duckdb. #}
+{# The published file, as SQL: the var, or beside_warehouse: <warehouse file>_bi.duckdb (on a
+   DuckLake target, whose warehouse is no file, beside the profile's local database file). #}
 {% macro bi_path_sql() -%}
     {%- set path = var('bi_database_path', none) -%}
     {%- if path == 'beside_warehouse' -%}
     (select regexp_replace(path, '\.duckdb$', '') || '_bi.duckdb' from duckdb_databases()
-     where database_name = current_database())
+     where not internal and path like '%.duckdb'
+     order by database_name <> current_database(), database_oid limit 1)
     {%- else -%}
     {{ bedrock_ext.sql_string(path) }}
     {%- endif -%}

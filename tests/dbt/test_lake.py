@@ -1,0 +1,141 @@
+"""Past one machine (issue 31, first part): the example's `lake` target, a DuckLake warehouse whose
+catalog is a real PostgreSQL and whose data files are in S3 (the embedded emulator's here). Every
+package model builds there, a second build is a no-op, and a reader in another process queries the
+marts while a build writes, without the BI copy."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pyarrow.parquet as pq
+import pytest
+
+from bedrock_ext.warehouse.plugin import local_emulator
+from tests.dbt.conftest import DbtProject, assert_all_passed, prepared_project, write_transcripts
+from tests.emulator.conftest import clients_for
+from tests.postgres import Postgres, running_postgres
+
+ROWS, NEW = 150, 120
+VARS = {"poll_interval_s": 0.05}
+READER = """
+import sys, time, duckdb
+ext, catalog, bucket_endpoint, deadline = sys.argv[1], sys.argv[2], sys.argv[3], time.time() + float(sys.argv[4])
+con = duckdb.connect(config={"extension_directory": ext, "autoinstall_known_extensions": False})
+con.execute("load ducklake; load postgres_scanner; load httpfs")
+con.execute(f"create secret (type s3, key_id 'emulator', secret 'emulator', region 'us-east-1', "
+            f"endpoint '{bucket_endpoint}', use_ssl false, url_style 'path')")
+con.execute(f"attach 'ducklake:postgres:{catalog}' as lake (read_only)")
+counts = []
+while time.time() < deadline:
+    counts.append(con.execute("select count(*) from lake.main.fct_bedrock_results").fetchone()[0])
+    time.sleep(0.1)
+print(",".join(map(str, counts)))
+"""
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[Postgres]:
+    with running_postgres() as server:
+        yield server
+
+
+@pytest.fixture
+def lake_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, postgres: Postgres) -> Iterator[DbtProject]:
+    with prepared_project(tmp_path / "dbt_project", monkeypatch) as project:
+        monkeypatch.setenv("DBT_TARGET", "lake")
+        monkeypatch.setenv("BEDROCK_EXT_LAKE_CATALOG", postgres.libpq(postgres.create_database()))
+        yield project
+
+
+def _query(project: DbtProject, sql: str, endpoint: str | None = None) -> list[tuple]:
+    """SQL over the lake, read-only, as any DuckDB reader: the catalog in PostgreSQL, the data
+    through the S3 endpoint (the build's embedded emulator unless ``endpoint`` is given)."""
+    endpoint = endpoint or local_emulator(project.root / "target" / "emulator").endpoint_url
+    con = duckdb.connect(config={"extension_directory": str(project.root / "target" / "duckdb_extensions"),
+                                 "autoinstall_known_extensions": False})
+    try:
+        con.execute("load ducklake; load postgres_scanner; load httpfs")
+        con.execute(f"create secret (type s3, key_id 'k', secret 's', region 'us-east-1', "
+                    f"endpoint '{endpoint.split('://', 1)[1]}', use_ssl false, url_style 'path')")
+        con.execute(f"attach 'ducklake:postgres:{os.environ['BEDROCK_EXT_LAKE_CATALOG']}' as lake (read_only)")
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def _lake_tables(project: DbtProject) -> dict[str, str]:
+    return dict(_query(project, "select table_name, table_type from information_schema.tables "
+                                "where table_catalog = 'lake' and table_schema = 'main'"))
+
+
+def test_every_model_builds_in_the_lake_and_a_second_build_is_a_no_op(lake_project: DbtProject) -> None:
+    write_transcripts(lake_project, rows=ROWS)
+    assert_all_passed(lake_project.dbt(["build"], **VARS))
+    tables = _lake_tables(lake_project)
+    for model in ("stg_bedrock_ext__input_rows", "int_bedrock_requests", "bedrock_batch_input", "bedrock_batch_jobs",
+                  "stg_bedrock__batch_outputs", "int_bedrock_answers", "fct_bedrock_results", "dim_batch_jobs",
+                  "fct_batch_job_costs", "dim_bedrock_models", "dim_bedrock_tasks", "fct_call_summaries"):
+        assert model in tables, model
+    assert _query(lake_project, "select status, count(*) from lake.main.fct_bedrock_results group by 1") == \
+        [("answered", ROWS)]
+    data = [p for p in (lake_project.root / "target" / "emulator" / "s3").rglob("*.parquet")
+            if "lake" in p.name and "%etags" not in p.parts]
+    assert data, "the lake's data files are in S3"
+    with duckdb.connect(str(lake_project.root / "target" / "lake_local.duckdb"), read_only=True) as con:
+        local = con.execute("select count(*) from information_schema.tables where table_catalog = 'lake_local'")
+        assert local.fetchone() == (0,)  # the local scratch database holds no model
+
+    counts = "select (select count(*) from lake.main.bedrock_batch_input), (select count(*) from lake.main.bedrock_batch_jobs)"
+    before = _query(lake_project, counts)
+    assert_all_passed(lake_project.dbt(["build"], **VARS))
+    assert _query(lake_project, counts) == before  # nothing exported, no job
+
+
+@pytest.fixture
+def served_emulator(tmp_path: Path) -> Iterator[str]:
+    """The emulator served apart (`bedrock-ext emulator serve`), as AWS is to two machines: every
+    process reaches the same S3 and Bedrock."""
+    proc = subprocess.Popen([sys.executable, "-m", "bedrock_ext.cli.main", "emulator", "serve", "--port", "0",
+                             "--state-dir", str(tmp_path / "served")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        yield proc.stdout.readline().split(" at ", 1)[1].split(";", 1)[0]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_a_reader_in_another_process_queries_the_marts_while_a_build_writes(
+        lake_project: DbtProject, served_emulator: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BEDROCK_EXT_LAKE_MODE", "aws")  # the aws code path, against the served emulator
+    monkeypatch.setenv("BEDROCK_EXT_ENDPOINT_URL", served_emulator)
+    s3, _, _ = clients_for(served_emulator)
+    s3.create_bucket(Bucket=os.environ["BEDROCK_EXT_S3_BUCKET"])  # as a user creates theirs on AWS
+    _transcripts(lake_project, ROWS + NEW, first=ROWS)
+    assert_all_passed(lake_project.dbt(["build"], **VARS))
+    _transcripts(lake_project, ROWS + NEW, first=ROWS + NEW)  # NEW new rows (a batch job: at least min_records_per_job): a build that writes the marts again
+    build = subprocess.Popen([str(Path(sys.executable).parent / "dbt"), "build", "--project-dir",
+                              str(lake_project.root), "--profiles-dir", str(lake_project.root), "--vars",
+                              json.dumps(VARS)], cwd=lake_project.root, env={**os.environ, "PYTHONFAULTHANDLER": "1"},
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    reader = subprocess.run([sys.executable, "-c", READER, str(lake_project.root / "target" / "duckdb_extensions"),
+                             os.environ["BEDROCK_EXT_LAKE_CATALOG"], served_emulator.split("://", 1)[1], "8"],
+                            capture_output=True, text=True, timeout=120, check=False)
+    out, _ = build.communicate(timeout=300)
+    assert build.returncode == 0, out[-3000:]
+    assert reader.returncode == 0, reader.stderr[-2000:]
+    counts = [int(c) for c in reader.stdout.strip().split(",")]
+    assert len(counts) > 10 and set(counts) <= {ROWS, ROWS + NEW}, counts  # a snapshot each read
+    assert _query(lake_project, "select count(*) from lake.main.fct_bedrock_results where status = 'answered'",
+                  served_emulator) == [(ROWS + NEW,)]
+
+
+def _transcripts(project: DbtProject, rows: int, first: int) -> None:
+    path = write_transcripts(project, rows=rows)
+    pq.write_table(pq.read_table(path).slice(0, first), path)
