@@ -31,7 +31,8 @@ EXCERPTS = (
         " round(sum(on_demand_cost_usd), 4) as on_demand_cost_usd,"
         " round(sum(savings_usd), 4) as savings_usd from fct_batch_job_costs",
     ),
-    ("who ran the jobs", "select distinct regexp_replace(endpoint, ':[0-9]+', '') as endpoint from dim_batch_jobs"),
+    ("who ran the jobs",
+     "select distinct regexp_replace(endpoint, ':[0-9]+', '') as endpoint from dim_batch_jobs"),
     (
         "which candidate (fct_bedrock_evaluation_candidates: the task's evaluation, on a sample)",
         "select candidate_name as candidate, model_id, answered_rows || '/' || sample_rows as answered,"
