@@ -76,6 +76,10 @@ def error_message(err: ClientError) -> str:
     return str(err.response.get("Error", {}).get("Message", err))
 
 
+# A conditional write that lost: the key is taken (If-None-Match) or changed (If-Match).
+_CONDITION_FAILED = ("PreconditionFailed", "ConditionalRequestConflict", "NoSuchKey", "412", "409")
+
+
 class S3:
     """Small S3 helper: multipart uploads, paginated listing, existence checks. With ``kms_key_id``
     every object written is encrypted server-side with that KMS key (SSE-KMS)."""
@@ -119,6 +123,35 @@ class S3:
             if error_code(err) in _MISSING_KEY:
                 return None
             raise
+
+    def put_if_absent(self, bucket: str, key: str, data: bytes) -> str | None:
+        """Write the object only when the key is free (S3's conditional write, If-None-Match: *):
+        its ETag, or None when another writer holds the key."""
+        return self._conditional_put(bucket, key, data, IfNoneMatch="*")
+
+    def put_if_match(self, bucket: str, key: str, data: bytes, etag: str) -> str | None:
+        """Overwrite the object only while it is the version ``etag`` (If-Match): the new ETag, or
+        None when it changed meanwhile."""
+        return self._conditional_put(bucket, key, data, IfMatch=etag)
+
+    def _conditional_put(self, bucket: str, key: str, data: bytes, **condition: str) -> str | None:
+        try:
+            written = self.client.put_object(Bucket=bucket, Key=key, Body=data, **condition, **self._extra)
+        except ClientError as err:
+            if error_code(err) in _CONDITION_FAILED:
+                return None
+            raise
+        return str(written["ETag"])
+
+    def get_with_etag(self, bucket: str, key: str) -> tuple[bytes | None, str]:
+        """The object's bytes and ETag; (None, "") when there is no such key."""
+        try:
+            got = self.client.get_object(Bucket=bucket, Key=key)
+        except ClientError as err:
+            if error_code(err) in _MISSING_KEY:
+                return None, ""
+            raise
+        return got["Body"].read(), str(got["ETag"])
 
     def get_bytes(self, bucket: str, key: str) -> bytes:
         data: bytes = self.client.get_object(Bucket=bucket, Key=key)["Body"].read()

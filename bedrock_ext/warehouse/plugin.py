@@ -24,11 +24,13 @@ from typing import Any
 import duckdb
 from dbt.adapters.duckdb.plugins import BasePlugin
 from dbt.adapters.events.logging import AdapterLogger
+from dbt.flags import get_flags
 from dbt_common.exceptions import DbtRuntimeError
 
 from bedrock_ext.aws import runtime
 from bedrock_ext.aws.client import S3, AwsSettings, CredentialSource
 from bedrock_ext.errors import BedrockExtError, ConfigError
+from bedrock_ext.pipeline import lease
 from bedrock_ext.warehouse.duckdb_s3 import create_s3_secret, ensure_extensions
 from bedrock_ext.warehouse.sql_functions import register_functions
 
@@ -131,6 +133,21 @@ class Plugin(BasePlugin):
         self._secret_credentials: tuple[str, str, str | None] | None = None
         runtime.activate(self.runtime)
         _DBT_LOG.info(f"jobs run on {self.runtime.endpoint_label}")
+        self._take_build_lease(plugin_config)
+
+    def _take_build_lease(self, plugin_config: dict[str, Any]) -> None:
+        """A target with an S3 scope (aws, lake) that dbt is about to write: one build at a time per
+        prefix on any machine (pipeline.lease), taken before dbt reads the warehouse's tables."""
+        if not self.s3_scope or getattr(get_flags(), "WHICH", None) not in ("build", "run", "seed", "snapshot"):
+            return
+        bucket, _, prefix = self.s3_scope[0].removeprefix("s3://").partition("/")
+        s3 = S3(self.runtime.aws)
+        if self.runtime.is_local:
+            s3.ensure_bucket(bucket)
+        held = lease.acquire(s3, bucket, prefix.strip("/"),
+                             wait_s=float(plugin_config.get("build_lease_wait_s") or 0),
+                             ttl_s=float(plugin_config.get("build_lease_ttl_s") or 300))
+        _DBT_LOG.info(f"build lease s3://{bucket}/{held.key} taken ({held.holder})")
 
     def configure_connection(self, conn: duckdb.DuckDBPyConnection) -> None:
         self._write_secret(conn)

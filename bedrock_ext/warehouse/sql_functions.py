@@ -9,7 +9,10 @@ import duckdb
 from duckdb.sqltypes import BOOLEAN, VARCHAR
 
 from bedrock_ext import __version__
+from bedrock_ext.aws import runtime
+from bedrock_ext.aws.client import S3
 from bedrock_ext.errors import ConfigError
+from bedrock_ext.pipeline import lease
 from bedrock_ext.pipeline.config import record_settings
 from bedrock_ext.request.records import request_fingerprint
 from bedrock_ext.warehouse import publish
@@ -26,6 +29,14 @@ def _fingerprint(task_name: str, task_json: str, defaults_json: str,
                                                native_structured_output=bool(native_structured_output)))
 
 
+def _build_lease(action: str) -> str:
+    """``bedrock_ext_build_lease('release')``: dbt's on-run-end releases the S3 build lease the
+    plugin took (``pipeline.lease``); nothing when this process holds none."""
+    if action != "release":
+        raise ConfigError(f"bedrock_ext_build_lease({action!r}): only 'release' (the plugin takes the lease)")
+    return "released" if lease.release_all(S3(runtime.current().aws)) else "none held"
+
+
 def register_functions(conn: duckdb.DuckDBPyConnection) -> None:
     """``bedrock_ext_request_fingerprint(task_name, task_json, defaults_json, native_structured_output)``:
     the request fingerprint of ``records.request_fingerprint`` for a task declared in yml, over the
@@ -37,6 +48,7 @@ def register_functions(conn: duckdb.DuckDBPyConnection) -> None:
     conn.create_function("bedrock_ext_request_fingerprint", _fingerprint, [VARCHAR, VARCHAR, VARCHAR, BOOLEAN],
                          VARCHAR, side_effects=False, null_handling="special")
     conn.create_function("bedrock_ext_version", lambda: __version__, [], VARCHAR, side_effects=False)
+    conn.create_function("bedrock_ext_build_lease", _build_lease, [VARCHAR], VARCHAR, side_effects=True)
     conn.create_function("bedrock_ext_publish_prepare", publish.prepare, [VARCHAR], VARCHAR, side_effects=True)
     conn.create_function("bedrock_ext_publish_swap", publish.swap, [VARCHAR, VARCHAR], VARCHAR,
                          side_effects=True)

@@ -15,3 +15,13 @@
         {%- endfor -%}
     {%- endif -%}
 {%- endmacro %}
+
+{# dbt's on-run-end: release the S3 build lease of the project's prefix that the plugin took when
+   it started (bedrock_ext.pipeline.lease; profiles.yml plugin config build_lease_wait_s). #}
+{% macro build_lease(action) -%}
+    {%- if execute -%}
+    select bedrock_ext_build_lease({{ bedrock_ext.sql_string(action) }})
+    {%- else -%}
+    select 'not executing'
+    {%- endif -%}
+{%- endmacro %}

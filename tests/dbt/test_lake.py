@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -100,9 +102,13 @@ def test_every_model_builds_in_the_lake_and_a_second_build_is_a_no_op(lake_proje
 @pytest.fixture
 def served_emulator(tmp_path: Path) -> Iterator[str]:
     """The emulator served apart (`bedrock-ext emulator serve`), as AWS is to two machines: every
-    process reaches the same S3 and Bedrock."""
+    process reaches the same S3 and Bedrock. Its jobs run 12 s, long enough to be seen running."""
+    config = tmp_path / "served.json"
+    config.write_text(json.dumps({"timings": {"submitted_s": 0.1, "validating_s": 0.1, "scheduled_s": 0.1,
+                                              "in_progress_s": 12.0}}))
     proc = subprocess.Popen([sys.executable, "-m", "bedrock_ext.cli.main", "emulator", "serve", "--port", "0",
-                             "--state-dir", str(tmp_path / "served")], stdout=subprocess.PIPE, text=True)
+                             "--state-dir", str(tmp_path / "served"), "--config", str(config)],
+                            stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None
         yield proc.stdout.readline().split(" at ", 1)[1].split(";", 1)[0]
@@ -139,3 +145,53 @@ def test_a_reader_in_another_process_queries_the_marts_while_a_build_writes(
 def _transcripts(project: DbtProject, rows: int, first: int) -> None:
     path = write_transcripts(project, rows=rows)
     pq.write_table(pq.read_table(path).slice(0, first), path)
+
+
+def _dbt(project_root: Path, **env: str) -> subprocess.Popen[str]:
+    """`dbt build` in its own process: a machine of its own (its own directory and target/)."""
+    return subprocess.Popen([str(Path(sys.executable).parent / "dbt"), "build", "--project-dir", str(project_root),
+                             "--profiles-dir", str(project_root), "--vars", json.dumps(VARS)],
+                            cwd=project_root, env={**os.environ, **env}, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+
+
+def test_two_machines_share_one_lake_one_build_at_a_time_and_pay_once(
+        lake_project: DbtProject, served_emulator: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("BEDROCK_EXT_LAKE_MODE", "aws")
+    monkeypatch.setenv("BEDROCK_EXT_ENDPOINT_URL", served_emulator)
+    bucket = os.environ["BEDROCK_EXT_S3_BUCKET"]
+    s3, _, _ = clients_for(served_emulator)
+    s3.create_bucket(Bucket=bucket)
+    first = lake_project.root
+    second = tmp_path / "machine2" / "dbt_project"  # another checkout, its own target/ and scratch file
+    shutil.copytree(first, second, ignore=shutil.ignore_patterns("target", "logs"), symlinks=True)
+    _transcripts(lake_project, ROWS, first=ROWS)
+    (second / "data").mkdir(exist_ok=True)
+    shutil.copy(first / "data" / "transcripts.parquet", second / "data" / "transcripts.parquet")
+
+    one = _dbt(first)
+    deadline = time.monotonic() + 120
+    while "Contents" not in s3.list_objects_v2(Bucket=bucket, Prefix="call-summaries/locks/"):
+        assert one.poll() is None and time.monotonic() < deadline, "the first build never took the lease"
+        time.sleep(0.05)
+    waiting = _dbt(second, BEDROCK_EXT_BUILD_LEASE_WAIT_S="240")  # willing to wait its turn
+    third = tmp_path / "machine3" / "dbt_project"
+    shutil.copytree(second, third, ignore=shutil.ignore_patterns("target", "logs"), symlinks=True)
+    refused = subprocess.run([str(Path(sys.executable).parent / "dbt"), "build", "--project-dir", str(third),
+                              "--profiles-dir", str(third), "--vars", json.dumps(VARS)], cwd=third,
+                             capture_output=True, text=True, timeout=300, check=False)  # not willing to wait
+    assert refused.returncode != 0
+    assert "another build holds s3://" in refused.stdout and "locks/build.json" in refused.stdout
+    out_one, _ = one.communicate(timeout=300)
+    out_two, _ = waiting.communicate(timeout=300)
+    assert one.returncode == 0, out_one[-3000:]
+    assert waiting.returncode == 0, out_two[-3000:]
+    assert "waiting for the build lease" in out_two
+    assert "to export: 0 records" in out_two  # the first machine's exports and jobs are in the lake
+    answered = "select count(*) from lake.main.fct_bedrock_results where status = 'answered'"
+    assert _query(lake_project, answered, served_emulator) == [(ROWS,)]
+    assert _query(lake_project, "select count(*), count(distinct job_key) from lake.main.bedrock_batch_input",
+                  served_emulator) == [(ROWS, 1)]
+    _, bedrock, _ = clients_for(served_emulator)
+    assert len(bedrock.list_model_invocation_jobs()["invocationJobSummaries"]) == 1  # paid once
+    assert "Contents" not in s3.list_objects_v2(Bucket=bucket, Prefix="call-summaries/locks/")  # released
