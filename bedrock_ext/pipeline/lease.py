@@ -1,14 +1,14 @@
 """One build at a time per S3 prefix, on any machine: a lease object in the bucket.
 
-``locking`` keeps two builds on one machine apart; builds on two machines sharing one warehouse
-(a DuckLake target) and one bucket need the state where both see it. The lease is
-``<prefix>/locks/build.json``, created with S3's conditional write (``If-None-Match: *``: of
-two builds, exactly one creates it), renewed by the holder every ``ttl_s / 3`` seconds with
-``If-Match`` on its own ETag (a build that lost it learns so), and deleted at the end of the
-build (dbt's on-run-end; the plugin takes it when it starts, before dbt reads the warehouse,
-so dbt's view of the tables is the previous holder's final one). A build killed with SIGKILL
-stops renewing: its lease expires after ``ttl_s`` and the next build takes it over (with
-``If-Match`` on the stale ETag, so two cannot take it over together). A second build waits up to ``wait_s`` for the lease, logging who holds it,
+``locking`` keeps two builds on one machine apart; builds on two machines sharing one warehouse (a
+DuckLake target) and one bucket need the state where both see it. The lease is
+``<prefix>/locks/build.json``, created with S3's conditional write (``If-None-Match: *``: of two
+builds, exactly one creates it), renewed by the holder every ``ttl_s / 3`` seconds with ``If-Match``
+on its own ETag (a build that lost it learns so), and deleted at the end of the build (dbt's on-run-
+end; the plugin takes it when it starts, before dbt reads the warehouse, so dbt's view of the tables
+is the previous holder's final one). A build killed with SIGKILL stops renewing: its lease expires
+after ``ttl_s`` and the next build takes it over (with ``If-Match`` on the stale ETag, so two cannot
+take it over together). A second build waits up to ``wait_s`` for the lease, logging who holds it,
 then stops with a message that names the holder; it never writes a table meanwhile.
 """
 
