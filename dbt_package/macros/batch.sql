@@ -25,3 +25,9 @@
     select 'not executing'
     {%- endif -%}
 {%- endmacro %}
+
+{# SQL: the group an exported record's answer is read from (int_bedrock_answers.output_group_id):
+   its batch job's id, or for the on-demand path its job key. #}
+{% macro output_group_of(exports, jobs) -%}
+    case when {{ exports }}.inference_mode = 'on_demand' then {{ exports }}.job_key else {{ jobs }}.job_id end
+{%- endmacro %}

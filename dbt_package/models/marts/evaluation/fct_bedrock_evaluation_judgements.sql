@@ -43,7 +43,7 @@ joined as (
     from exports
     left join jobs on exports.job_key = jobs.job_key
     left join answers
-        on answers.output_group_id = case when exports.inference_mode = 'on_demand' then exports.job_key else jobs.job_id end
+        on answers.output_group_id = {{ bedrock_ext.output_group_of('exports', 'jobs') }}
         and answers.record_id = exports.record_id
 
 ),
