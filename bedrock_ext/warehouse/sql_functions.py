@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+from typing import Any
 
 import duckdb
 from duckdb.sqltypes import BOOLEAN, VARCHAR
@@ -45,10 +46,16 @@ def register_functions(conn: duckdb.DuckDBPyConnection) -> None:
     (pyproject.toml, its one source), part of fct_bedrock_results' settings fingerprint, so a new
     version recomputes every row. ``bedrock_ext_publish_prepare`` and
     ``bedrock_ext_publish_swap``: the file steps of publishing for BI (``bedrock_ext.warehouse.publish``)."""
-    conn.create_function("bedrock_ext_request_fingerprint", _fingerprint, [VARCHAR, VARCHAR, VARCHAR, BOOLEAN],
-                         VARCHAR, side_effects=False, null_handling="special")
-    conn.create_function("bedrock_ext_version", lambda: __version__, [], VARCHAR, side_effects=False)
-    conn.create_function("bedrock_ext_build_lease", _build_lease, [VARCHAR], VARCHAR, side_effects=True)
-    conn.create_function("bedrock_ext_publish_prepare", publish.prepare, [VARCHAR], VARCHAR, side_effects=True)
-    conn.create_function("bedrock_ext_publish_swap", publish.swap, [VARCHAR, VARCHAR], VARCHAR,
-                         side_effects=True)
+    functions: list[tuple[str, Any, list[Any], dict[str, Any]]] = [
+        ("bedrock_ext_request_fingerprint", _fingerprint, [VARCHAR, VARCHAR, VARCHAR, BOOLEAN],
+         {"side_effects": False, "null_handling": "special"}),
+        ("bedrock_ext_version", lambda: __version__, [], {"side_effects": False}),
+        ("bedrock_ext_build_lease", _build_lease, [VARCHAR], {"side_effects": True}),
+        ("bedrock_ext_publish_prepare", publish.prepare, [VARCHAR], {"side_effects": True}),
+        ("bedrock_ext_publish_swap", publish.swap, [VARCHAR, VARCHAR], {"side_effects": True}),
+    ]
+    registered = {name for (name,) in conn.execute("select distinct function_name from duckdb_functions() "
+                                                   "where function_name like 'bedrock_ext_%'").fetchall()}
+    for name, function, parameters, options in functions:
+        if name not in registered:  # dbt-duckdb may configure one connection twice (a retried open)
+            conn.create_function(name, function, parameters, VARCHAR, **options)

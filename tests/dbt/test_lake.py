@@ -195,3 +195,38 @@ def test_two_machines_share_one_lake_one_build_at_a_time_and_pay_once(
     _, bedrock, _ = clients_for(served_emulator)
     assert len(bedrock.list_model_invocation_jobs()["invocationJobSummaries"]) == 1  # paid once
     assert "Contents" not in s3.list_objects_v2(Bucket=bucket, Prefix="call-summaries/locks/")  # released
+
+
+def test_two_projects_with_their_own_prefix_and_schema_build_in_one_lake_at_the_same_time(
+        lake_project: DbtProject, served_emulator: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Where the design allows it, builds run together: two projects with disjoint tables (their own
+    schema in the lake) and their own S3 prefix (their own lease) share one catalog and one bucket."""
+    monkeypatch.setenv("BEDROCK_EXT_LAKE_MODE", "aws")
+    monkeypatch.setenv("BEDROCK_EXT_ENDPOINT_URL", served_emulator)
+    s3, _, _ = clients_for(served_emulator)
+    s3.create_bucket(Bucket=os.environ["BEDROCK_EXT_S3_BUCKET"])
+    # one catalog has one data path (DuckLake refuses a second): both projects write there
+    monkeypatch.setenv("BEDROCK_EXT_LAKE_DATA_PATH", f"s3://{os.environ['BEDROCK_EXT_S3_BUCKET']}/lake/")
+    other = tmp_path / "team2" / "dbt_project"
+    shutil.copytree(lake_project.root, other, ignore=shutil.ignore_patterns("target", "logs"), symlinks=True)
+    # other rows: two projects sending identical requests would share one job name in the account
+    # (the job key hashes the requests only) and the second would wait on the first one's output
+    path = write_transcripts(lake_project, rows=2 * ROWS)
+    (other / "data").mkdir(exist_ok=True)
+    pq.write_table(pq.read_table(path).slice(ROWS, ROWS), other / "data" / "transcripts.parquet")
+    pq.write_table(pq.read_table(path).slice(0, ROWS), path)
+    builds = [_dbt(lake_project.root, BEDROCK_EXT_LAKE_SCHEMA="sales", BEDROCK_EXT_S3_PREFIX="sales"),
+              _dbt(other, BEDROCK_EXT_LAKE_SCHEMA="support", BEDROCK_EXT_S3_PREFIX="support")]
+    deadline = time.monotonic() + 120
+    while len(s3.list_objects_v2(Bucket=os.environ["BEDROCK_EXT_S3_BUCKET"]).get("Contents", [])) < 2 or \
+            sum("locks/build.json" in o["Key"] for o in s3.list_objects_v2(
+                Bucket=os.environ["BEDROCK_EXT_S3_BUCKET"]).get("Contents", [])) < 2:
+        assert all(b.poll() is None for b in builds) and time.monotonic() < deadline, "not both running"
+        time.sleep(0.05)  # both hold their own lease at once
+    outputs = [b.communicate(timeout=300)[0] for b in builds]
+    assert [b.returncode for b in builds] == [0, 0], [o[-1500:] for o in outputs]
+    for schema in ("sales", "support"):
+        assert _query(lake_project, f"select count(*) from lake.{schema}.fct_bedrock_results where status = 'answered'",
+                      served_emulator) == [(ROWS,)]
+    _, bedrock, _ = clients_for(served_emulator)
+    assert len(bedrock.list_model_invocation_jobs()["invocationJobSummaries"]) == 2
