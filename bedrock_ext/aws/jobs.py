@@ -1,8 +1,11 @@
 """Bedrock batch jobs: typed job state, a thin client wrapper, and the crash-safe JobRunner.
 
 Identity is deterministic: a job's name and clientRequestToken derive from the hash of its
-records, so a re-run (after a crash, a kill, or in a later `dbt build`) finds the job it created
-before (ListModelInvocationJobs by name) and re-attaches instead of submitting a duplicate.
+records and its input location, so a re-run (after a crash, a kill, or in a later `dbt build`)
+finds the job it created before (ListModelInvocationJobs by name) and re-attaches instead of
+submitting a duplicate, and two projects of one account (dev and prod) that send the same
+records from their own prefixes never share a job. Jobs named by an older version (the records'
+hash alone) are re-attached when their input location is this spec's.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import enum
+import hashlib
 import logging
 import random
 import re
@@ -122,8 +126,21 @@ class JobSpec:
     generation: int = 1  # 2, 3, ... when the same input is resubmitted after a Failed job
     invocation_type: str = "InvokeModel"  # modelInvocationType: the records' body shape (or Converse)
 
+    legacy: bool = False  # named as before 0.5 (the records' hash alone): a job an older version submitted
+
+    @property
+    def identity(self) -> str:
+        """The hash a job's name and token derive from: its records' and its input location's."""
+        if self.legacy:
+            return self.job_key
+        return hashlib.sha256(f"{self.job_key}\x1f{self.input_s3_uri}".encode()).hexdigest()[:32]
+
     @property
     def base_name(self) -> str:
+        return f"{self.name_prefix}-{self.identity[:24]}"
+
+    @property
+    def legacy_base_name(self) -> str:
         return f"{self.name_prefix}-{self.job_key[:24]}"
 
     @property
@@ -133,7 +150,13 @@ class JobSpec:
     @property
     def client_request_token(self) -> str:
         suffix = "" if self.generation == 1 else f"-g{self.generation}"
-        return f"{self.name_prefix}-{self.job_key}{suffix}"[:256]
+        return f"{self.name_prefix}-{self.identity}{suffix}"[:256]
+
+
+def _same_input(job: BatchJob, spec: JobSpec) -> bool:
+    """A listed job is this spec's only when it reads the spec's input (another project of the
+    account may have sent the same records from its own prefix)."""
+    return not job.input_s3_uri or job.input_s3_uri.rstrip("/") == spec.input_s3_uri.rstrip("/")
 
 
 def split_generation(job_name: str) -> tuple[str, int]:
@@ -256,17 +279,20 @@ class JobRunner:
         generation, to be resubmitted, up to ``max_generations`` in all) and the jobs to re-attach to,
         keyed by job name.
         """
-        wanted = {s.base_name for s in specs}
-        newest: dict[str, tuple[int, BatchJob]] = {}
+        wanted = {name: s for s in specs for name in (s.base_name, s.legacy_base_name)}
+        newest: dict[str, tuple[int, BatchJob]] = {}  # by the spec's job key
         for prefix in sorted({s.name_prefix for s in specs}):
             self.api_calls += 1
             for job in self.client.list_jobs(name_contains=prefix):
                 base, gen = split_generation(job.job_name)
-                if base in wanted and gen > newest.get(base, (0, job))[0]:
-                    newest[base] = (gen, job)
+                mine = wanted.get(base)
+                if mine is not None and _same_input(job, mine) and gen > newest.get(mine.job_key, (0, job))[0]:
+                    newest[mine.job_key] = (gen, job)
         out_specs, found = [], {}
         for spec in specs:
-            gen, job = newest.get(spec.base_name, (0, None))  # type: ignore[assignment]
+            gen, job = newest.get(spec.job_key, (0, None))  # type: ignore[assignment]
+            if job is not None and split_generation(job.job_name)[0] != spec.base_name:
+                spec = dataclasses.replace(spec, legacy=True)  # an older version's job: keep its name
             if job is not None and job.status == JobStatus.FAILED and gen < self.max_generations:
                 log.warning("job %s Failed (%s); resubmitting its input as attempt %d of %d",
                             job.job_name, job.message, gen + 1, self.max_generations)

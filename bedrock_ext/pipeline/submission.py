@@ -72,7 +72,7 @@ def submit_and_await(session: Any, config: BatchConfig, inputs: str, this: str |
     jobs = runner.run(specs, wait=config.wait)
     locking.release(rt.endpoint_label, config.s3_bucket, config.s3_prefix)
     _warn_failed(jobs, config.max_attempts)
-    by_name = {s.base_name: s for s in specs}
+    by_name = {name: s for s in specs for name in (s.base_name, s.legacy_base_name)}  # older jobs: legacy names
     task_of = {k: task for k, _, _, task, _ in rows}
     specs_of = (by_name[split_generation(j.job_name)[0]] for j in jobs)
     rows = [_job_row(spec, j, rt, task_of[spec.job_key]) for spec, j in zip(specs_of, jobs, strict=True)]

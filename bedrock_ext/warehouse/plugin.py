@@ -81,15 +81,20 @@ def local_emulator(state_dir: Path, settings: dict[str, Any] | None = None) -> A
     return _EMULATORS[key]
 
 
-def _lake_buckets(creds: Any) -> list[str]:
-    """The S3 buckets of the profile's DuckLake attachments' data paths (the ``lake`` target)."""
-    buckets = []
+def _lake_data_paths(creds: Any) -> list[str]:
+    """The S3 data paths of the profile's DuckLake attachments (the ``lake`` target)."""
+    paths = []
     for attachment in (getattr(creds, "attach", None) or []):
         options = getattr(attachment, "options", None) or {}
         data_path = str(options.get("data_path") or "")
         if data_path.startswith("s3://"):
-            buckets.append(data_path[len("s3://"):].split("/", 1)[0])
-    return buckets
+            paths.append(data_path)
+    return paths
+
+
+def _bucket_and_prefix(uri: str) -> tuple[str, str]:
+    bucket, _, prefix = uri.removeprefix("s3://").partition("/")
+    return bucket, prefix.strip("/")
 
 
 def shutdown_local_emulators() -> None:
@@ -120,8 +125,8 @@ class Plugin(BasePlugin):
                                       plugin_config.get("emulator"))
             settings = AwsSettings(region=emulator.config.region, endpoint_url=emulator.endpoint_url,
                                    placeholder_credentials=True)
-            for bucket in _lake_buckets(self.creds):  # a DuckLake target's data path, in the emulator's S3
-                S3(settings).ensure_bucket(bucket)
+            for data_path in _lake_data_paths(self.creds):  # a DuckLake target's data, in the emulator's S3
+                S3(settings).ensure_bucket(_bucket_and_prefix(data_path)[0])
         elif mode == "aws":
             settings = AwsSettings(region=region, endpoint_url=plugin_config.get("endpoint_url") or None)
         else:
@@ -136,15 +141,17 @@ class Plugin(BasePlugin):
         self._take_build_lease(plugin_config)
 
     def _take_build_lease(self, plugin_config: dict[str, Any]) -> None:
-        """A target with an S3 scope (aws, lake) that dbt is about to write: one build at a time per
-        prefix on any machine (pipeline.lease), taken before dbt reads the warehouse's tables."""
+        """A target with an S3 scope (aws, lake) that dbt is about to write: one build at a time on any
+        machine (pipeline.lease), taken before dbt reads the warehouse's tables. Per project prefix;
+        on a lake, per lake (its data path): concurrent builds in one DuckLake catalog, even in
+        separate schemas, failed here now and then (a view another connection could not see)."""
         if not self.s3_scope or getattr(get_flags(), "WHICH", None) not in ("build", "run", "seed", "snapshot"):
             return
-        bucket, _, prefix = self.s3_scope[0].removeprefix("s3://").partition("/")
+        bucket, prefix = _bucket_and_prefix((_lake_data_paths(self.creds) or self.s3_scope)[0])
         s3 = S3(self.runtime.aws)
         if self.runtime.is_local:
             s3.ensure_bucket(bucket)
-        held = lease.acquire(s3, bucket, prefix.strip("/"),
+        held = lease.acquire(s3, bucket, prefix,
                              wait_s=float(plugin_config.get("build_lease_wait_s") or 0),
                              ttl_s=float(plugin_config.get("build_lease_ttl_s") or 300))
         _DBT_LOG.info(f"build lease s3://{bucket}/{held.key} taken ({held.holder})")

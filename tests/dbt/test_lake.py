@@ -13,11 +13,13 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow.parquet as pq
 import pytest
 
+from bedrock_ext.warehouse.duckdb_s3 import ensure_extensions
 from bedrock_ext.warehouse.plugin import local_emulator
 from tests.dbt.conftest import DbtProject, assert_all_passed, prepared_project, write_transcripts
 from tests.emulator.conftest import clients_for
@@ -171,7 +173,7 @@ def test_two_machines_share_one_lake_one_build_at_a_time_and_pay_once(
 
     one = _dbt(first)
     deadline = time.monotonic() + 120
-    while "Contents" not in s3.list_objects_v2(Bucket=bucket, Prefix="call-summaries/locks/"):
+    while not _leases(s3, bucket):
         assert one.poll() is None and time.monotonic() < deadline, "the first build never took the lease"
         time.sleep(0.05)
     waiting = _dbt(second, BEDROCK_EXT_BUILD_LEASE_WAIT_S="240")  # willing to wait its turn
@@ -194,39 +196,47 @@ def test_two_machines_share_one_lake_one_build_at_a_time_and_pay_once(
                   served_emulator) == [(ROWS, 1)]
     _, bedrock, _ = clients_for(served_emulator)
     assert len(bedrock.list_model_invocation_jobs()["invocationJobSummaries"]) == 1  # paid once
-    assert "Contents" not in s3.list_objects_v2(Bucket=bucket, Prefix="call-summaries/locks/")  # released
+    assert not _leases(s3, bucket)  # released
 
 
-def test_two_projects_with_their_own_prefix_and_schema_build_in_one_lake_at_the_same_time(
+def test_two_projects_in_one_lake_take_turns_and_never_share_a_job(
         lake_project: DbtProject, served_emulator: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """Where the design allows it, builds run together: two projects with disjoint tables (their own
-    schema in the lake) and their own S3 prefix (their own lease) share one catalog and one bucket."""
+    """Two projects (their own schema and S3 prefix; dev and prod of one project, say) share one lake:
+    their builds take turns on the lake's lease (concurrent builds in one DuckLake catalog, even in
+    separate schemas, failed here now and then), and the same rows never share a job."""
     monkeypatch.setenv("BEDROCK_EXT_LAKE_MODE", "aws")
     monkeypatch.setenv("BEDROCK_EXT_ENDPOINT_URL", served_emulator)
     s3, _, _ = clients_for(served_emulator)
     s3.create_bucket(Bucket=os.environ["BEDROCK_EXT_S3_BUCKET"])
     # one catalog has one data path (DuckLake refuses a second): both projects write there
-    monkeypatch.setenv("BEDROCK_EXT_LAKE_DATA_PATH", f"s3://{os.environ['BEDROCK_EXT_S3_BUCKET']}/lake/")
+    data_path = f"s3://{os.environ['BEDROCK_EXT_S3_BUCKET']}/lake/"
+    monkeypatch.setenv("BEDROCK_EXT_LAKE_DATA_PATH", data_path)
+    # the lake is created once, before builds on several machines start: two first ATTACHes of an
+    # empty catalog at the same moment race in PostgreSQL ("duplicate key ... ducklake_metadata")
+    with duckdb.connect(config={"extension_directory": str(lake_project.root / "target" / "duckdb_extensions"),
+                                "autoinstall_known_extensions": False}) as con:
+        ensure_extensions(str(lake_project.root / "target" / "duckdb_extensions"), ["ducklake", "postgres_scanner"])
+        con.execute("load ducklake; load postgres_scanner")
+        con.execute(f"attach 'ducklake:postgres:{os.environ['BEDROCK_EXT_LAKE_CATALOG']}' as lake "
+                    f"(data_path '{data_path}')")
     other = tmp_path / "team2" / "dbt_project"
     shutil.copytree(lake_project.root, other, ignore=shutil.ignore_patterns("target", "logs"), symlinks=True)
-    # other rows: two projects sending identical requests would share one job name in the account
-    # (the job key hashes the requests only) and the second would wait on the first one's output
-    path = write_transcripts(lake_project, rows=2 * ROWS)
+    # the same rows in both (dev and prod of one project, say): their jobs must not be shared
+    _transcripts(lake_project, ROWS, first=ROWS)
     (other / "data").mkdir(exist_ok=True)
-    pq.write_table(pq.read_table(path).slice(ROWS, ROWS), other / "data" / "transcripts.parquet")
-    pq.write_table(pq.read_table(path).slice(0, ROWS), path)
-    builds = [_dbt(lake_project.root, BEDROCK_EXT_LAKE_SCHEMA="sales", BEDROCK_EXT_S3_PREFIX="sales"),
-              _dbt(other, BEDROCK_EXT_LAKE_SCHEMA="support", BEDROCK_EXT_S3_PREFIX="support")]
-    deadline = time.monotonic() + 120
-    while len(s3.list_objects_v2(Bucket=os.environ["BEDROCK_EXT_S3_BUCKET"]).get("Contents", [])) < 2 or \
-            sum("locks/build.json" in o["Key"] for o in s3.list_objects_v2(
-                Bucket=os.environ["BEDROCK_EXT_S3_BUCKET"]).get("Contents", [])) < 2:
-        assert all(b.poll() is None for b in builds) and time.monotonic() < deadline, "not both running"
-        time.sleep(0.05)  # both hold their own lease at once
+    shutil.copy(lake_project.root / "data" / "transcripts.parquet", other / "data" / "transcripts.parquet")
+    builds = [_dbt(root, BEDROCK_EXT_LAKE_SCHEMA=name, BEDROCK_EXT_S3_PREFIX=name, BEDROCK_EXT_BUILD_LEASE_WAIT_S="240")
+              for root, name in ((lake_project.root, "sales"), (other, "support"))]
     outputs = [b.communicate(timeout=300)[0] for b in builds]
     assert [b.returncode for b in builds] == [0, 0], [o[-1500:] for o in outputs]
+    assert "waiting for the build lease" in outputs[1] + outputs[0]  # one of them took its turn
     for schema in ("sales", "support"):
         assert _query(lake_project, f"select count(*) from lake.{schema}.fct_bedrock_results where status = 'answered'",
                       served_emulator) == [(ROWS,)]
     _, bedrock, _ = clients_for(served_emulator)
     assert len(bedrock.list_model_invocation_jobs()["invocationJobSummaries"]) == 2
+
+
+def _leases(s3: Any, bucket: str) -> list[str]:
+    """The build leases in the bucket (a lake's is under its data path)."""
+    return [o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", []) if o["Key"].endswith("locks/build.json")]

@@ -66,9 +66,10 @@ def test_create_sends_deterministic_name_and_token() -> None:
     client = boto3.client("bedrock", region_name="us-east-1")
     spec = JobSpec(job_key="k" * 32, input_s3_uri="s3://b/in/k/", output_s3_uri="s3://b/out/",
                    model_id="m", role_arn="arn:aws:iam::123456789012:role/r")
+    identity = hashlib.sha256(("k" * 32 + "\x1f" + "s3://b/in/k/").encode()).hexdigest()[:32]  # records + input
     with Stubber(client) as stub:
         stub.add_response("create_model_invocation_job", {"jobArn": ARN}, {
-            "jobName": "bedrock-ext-" + "k" * 24, "clientRequestToken": "bedrock-ext-" + "k" * 32,
+            "jobName": "bedrock-ext-" + identity[:24], "clientRequestToken": "bedrock-ext-" + identity,
             "roleArn": spec.role_arn, "modelId": "m",
             "inputDataConfig": {"s3InputDataConfig": {"s3Uri": "s3://b/in/k/", "s3InputFormat": "JSONL"}},
             "outputDataConfig": {"s3OutputDataConfig": {"s3Uri": "s3://b/out/"}},
@@ -184,3 +185,31 @@ def test_progress_lines_show_elapsed_time_and_time_left(caplog: pytest.LogCaptur
     assert any(line.startswith("batch progress after 20s:") for line in lines), lines
     # 100 records per 10 s poll = 10 records/s; at 300/1000 done, 700 are left: 1m10s.
     assert any("300/1000 records processed; about 1m10s left at 10.0 records/s" in line for line in lines), lines
+
+
+def test_two_projects_sending_the_same_records_from_their_own_prefixes_never_share_a_job() -> None:
+    dev, prod = (JobSpec(job_key="k" * 32, input_s3_uri=f"s3://b/{env}/input/k/", output_s3_uri=f"s3://b/{env}/out/",
+                         model_id="m", role_arn="arn:aws:iam::123456789012:role/r") for env in ("dev", "prod"))
+    assert dev.job_name != prod.job_name and dev.client_request_token != prod.client_request_token
+
+
+class ListingBedrock(FakeBedrock):
+    """A fake account that already holds ``listed`` jobs (name, input URI), all Completed."""
+
+    def __init__(self, listed: list[tuple[str, str]]) -> None:
+        super().__init__(polls=1)
+        self.listed = listed
+
+    def list_jobs(self, **_: Any) -> list[BatchJob]:
+        return [BatchJob.from_api(_api(name, "Completed", arn=f"{ARN}{i}", inputDataConfig={
+            "s3InputDataConfig": {"s3Uri": uri}})) for i, (name, uri) in enumerate(self.listed)]
+
+
+def test_a_job_an_older_version_named_is_re_attached_only_from_the_same_input() -> None:
+    spec = _specs(1)[0]
+    mine = ListingBedrock([(spec.legacy_base_name, spec.input_s3_uri)])  # submitted before 0.5
+    jobs = JobRunner(mine).run([spec])  # type: ignore[arg-type]
+    assert mine.creates == 0 and [j.job_name for j in jobs] == [spec.legacy_base_name]
+    theirs = ListingBedrock([(spec.legacy_base_name, "s3://b/another-project/in/0/")])  # same records, elsewhere
+    jobs = JobRunner(theirs).run([spec], wait=False)  # type: ignore[arg-type]
+    assert theirs.creates == 1 and [j.job_name for j in jobs] == [spec.job_name] != [spec.legacy_base_name]
