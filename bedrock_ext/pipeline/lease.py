@@ -125,7 +125,12 @@ def _start_renewing(s3: S3, lease: Lease) -> None:
         current = lease
         while not stop.wait(current.ttl_s / 3):
             body = _body(current.holder, current.ttl_s)
-            etag = s3.put_if_match(current.bucket, current.key, body, current.etag)
+            try:
+                etag = s3.put_if_match(current.bucket, current.key, body, current.etag)
+            except Exception as err:  # noqa: BLE001 - a network blip: try again at the next tick
+                log.warning("could not renew the build lease s3://%s/%s (%s); trying again",
+                            current.bucket, current.key, err)
+                continue
             if etag is None:
                 log.error("lost the build lease s3://%s/%s (another build took it over)",
                           current.bucket, current.key)

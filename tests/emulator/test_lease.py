@@ -8,6 +8,8 @@ import datetime as dt
 import json
 import threading
 import time
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -20,10 +22,13 @@ PREFIX = "team/project"
 
 
 @pytest.fixture
-def s3(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> S3:
+def s3(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> Iterator[S3]:
+    renewers: dict[Any, threading.Event] = {}
     monkeypatch.setattr(lease, "_HELD", {})
-    monkeypatch.setattr(lease, "_RENEWERS", {})
-    return S3(AwsSettings(region="us-east-1", endpoint_url=aws.emulator.endpoint_url, placeholder_credentials=True))
+    monkeypatch.setattr(lease, "_RENEWERS", renewers)
+    yield S3(AwsSettings(region="us-east-1", endpoint_url=aws.emulator.endpoint_url, placeholder_credentials=True))
+    for stop in [*renewers.values(), *lease._RENEWERS.values()]:
+        stop.set()  # no renewal left running against a stopped emulator
 
 
 def _other_process(monkeypatch: pytest.MonkeyPatch) -> None:
