@@ -76,7 +76,18 @@ def acquire(s3: S3, bucket: str, prefix: str, *, wait_s: float, ttl_s: float, po
 
 def release(s3: S3, bucket: str, prefix: str) -> bool:
     """Delete this process's lease of the prefix (the end of its build); False when it holds none."""
-    key = key_of(prefix)
+    return _release(s3, bucket, key_of(prefix))
+
+
+def release_all(s3: S3) -> bool:
+    """Release every lease this process holds (the end of its build)."""
+    with _GUARD:
+        held = list(_HELD)
+    released = [_release(s3, bucket, key) for bucket, key in held]
+    return any(released)
+
+
+def _release(s3: S3, bucket: str, key: str) -> bool:
     with _GUARD:
         lease = _HELD.pop((bucket, key), None)
         stop = _RENEWERS.pop((bucket, key), None)
@@ -88,13 +99,6 @@ def release(s3: S3, bucket: str, prefix: str) -> bool:
     if current is not None and current.get("holder") == lease.holder:
         s3.client.delete_object(Bucket=bucket, Key=key)
     return True
-
-
-def release_all(s3: S3) -> bool:
-    """Release every lease this process holds (the end of its build)."""
-    with _GUARD:
-        held = list(_HELD.values())
-    return any([release(s3, lease.bucket, lease.key.removesuffix("/locks/build.json")) for lease in held])
 
 
 def _try_take(s3: S3, bucket: str, key: str, holder: str, ttl_s: float) -> Lease | None:

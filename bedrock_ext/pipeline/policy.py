@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 import pyarrow as pa
@@ -29,7 +30,6 @@ from bedrock_ext.pipeline.judging import judge_requests_sql
 from bedrock_ext.request.evaluation import split_task_name
 from bedrock_ext.request.pricing import price_of
 from bedrock_ext.request.record_sql import literal
-from bedrock_ext.request.records import RecordSettings
 
 log = logging.getLogger("bedrock_ext.dbt")
 
@@ -81,16 +81,9 @@ def export_pending(session: Any, config: BatchConfig, relations: Relations) -> p
                    exported=_with_recovered(session, relations.exported, recovered))
     tables, spent = [] if recovered is None else [recovered], 0.0
     try:
-        for records in config.task_records.values():
+        for export, history in _pending_exports(build, relations):  # one at a time: the budget is the build's
             remaining = None if config.bedrock_budget_usd is None else config.bedrock_budget_usd - spent
-            table, cost = _task_exports(build, relations, records, remaining)
-            tables.append(table)
-            spent += cost
-        for records in config.judge_records.values() if relations.evaluated else ():
-            remaining = None if config.bedrock_budget_usd is None else config.bedrock_budget_usd - spent
-            requests = judge_requests_sql(relations.evaluated, build.exported, records,
-                                          config.evaluations[split_task_name(records.task.name)[0]])
-            table, cost = _export_and_close(build, SqlExport(session, requests, records), remaining, NO_HISTORY)
+            table, cost = _export_and_close(build, export, remaining, history)
             tables.append(table)
             spent += cost
     finally:
@@ -100,14 +93,21 @@ def export_pending(session: Any, config: BatchConfig, relations: Relations) -> p
     return pa.concat_tables(tables) if tables else INPUT_SCHEMA.empty_table()
 
 
-def _task_exports(build: _Build, relations: Relations, records: RecordSettings,
-                  budget_usd: float | None) -> tuple[pa.Table, float]:
-    history = (NO_HISTORY if build.exported is None or relations.previous is None else
-               read_history(build.session, build.exported, relations.previous, records.task.name,
-                            records.model_id))
-    pending = _pending_sql(relations.requests, build.exported, relations.previous, build.config,
-                           records.task.name)
-    return _export_and_close(build, SqlExport(build.session, pending, records), budget_usd, history)
+def _pending_exports(build: _Build, relations: Relations) -> Iterator[tuple[SqlExport, History]]:
+    """Each task's export (its candidates' too) with its history, then each judge's (the previous
+    build's answered evaluation rows), built one at a time as the loop asks for them."""
+    config = build.config
+    for records in config.task_records.values():
+        history = (NO_HISTORY if build.exported is None or relations.previous is None else
+                   read_history(build.session, build.exported, relations.previous, records.task.name,
+                                records.model_id))
+        pending = _pending_sql(relations.requests, build.exported, relations.previous, config,
+                               records.task.name)
+        yield SqlExport(build.session, pending, records), history
+    for records in config.judge_records.values() if relations.evaluated else ():
+        evaluation = config.evaluations[split_task_name(records.task.name)[0]]
+        requests = judge_requests_sql(relations.evaluated, build.exported, records, evaluation)
+        yield SqlExport(build.session, requests, records), NO_HISTORY
 
 
 def _export_and_close(build: _Build, export: SqlExport, budget_usd: float | None,
