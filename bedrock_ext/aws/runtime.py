@@ -17,15 +17,6 @@ class Runtime:
     aws: AwsSettings
     s3_scope: tuple[str, ...] = ()  # the S3 URL prefixes DuckDB's secret is limited to (empty: all)
 
-    def check_scope(self, bucket: str, prefix: str) -> None:
-        """The project's S3 location must lie inside the secret's scope, or DuckDB reads it unsigned."""
-        location = f"s3://{bucket}/{prefix.strip('/')}/"
-        if self.s3_scope and not any(location.startswith(scope) for scope in self.s3_scope):
-            raise ConfigError(f"s3_scope {list(self.s3_scope)} in profiles.yml does not cover the project's "
-                              f"S3 location {location}: DuckDB could not read the job outputs. Set "
-                              "BEDROCK_EXT_S3_BUCKET / BEDROCK_EXT_S3_PREFIX (the profile's s3_scope reads "
-                              "them), or change s3_scope.")
-
     @property
     def endpoint_label(self) -> str:
         """Which service runs the jobs, as shown in dim_batch_jobs and the demo."""

@@ -1,6 +1,6 @@
 """One build at a time per S3 prefix, on any machine: a lease object in the bucket.
 
-``locking`` keeps two builds on one machine apart; builds on two machines sharing one warehouse (a
+``prefix`` keeps two builds on one machine apart; builds on two machines sharing one warehouse (a
 DuckLake target) and one bucket need the state where both see it. The lease is
 ``<prefix>/locks/build.json``, created with S3's conditional write (``If-None-Match: *``: of two
 builds, exactly one creates it), renewed by the holder every ``ttl_s / 3`` seconds with ``If-Match``

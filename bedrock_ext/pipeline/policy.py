@@ -4,7 +4,7 @@ Per task, one after the other (the budget is the whole build's): the requests ne
 the retries due are planned; below ``min_records_per_job`` they are deferred, refused
 (``small_batch_policy: fail``) or sent on-demand (``on_demand``, or retries overdue by
 ``retry_max_wait_hours``); otherwise they are written as batch job inputs. The budget guard runs
-before anything is paid, and S3 records each export before any job exists (``recovery``).
+before anything is paid, and S3 records each export before any job exists (``prefix``).
 Everything here reads one parsed ``BatchConfig``; the dbt side (``warehouse.glue``) only
 translates dbt's arguments.
 """
@@ -19,10 +19,9 @@ from typing import Any
 import pyarrow as pa
 
 from bedrock_ext.aws import runtime
-from bedrock_ext.aws.client import S3
 from bedrock_ext.aws.on_demand import run_on_demand
 from bedrock_ext.errors import ConfigError
-from bedrock_ext.pipeline import locking, recovery
+from bedrock_ext.pipeline import prefix
 from bedrock_ext.pipeline.config import BatchConfig
 from bedrock_ext.pipeline.estimate import NO_HISTORY, Estimate, History, check_budget, read_history
 from bedrock_ext.pipeline.export import PLAN, SqlExport
@@ -62,7 +61,7 @@ class _Build:
     session: Any
     config: BatchConfig
     rt: runtime.Runtime
-    s3: S3
+    held: prefix.Prefix  # the project's S3 prefix, held by this build
     exported: str | None  # bedrock_batch_input so far, with the exports read back from S3
 
 
@@ -70,14 +69,10 @@ def export_pending(session: Any, config: BatchConfig, relations: Relations) -> p
     """bedrock_batch_input's new rows: every task's pending requests exported, sent on-demand,
     deferred or skipped; the exports S3 holds and the warehouse lacked, read back first."""
     rt = runtime.current()
-    rt.check_scope(config.s3_bucket, config.s3_prefix)
-    s3 = S3(rt.aws, kms_key_id=config.output_kms_key_id)
-    if rt.is_local:
-        s3.ensure_bucket(config.s3_bucket)
-    locking.acquire(rt.endpoint_label, config.s3_bucket, config.s3_prefix)  # released by submission
-    recovered = recovery.sync(session, relations.exported, INPUT_SCHEMA, s3=s3, bucket=config.s3_bucket,
-                              prefix=config.s3_prefix)
-    build = _Build(session=session, config=config, rt=rt, s3=s3,
+    # Held until bedrock_batch_jobs has submitted (and awaited) the jobs: submission releases it.
+    held = prefix.hold(rt, config.s3_bucket, config.s3_prefix, config.output_kms_key_id)
+    recovered = held.sync(session, relations.exported, INPUT_SCHEMA)
+    build = _Build(session=session, config=config, rt=rt, held=held,
                    exported=_with_recovered(session, relations.exported, recovered))
     tables, spent = [] if recovered is None else [recovered], 0.0
     try:
@@ -184,18 +179,19 @@ def _export_task(build: _Build, export: SqlExport, budget_usd: float | None,
         check_budget(priced, budget_usd, config.budget_basis)
         key = export.assign_one_job()
         uri = run_on_demand(export.prepared(), key=key, runtime=build.rt.aws.client("bedrock-runtime"),
-                            s3=build.s3, bucket=config.s3_bucket, prefix=config.s3_prefix,
+                            s3=build.held.s3, bucket=config.s3_bucket, prefix=config.s3_prefix,
                             model_id=settings.model_id, invocation_type=settings.invocation_type)
         rows = _table(export.rows([(key, uri)], "on_demand"))
-        recovery.record(build.session, rows, s3=build.s3, bucket=config.s3_bucket, prefix=config.s3_prefix)
+        build.held.record(build.session, rows)
         return rows, priced.basis(config.budget_basis).batch_usd
     check_budget(estimate, budget_usd, config.budget_basis)
-    jobs = export.write(s3=build.s3, bucket=config.s3_bucket, prefix=config.s3_prefix, quotas=config.quotas)
+    jobs = export.write(s3=build.held.s3, bucket=config.s3_bucket, prefix=config.s3_prefix,
+                        quotas=config.quotas)
     log.info("task %s: exported %d records in %d job(s); %s", settings.task.name, estimate.records, len(jobs),
              "nothing uploaded (already in S3)" if not any(j.uploaded for j in jobs) else "uploaded")
     rows = _table(export.rows([(j.job_key, j.input_s3_uri) for j in jobs], "batch"))
     # Recorded in S3 before any job exists: a lost warehouse reads it back instead of paying again.
-    recovery.record(build.session, rows, s3=build.s3, bucket=config.s3_bucket, prefix=config.s3_prefix)
+    build.held.record(build.session, rows)
     return rows, estimate.basis(config.budget_basis).batch_usd
 
 

@@ -23,7 +23,7 @@ from bedrock_ext.aws.jobs import (
     PollPolicy,
     split_generation,
 )
-from bedrock_ext.pipeline import locking
+from bedrock_ext.pipeline import prefix
 from bedrock_ext.pipeline.config import BatchConfig
 
 log = logging.getLogger("bedrock_ext.dbt")
@@ -58,7 +58,7 @@ def submit_and_await(session: Any, config: BatchConfig, inputs: str, this: str |
         f"where job_key is not null and inference_mode = 'batch' {done} group by job_key order by job_key"
     ).fetchall()
     if not rows:
-        locking.release(rt.endpoint_label, config.s3_bucket, config.s3_prefix)
+        prefix.release(rt, config.s3_bucket, config.s3_prefix)
         log.info("no batch jobs to submit or wait for")
         return JOBS_SCHEMA.empty_table()
     specs = [JobSpec(job_key=k, input_s3_uri=uri, output_s3_uri=config.output_s3_uri, model_id=model,
@@ -70,7 +70,7 @@ def submit_and_await(session: Any, config: BatchConfig, inputs: str, this: str |
     runner = JobRunner(BedrockBatchClient(rt.aws.client("bedrock")), max_concurrent=config.max_concurrent_jobs,
                        poll=poll, timeout_s=config.job_timeout_s, max_generations=config.max_attempts)
     jobs = runner.run(specs, wait=config.wait)
-    locking.release(rt.endpoint_label, config.s3_bucket, config.s3_prefix)
+    prefix.release(rt, config.s3_bucket, config.s3_prefix)
     _warn_failed(jobs, config.max_attempts)
     by_name = {name: s for s in specs for name in (s.base_name, s.legacy_base_name)}  # older jobs: legacy names
     task_of = {k: task for k, _, _, task, _ in rows}

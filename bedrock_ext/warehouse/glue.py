@@ -32,21 +32,23 @@ def batch_input(session: Any, requests: Any, this: Any | None, settings: Any, mo
     ``this`` is the model's own table on incremental runs (None on the first build); ``models``
     is dim_bedrock_models (None: the packaged catalog).
     """
+    config = BatchConfig.from_dbt(settings, _catalog(models))
     previous = previous_results(session, this) if this is not None else None
     evaluated = _beside(session, this, (EVALUATION_ROWS,)).get(EVALUATION_ROWS) if this is not None else None
     relations = Relations(requests=_from(requests), exported=_name(this), previous=previous,
                           evaluated=evaluated)
-    return export_pending(session, _config(settings, models), relations)
+    return export_pending(session, config, relations)
 
 
 def batch_jobs(session: Any, inputs: Any, this: Any | None, settings: Any, models: Any = None) -> pa.Table:
     """Submit or re-attach to one job per exported shard; await them unless ``wait`` is false."""
-    return submit_and_await(session, _config(settings, models), _from(inputs), _name(this))
+    config = BatchConfig.from_dbt(settings, _catalog(models))
+    return submit_and_await(session, config, _from(inputs), _name(this))
 
 
-def _config(settings: Any, models: Any) -> BatchConfig:
-    """The model's ``bedrock_ext`` config, parsed and checked against the build's catalog."""
-    return BatchConfig.from_dbt(settings, None if models is None else model_catalog(models))
+def _catalog(models: Any) -> Catalog | None:
+    """The build's catalog (None: the packaged one), which the model's config is checked against."""
+    return None if models is None else model_catalog(models)
 
 
 def model_catalog(models: Any) -> Catalog:

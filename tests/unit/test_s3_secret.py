@@ -58,13 +58,13 @@ def test_each_cursor_renews_the_secret_after_the_credentials_rotate(con: duckdb.
 
 
 def test_a_scope_that_misses_the_project_location_is_refused_before_export() -> None:
-    from bedrock_ext.aws.runtime import Runtime
     from bedrock_ext.errors import ConfigError
+    from bedrock_ext.pipeline.prefix import check_scope
 
-    rt = Runtime(mode="aws", aws=AwsSettings(), s3_scope=("s3://bkt/call-summaries/",))
-    rt.check_scope("bkt", "call-summaries")  # inside: fine
-    rt.check_scope("bkt", "/call-summaries/daily")
+    scope = ("s3://bkt/call-summaries/",)
+    check_scope(scope, "bkt", "call-summaries")  # inside: fine
+    check_scope(scope, "bkt", "/call-summaries/daily")
     with pytest.raises(ConfigError) as exc:
-        rt.check_scope("other-bucket", "call-summaries")
+        check_scope(scope, "other-bucket", "call-summaries")
     assert "does not cover the project's S3 location s3://other-bucket/call-summaries/" in str(exc.value)
-    Runtime(mode="aws", aws=AwsSettings()).check_scope("any-bucket", "p")  # no scope: everything
+    check_scope((), "any-bucket", "p")  # no scope: everything
