@@ -6,9 +6,13 @@
 3. orchestration: K jobs, N slots, fixed job duration: makespan against ceil(K/N) x duration.
 4. dbt: a full `dbt build` (local target), a no-op rebuild (jobs submitted, S3 writes) and a
    rebuild with 1% new transcripts.
-5. the emulator's local model in records/s, and one emulated job end to end.
+5. lake: the same three builds on the `lake` target (DuckLake: a PostgreSQL catalog from Debian's
+   package, data in the embedded emulator's S3) beside the local file's, as ratios, with the bytes
+   each keeps per input row. Not in the default steps (it needs PostgreSQL and about twice the
+   dbt step's time): `--only lake`.
+6. the emulator's local model in records/s, and one emulated job end to end.
 
-Usage: python scripts/bench.py [--rows 100000] [--only export,parse,orchestration,dbt,emulator]
+Usage: python scripts/bench.py [--rows 100000] [--only export,parse,orchestration,dbt,emulator,lake]
 """
 
 from __future__ import annotations
@@ -36,7 +40,8 @@ import pyarrow.parquet as pq
 from bench_io import TASK, peak_rss  # scripts/: the directory of this script is on sys.path
 
 from bedrock_ext.aws.client import S3, AwsSettings
-from bedrock_ext.aws.jobs import BedrockBatchClient, JobRunner, JobSpec, PollPolicy
+from bedrock_ext.aws.jobs import BedrockBatchClient, JobSpec
+from bedrock_ext.aws.runner import JobRunner, PollPolicy
 from bedrock_ext.emulator.config import EmulatorConfig, Faults, Quotas, Timings
 from bedrock_ext.emulator.execution import InputRecord, run_record
 from bedrock_ext.emulator.server import Emulator
@@ -55,6 +60,7 @@ ROLE = "arn:aws:iam::123456789012:role/bench"
 BUCKET = "bench"
 INSTANT = {"submitted_s": 0, "validating_s": 0, "scheduled_s": 0, "in_progress_s": 0}
 STEPS = ("export", "parse", "orchestration", "dbt", "emulator")
+EXTRA_STEPS = ("lake",)  # run only when named in --only
 # DuckDB's page cache would otherwise grow with the table (its default limit is 80% of RAM) and
 # hide what each export approach needs; parse runs with DuckDB's defaults, as dbt does.
 EXPORT_MEMORY = ("--memory-limit", "1GB")
@@ -249,9 +255,9 @@ class _Builds:
     """dbt builds of one project, each measured: time, the dbt process's peak RSS and, with the
     emulator served out of process, the emulator's peak RSS during that build."""
 
-    def __init__(self, project: Path, served: Served | None, state: Path) -> None:
+    def __init__(self, project: Path, served: Served | None, state: Path, env: dict[str, str] | None = None) -> None:
         self.project, self.served, self.state = project, served, state
-        self.env = {"BEDROCK_EXT_EMULATOR_CONFIG": json.dumps({"timings": DBT_TIMINGS})}
+        self.env = {"BEDROCK_EXT_EMULATOR_CONFIG": json.dumps({"timings": DBT_TIMINGS}), **(env or {})}
         if served:  # the aws target's code path against the served emulator (as tests/dbt/test_build.py)
             self.env |= {"DBT_TARGET": "aws", "BEDROCK_EXT_ENDPOINT_URL": served.endpoint,
                          "BEDROCK_EXT_ROLE_ARN": ROLE, "BEDROCK_EXT_S3_BUCKET": BUCKET}
@@ -269,7 +275,8 @@ class _Builds:
         return _emulator_state(self.state)
 
 
-def bench_dbt(rows: int, tmp: Path, served: bool = False) -> None:
+def _project(tmp: Path, rows: int) -> tuple[Path, Path]:
+    """The example project and the package copied under ``tmp``, with ``rows`` transcripts."""
     project = tmp / "dbt_project"
     ignore = shutil.ignore_patterns("target", "logs", "data", "dbt_packages", "package-lock.yml")
     shutil.copytree(ROOT / "dbt_project", project, ignore=ignore)
@@ -278,17 +285,56 @@ def bench_dbt(rows: int, tmp: Path, served: bool = False) -> None:
                    cwd=project, capture_output=True, check=True)
     data = project / "data" / "transcripts.parquet"
     write_dataset(GenerateSpec(rows=rows), data)
+    return project, data
+
+
+def bench_dbt(rows: int, tmp: Path, served: bool = False) -> dict[str, float]:
+    project, data = _project(tmp, rows)
     state = tmp / "emulator_state" if served else project / "target" / "emulator"
     emulator = served_emulator(tmp, "dbt", DBT_TIMINGS, state) if served else nullcontext()
     with emulator as process:
         if process:
             boto3.client("s3", endpoint_url=process.endpoint, region_name="us-east-1").create_bucket(Bucket=BUCKET)
-        _measure_builds(rows, data, _Builds(project, process, state),
-                        "served emulator (aws target code path)" if served else "embedded emulator (local target)")
+        figures = _measure_builds(rows, data, _Builds(project, process, state),
+                                  "served emulator (aws target code path)" if served else
+                                  "embedded emulator (local target)")
+    warehouse = project / "target" / "call_summaries.duckdb"
+    figures["bytes"] = float(warehouse.stat().st_size)
+    print(f"  warehouse file {mb(warehouse.stat().st_size)}: {warehouse.stat().st_size / figures['rows']:,.0f} B "
+          "per input row", flush=True)
+    return figures
 
 
-def _measure_builds(rows: int, data: Path, builds: _Builds, label: str) -> None:
-    """Full build, no-op rebuild, rebuild with 1% new transcripts; one line each."""
+def bench_lake(rows: int, tmp: Path, local: dict[str, float] | None) -> None:
+    """The `lake` target's three builds beside the local file's (measured here unless the dbt step
+    ran in this run), as ratios, and the bytes per input row: Parquet in S3 plus the catalog."""
+    sys.path.insert(0, str(ROOT))
+    from tests.postgres import running_postgres  # Debian's PostgreSQL on a free local port
+
+    local = local or bench_dbt(rows, tmp / "local")
+    with running_postgres() as pg:
+        catalog = pg.create_database()
+        project, data = _project(tmp / "lake", rows)
+        state = project / "target" / "emulator"
+        env = {"DBT_TARGET": "lake", "BEDROCK_EXT_LAKE_CATALOG": pg.libpq(catalog)}
+        lake = _measure_builds(rows, data, _Builds(project, None, state, env),
+                               "lake target (DuckLake: PostgreSQL catalog, data in the emulator's S3)")
+        done = subprocess.run([str(pg.bin_dir / "psql"), "-h", pg.host, "-p", str(pg.port), "-U", pg.user, "-At",
+                               "-c", f"select pg_database_size('{catalog}')", catalog],
+                              capture_output=True, text=True, check=True)
+        catalog_bytes = int(done.stdout.strip())
+    files = [p for p in (state / "s3").rglob("*") if p.is_file() and "/lake/" in str(p)]
+    data_bytes = sum(p.stat().st_size for p in files)
+    print(f"lake against local file, {rows:,} transcripts: full {lake['full'] / local['full']:.2f}x, no-op "
+          f"{lake['noop'] / local['noop']:.2f}x, +1% {lake['incremental'] / local['incremental']:.2f}x; lake "
+          f"data {mb(data_bytes)} in {len(files)} Parquet files ({data_bytes / lake['rows']:,.0f} B per input "
+          f"row) + catalog {mb(catalog_bytes)} ({catalog_bytes / lake['rows']:,.0f} B per input row) against "
+          f"the local file's {local['bytes'] / local['rows']:,.0f} B per input row", flush=True)
+
+
+def _measure_builds(rows: int, data: Path, builds: _Builds, label: str) -> dict[str, float]:
+    """Full build, no-op rebuild, rebuild with 1% new transcripts; one line each. Returns the
+    seconds of each and the input rows after the last."""
     full, full_rss = builds.build()
     full_nodes = _slowest_nodes(builds.project)
     before_files, before_jobs = builds.state_now()
@@ -308,6 +354,7 @@ def _measure_builds(rows: int, data: Path, builds: _Builds, label: str) -> None:
     print(f"dbt build adding 1% ({new.num_rows:,}) new transcripts: {incremental:.1f}s ({incremental / full:.2f}x "
           f"of full; {incremental_rss}; {jobs - after_jobs} job(s) submitted)", flush=True)
     print(f"  +1% {_slowest_nodes(builds.project)}", flush=True)
+    return {"full": full, "noop": noop, "incremental": incremental, "rows": float(rows + new.num_rows)}
 
 
 def bench_generator(rows: int, out: Path) -> Path:
@@ -356,14 +403,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=100_000, help="transcripts for export, parse and dbt")
     parser.add_argument("--job-records", type=int, default=50_000, help="records in the emulator job")
-    parser.add_argument("--only", default=",".join(STEPS), help=f"comma-separated subset of {','.join(STEPS)}")
+    parser.add_argument("--only", default=",".join(STEPS),
+                        help=f"comma-separated subset of {','.join(STEPS + EXTRA_STEPS)} (default: {','.join(STEPS)})")
     parser.add_argument("--served-emulator", action="store_true",
                         help="dbt step: run the emulator in its own process (aws target code path) and "
                              "report its peak RSS apart from dbt's")
     args = parser.parse_args()
     steps = set(args.only.split(","))
-    if steps - set(STEPS):
-        parser.error(f"--only: unknown step(s) {sorted(steps - set(STEPS))}; use {','.join(STEPS)}")
+    known = STEPS + EXTRA_STEPS
+    if steps - set(known):
+        parser.error(f"--only: unknown step(s) {sorted(steps - set(known))}; use {','.join(known)}")
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
     started = time.perf_counter()
@@ -373,8 +422,9 @@ def main() -> None:
             bench_export_and_parse(bench_generator(args.rows, tmp / "t.parquet"), tmp, steps)
         if "orchestration" in steps:
             bench_orchestration(tmp)
-        if "dbt" in steps:
-            bench_dbt(args.rows, tmp, served=args.served_emulator)
+        local = bench_dbt(args.rows, tmp / "dbt", served=args.served_emulator) if "dbt" in steps else None
+        if "lake" in steps:
+            bench_lake(args.rows, tmp, None if args.served_emulator else local)
     if "emulator" in steps:
         bench_emulator_job(bench_local_model(args.job_records))
     print(f"bench: done in {time.perf_counter() - started:.0f}s", flush=True)

@@ -11,7 +11,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bedrock_ext.aws.client import AwsSettings, bedrock_client
-from bedrock_ext.aws.jobs import BatchJob, BedrockBatchClient, JobRunner, JobStatus, PollPolicy
+from bedrock_ext.aws.jobs import BatchJob, BedrockBatchClient, JobStatus
+from bedrock_ext.aws.runner import JobRunner, PollPolicy
 from bedrock_ext.errors import ConfigError
 from bedrock_ext.pipeline.estimate import NO_HISTORY, History, read_history
 from bedrock_ext.request.catalog import Catalog, packaged

@@ -1,5 +1,5 @@
 """The submission policy of ``bedrock_batch_jobs``: one job per exported shard, submitted or
-re-attached (``aws.jobs.JobRunner``: by name and clientRequestToken, so a crash never pays twice),
+re-attached (``aws.runner.JobRunner``: by name and clientRequestToken, so a crash never pays twice),
 awaited unless ``wait`` is false. A settled job is never polled again; a Failed one is resubmitted
 until ``max_attempts``. A Failed job never blocks the others: the build warns and goes on.
 """
@@ -14,15 +14,8 @@ from typing import Any
 import pyarrow as pa
 
 from bedrock_ext.aws import runtime
-from bedrock_ext.aws.jobs import (
-    BatchJob,
-    BedrockBatchClient,
-    JobRunner,
-    JobSpec,
-    JobStatus,
-    PollPolicy,
-    split_generation,
-)
+from bedrock_ext.aws.jobs import BatchJob, BedrockBatchClient, JobSpec, JobStatus, split_generation
+from bedrock_ext.aws.runner import JobRunner, PollPolicy
 from bedrock_ext.pipeline import prefix
 from bedrock_ext.pipeline.config import BatchConfig
 

@@ -7,7 +7,8 @@ import logging
 import sys
 
 from bedrock_ext.aws.client import S3, AwsSettings, bedrock_client
-from bedrock_ext.aws.jobs import BatchJob, BedrockBatchClient, JobRunner, JobSpec, PollPolicy
+from bedrock_ext.aws.jobs import BatchJob, BedrockBatchClient, JobSpec
+from bedrock_ext.aws.runner import JobRunner, PollPolicy
 from bedrock_ext.pipeline.export import ExportedJob, export_requests
 from bedrock_ext.pipeline.sharding import Quotas
 from bedrock_ext.request.pricing import price_for

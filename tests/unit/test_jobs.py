@@ -13,7 +13,8 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from bedrock_ext.aws.jobs import BatchJob, BedrockBatchClient, JobRunner, JobSpec, JobStatus, PollPolicy
+from bedrock_ext.aws.jobs import BatchJob, BedrockBatchClient, JobSpec, JobStatus
+from bedrock_ext.aws.runner import JobRunner, PollPolicy
 from bedrock_ext.errors import (
     BedrockRequestError,
     JobNotFoundError,
@@ -179,7 +180,7 @@ def test_progress_lines_show_elapsed_time_and_time_left(caplog: pytest.LogCaptur
     fake, clock = CountingBedrock(polls=10), FakeClock()
     policy = PollPolicy(initial_s=10, max_s=10, jitter=0.0, log_every_s=0)
     runner = JobRunner(fake, poll=policy, clock=clock, sleep=clock.sleep)  # type: ignore[arg-type]
-    with caplog.at_level(logging.INFO, logger="bedrock_ext.aws.jobs"):
+    with caplog.at_level(logging.INFO, logger="bedrock_ext.aws.runner"):
         runner.run(_specs(1))
     lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("batch progress")]
     assert any(line.startswith("batch progress after 20s:") for line in lines), lines
