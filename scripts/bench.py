@@ -37,7 +37,7 @@ import boto3
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
-from bench_io import TASK, peak_rss  # scripts/: the directory of this script is on sys.path
+from bench_io import TASK, peak_rss  # scripts/: the directory of this script is on sys.path (and it adds ROOT)
 
 from bedrock_ext.aws.client import S3, AwsSettings
 from bedrock_ext.aws.jobs import BedrockBatchClient, JobSpec
@@ -49,9 +49,10 @@ from bedrock_ext.pipeline.export import export_requests
 from bedrock_ext.pipeline.sharding import Quotas as ExportQuotas
 from bedrock_ext.request.pricing import price_for
 from bedrock_ext.request.record_sql import table_requests_sql
-from bedrock_ext.request.records import RecordSettings, model_input, render_row
+from bedrock_ext.request.records import RecordSettings, model_input
 from bedrock_ext.transcripts.generator import GenerateSpec, generate_chunk, write_dataset
 from bedrock_ext.warehouse.duckdb_s3 import connect
+from tests.record_oracle import render_row
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -308,7 +309,6 @@ def bench_dbt(rows: int, tmp: Path, served: bool = False) -> dict[str, float]:
 def bench_lake(rows: int, tmp: Path, local: dict[str, float] | None) -> None:
     """The `lake` target's three builds beside the local file's (measured here unless the dbt step
     ran in this run), as ratios, and the bytes per input row: Parquet in S3 plus the catalog."""
-    sys.path.insert(0, str(ROOT))
     from tests.postgres import running_postgres  # Debian's PostgreSQL on a free local port
 
     local = local or bench_dbt(rows, tmp / "local")

@@ -39,13 +39,14 @@ from bedrock_ext.pipeline.export import export_requests
 from bedrock_ext.pipeline.sharding import Quotas
 from bedrock_ext.request.pricing import price_for
 from bedrock_ext.request.record_sql import literal
-from bedrock_ext.request.records import RecordSettings, model_input, render_row
+from bedrock_ext.request.records import RecordSettings, model_input
 from bedrock_ext.request.task import project_task
 from bedrock_ext.warehouse.duckdb_s3 import connect
 
 MODEL = "anthropic.claude-3-haiku-20240307-v1:0"
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # the package SQL renderer the tests use
+sys.path.insert(0, str(ROOT))  # the package SQL renderer and the row-by-row record builder the tests use
+from tests.record_oracle import render_row  # noqa: E402
 from tests.sql.package_sql import read_output_files, render_model  # noqa: E402
 
 BUCKET = "bench"
