@@ -26,6 +26,40 @@
     {%- endif -%}
 {%- endmacro %}
 
+{# dbt's on-run-end on a DuckLake target (the warehouse's database is a DuckLake catalog): expire
+   the snapshots older than var lake_retention_hours, merge adjacent small files, delete the files
+   expired that long ago. Nothing on other targets, or with the var null. #}
+{% macro lake_maintenance() -%}
+    {%- set hours = var('lake_retention_hours', 168) -%}
+    {%- if not execute or hours is none or not bedrock_ext.is_ducklake(target.database) -%}
+    select 'no DuckLake maintenance'
+    {%- else -%}
+        {%- if hours is not number or hours < 0 -%}
+            {{ exceptions.raise_compiler_error("var lake_retention_hours must be a number of hours >= 0 (or null "
+                ~ "for no maintenance); got " ~ (hours | string) ~ ". Set it in your dbt_project.yml vars.") }}
+        {%- endif -%}
+        {%- set catalog = bedrock_ext.sql_string(target.database) -%}
+        {%- set older = "now() - to_microseconds(" ~ ((hours * 3600 * 1000000) | int) ~ ")" -%}
+        {%- set counts = [] -%}
+        {%- for step in ["ducklake_expire_snapshots(" ~ catalog ~ ", older_than => " ~ older ~ ")",
+                         "ducklake_merge_adjacent_files(" ~ catalog ~ ")",
+                         "ducklake_cleanup_old_files(" ~ catalog ~ ", older_than => " ~ older ~ ")"] -%}
+            {%- do counts.append(run_query("select count(*) from " ~ step).columns[0].values()[0]) -%}
+        {%- endfor -%}
+        {%- do log("DuckLake " ~ target.database ~ ": " ~ counts[0] ~ " snapshot(s) older than " ~ hours
+                   ~ " h expired, " ~ counts[1] ~ " file group(s) merged, " ~ counts[2] ~ " old file(s) deleted",
+                   info=true) -%}
+    select 'DuckLake maintenance done'
+    {%- endif -%}
+{%- endmacro %}
+
+{# True when `database` is an attached DuckLake catalog. #}
+{% macro is_ducklake(database) -%}
+    {%- set found = run_query("select count(*) from duckdb_databases() where database_name = "
+                              ~ bedrock_ext.sql_string(database) ~ " and type = 'ducklake'") -%}
+    {{- return(found.columns[0].values()[0] > 0) -}}
+{%- endmacro %}
+
 {# SQL: the group an exported record's answer is read from (int_bedrock_answers.output_group_id):
    its batch job's id, or for the on-demand path its job key. #}
 {% macro output_group_of(exports, jobs) -%}

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -82,6 +83,12 @@ def _lake_tables(project: DbtProject) -> dict[str, str]:
                                 "where table_catalog = 'lake' and table_schema = 'main'"))
 
 
+def _lake_files(project: DbtProject) -> list[Path]:
+    """The lake's data files in the embedded emulator's S3 (its objects mirrored on disk)."""
+    return [p for p in (project.root / "target" / "emulator" / "s3").rglob("*.parquet")
+            if "lake" in p.name and "%etags" not in p.parts]
+
+
 def test_every_model_builds_in_the_lake_and_a_second_build_is_a_no_op(lake_project: DbtProject) -> None:
     write_transcripts(lake_project, rows=ROWS)
     assert_all_passed(lake_project.dbt(["build"], **VARS))
@@ -92,17 +99,28 @@ def test_every_model_builds_in_the_lake_and_a_second_build_is_a_no_op(lake_proje
         assert model in tables, model
     assert _query(lake_project, "select status, count(*) from lake.main.fct_bedrock_results group by 1") == \
         [("answered", ROWS)]
-    data = [p for p in (lake_project.root / "target" / "emulator" / "s3").rglob("*.parquet")
-            if "lake" in p.name and "%etags" not in p.parts]
-    assert data, "the lake's data files are in S3"
+    assert _lake_files(lake_project), "the lake's data files are in S3"
     with duckdb.connect(str(lake_project.root / "target" / "lake_local.duckdb"), read_only=True) as con:
         local = con.execute("select count(*) from information_schema.tables where table_catalog = 'lake_local'")
         assert local.fetchone() == (0,)  # the local scratch database holds no model
 
+    log = lake_project.root / "logs" / "dbt.log"
+    assert "DuckLake lake: 0 snapshot(s) older than 168 h expired" in log.read_text()  # the default keeps a week
+
     counts = "select (select count(*) from lake.main.bedrock_batch_input), (select count(*) from lake.main.bedrock_batch_jobs)"
     before = _query(lake_project, counts)
-    assert_all_passed(lake_project.dbt(["build"], **VARS))
+    log.unlink()
+    assert_all_passed(lake_project.dbt(["build"], **VARS, lake_retention_hours=0))
     assert _query(lake_project, counts) == before  # nothing exported, no job
+    # With no retention the maintenance leaves in S3 exactly the files the current snapshot reads:
+    # the replaced tables' files of both builds are gone.
+    done = re.search(r"DuckLake lake: (\d+) snapshot\(s\) older than 0 h expired, \d+ file group\(s\) merged, "
+                     r"(\d+) old file\(s\) deleted", log.read_text())
+    assert done and int(done.group(1)) > 0 and int(done.group(2)) > 0, done
+    live = _query(lake_project, "select (select count(*) from __ducklake_metadata_lake.ducklake_data_file "
+                                "where end_snapshot is null) + (select count(*) from "
+                                "__ducklake_metadata_lake.ducklake_delete_file where end_snapshot is null)")[0][0]
+    assert len(_lake_files(lake_project)) == live
 
 
 @pytest.fixture
