@@ -42,15 +42,18 @@ INPUT_SCHEMA = pa.schema([
     ("expected_input_tokens", pa.float64()), ("expected_output_tokens", pa.float64()),
 ])
 RECOVERED = "bedrock_ext_recovered_exports"
+PENDING = "bedrock_ext_pending_requests"  # one task's pending requests, without their text
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class Relations:
-    """What the policy reads, as FROM clauses: ``requests`` (int_bedrock_requests), ``exported``
-    (bedrock_batch_input so far; None on the first build) and ``previous`` (fct_bedrock_results as
-    the previous build left it; None before there is one)."""
+    """What the policy reads, as FROM clauses: ``requests`` (int_bedrock_requests), ``inputs``
+    (stg_bedrock_ext__input_rows: the text of the requests sent), ``exported`` (bedrock_batch_input
+    so far; None on the first build) and ``previous`` (fct_bedrock_results as the previous build
+    left it; None before there is one)."""
 
     requests: str
+    inputs: str
     exported: str | None
     previous: str | None
     evaluated: str | None = None  # fct_bedrock_evaluation_rows as the previous build left it
@@ -82,6 +85,7 @@ def export_pending(session: Any, config: BatchConfig, relations: Relations) -> p
             tables.append(table)
             spent += cost
     finally:
+        session.execute(f"drop table if exists {PENDING}")
         if recovered is not None:
             session.execute(f"drop view if exists {RECOVERED}")
             session.unregister(f"{RECOVERED}_rows")
@@ -98,7 +102,9 @@ def _pending_exports(build: _Build, relations: Relations) -> Iterator[tuple[SqlE
                                 records.model_id))
         pending = _pending_sql(relations.requests, build.exported, relations.previous, config,
                                records.task.name)
-        yield SqlExport(build.session, pending, records), history
+        # The loop finishes one export before it asks for the next: the tasks share PENDING.
+        yield SqlExport(build.session, _with_text(build.session, pending, relations.inputs, records.task.name),
+                        records), history
     for records in config.judge_records.values() if relations.evaluated else ():
         evaluation = config.evaluations[split_task_name(records.task.name)[0]]
         requests = judge_requests_sql(relations.evaluated, build.exported, records, evaluation)
@@ -122,7 +128,7 @@ def _pending_sql(requests: str, this: str | None, previous: str | None, config: 
     attempt_count equals the exports so far): if a build failed before the marts were rebuilt,
     the stale verdict cannot trigger a second export of the same attempt.
     """
-    select = "select r.request_key, r.input_row_id, r.input_id, r.input_text"
+    select = "select r.request_key, r.input_row_id, r.input_id, r.request_fingerprint, r.content_hash"
     task_requests = f"(select * from {requests} where task_name = {literal(task_name)})"
     if this is None:
         return f"{select}, 1 as attempt_number from {task_requests} r"
@@ -141,6 +147,20 @@ def _pending_sql(requests: str, this: str | None, previous: str | None, config: 
             f"join {due} d using (request_key) join {attempts} a using (request_key) "
             "where d.attempt_count = a.attempts")
 
+
+
+def _with_text(session: Any, pending: str, inputs: str, task_name: str) -> str:
+    """The pending requests with their text, read from the input rows (int_bedrock_requests keeps
+    no text). Only when there are some: the input rows are a view, computed whole by any join. A
+    row whose text changed since int_bedrock_requests keyed it (its hash differs) is not sent under
+    the stale key: it stays pending, and the next build keys and sends it."""
+    session.execute(f"create or replace temp table {PENDING} as {pending}")
+    columns = "p.request_key, p.input_row_id, p.input_id, {text} as input_text, p.attempt_number"
+    if not session.execute(f"select count(*) from {PENDING}").fetchone()[0]:  # type: ignore[index]
+        return f"select {columns.format(text='null::varchar')} from {PENDING} p"
+    return (f"select {columns.format(text='i.input_text')} from {PENDING} p join {inputs} i "
+            f"on i.task_name = {literal(task_name)} and i.input_row_id = p.input_row_id "
+            "where hash(i.input_id, i.input_text, p.request_fingerprint) = p.content_hash")
 
 
 def _with_recovered(session: Any, this: str | None, recovered: pa.Table | None) -> str | None:

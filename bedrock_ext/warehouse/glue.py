@@ -26,17 +26,19 @@ RESULTS_MART, CANDIDATES_MART = "fct_bedrock_results", "fct_bedrock_candidate_re
 EVALUATION_ROWS = "fct_bedrock_evaluation_rows"  # what a judge reads (the previous build's)
 
 
-def batch_input(session: Any, requests: Any, this: Any | None, settings: Any, models: Any = None) -> pa.Table:
+def batch_input(session: Any, requests: Any, this: Any | None, settings: Any, models: Any = None, *,
+                inputs: Any) -> pa.Table:
     """Export the requests of ``int_bedrock_requests`` not exported yet, and the retries due.
 
     ``this`` is the model's own table on incremental runs (None on the first build); ``models``
-    is dim_bedrock_models (None: the packaged catalog).
+    is dim_bedrock_models (None: the packaged catalog); ``inputs`` is stg_bedrock_ext__input_rows,
+    where the text of the requests sent is read.
     """
     config = BatchConfig.from_dbt(settings, _catalog(models))
     previous = previous_results(session, this) if this is not None else None
     evaluated = _beside(session, this, (EVALUATION_ROWS,)).get(EVALUATION_ROWS) if this is not None else None
-    relations = Relations(requests=_from(requests), exported=_name(this), previous=previous,
-                          evaluated=evaluated)
+    relations = Relations(requests=_from(requests), inputs=_from(inputs), exported=_name(this),
+                          previous=previous, evaluated=evaluated)
     return export_pending(session, config, relations)
 
 

@@ -4,4 +4,5 @@ def model(dbt, session):
     from bedrock_ext.warehouse.glue import batch_input
 
     return batch_input(session, dbt.ref("int_bedrock_requests"), dbt.this if dbt.is_incremental else None,
-                       dbt.config.get("bedrock_ext"), dbt.ref("dim_bedrock_models"))
+                       dbt.config.get("bedrock_ext"), dbt.ref("dim_bedrock_models"),
+                       inputs=dbt.ref("stg_bedrock_ext__input_rows"))

@@ -85,9 +85,11 @@ changed as (
 
 keyed as (
 
+    {# The text itself is not kept (it is most of a row's bytes): the export reads it from
+       stg_bedrock_ext__input_rows for the requests it sends, checking content_hash. #}
     select
         sha256(concat_ws(chr(31), input_id, input_text, request_fingerprint)) as request_key,
-        *
+        * exclude (input_text)
     from changed
 
 )

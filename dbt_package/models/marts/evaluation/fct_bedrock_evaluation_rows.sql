@@ -19,7 +19,7 @@ task_rows as (
 
 requests as (
 
-    select task_name, input_row_id, input_text from {{ ref('int_bedrock_requests') }}
+    select task_name, input_row_id, input_text from {{ ref('stg_bedrock_ext__input_rows') }}
 
 ),
 
