@@ -326,7 +326,8 @@ def bench_lake(rows: int, tmp: Path, local: dict[str, float] | None) -> None:
                                "-c", f"select pg_database_size('{catalog}')", catalog],
                               capture_output=True, text=True, check=True)
         catalog_bytes = int(done.stdout.strip())
-    files = [p for p in (state / "s3").rglob("*") if p.is_file() and "/lake/" in str(p)]
+    # The emulator mirrors each object as <bucket>/<quoted key>: the lake's data files are under <prefix>/lake/.
+    files = [p for p in (state / "s3").rglob("*.parquet") if "%2Flake%2F" in p.name and "%etags" not in p.parts]
     data_bytes = sum(p.stat().st_size for p in files)
     print(f"lake against local file, {rows:,} transcripts: full {lake['full'] / local['full']:.2f}x, no-op "
           f"{lake['noop'] / local['noop']:.2f}x, +1% {lake['incremental'] / local['incremental']:.2f}x; lake "
