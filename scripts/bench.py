@@ -290,7 +290,7 @@ def _project(tmp: Path, rows: int) -> tuple[Path, Path]:
     return project, data
 
 
-def bench_dbt(rows: int, tmp: Path, served: bool = False) -> dict[str, float]:
+def bench_dbt(rows: int, tmp: Path, served: bool = False, full_only: bool = False) -> dict[str, float]:
     project, data = _project(tmp, rows)
     state = tmp / "emulator_state" if served else project / "target" / "emulator"
     emulator = served_emulator(tmp, "dbt", DBT_TIMINGS, state) if served else nullcontext()
@@ -299,7 +299,7 @@ def bench_dbt(rows: int, tmp: Path, served: bool = False) -> dict[str, float]:
             boto3.client("s3", endpoint_url=process.endpoint, region_name="us-east-1").create_bucket(Bucket=BUCKET)
         figures = _measure_builds(rows, data, _Builds(project, process, state),
                                   "served emulator (aws target code path)" if served else
-                                  "embedded emulator (local target)")
+                                  "embedded emulator (local target)", full_only)
     warehouse = project / "target" / "call_summaries.duckdb"
     figures["bytes"] = float(warehouse.stat().st_size)
     print(f"  warehouse file {mb(warehouse.stat().st_size)}: {warehouse.stat().st_size / figures['rows']:,.0f} B "
@@ -336,11 +336,16 @@ def bench_lake(rows: int, tmp: Path, local: dict[str, float] | None) -> None:
           f"the local file's {local['bytes'] / local['rows']:,.0f} B per input row", flush=True)
 
 
-def _measure_builds(rows: int, data: Path, builds: _Builds, label: str) -> dict[str, float]:
+def _measure_builds(rows: int, data: Path, builds: _Builds, label: str, full_only: bool = False) -> dict[str, float]:
     """Full build, no-op rebuild, rebuild with 1% new transcripts; one line each. Returns the
-    seconds of each and the input rows after the last."""
+    seconds of each and the input rows after the last. ``full_only``: the full build alone (the
+    memory figures at several sizes)."""
     full, full_rss = builds.build()
     full_nodes = _slowest_nodes(builds.project)
+    if full_only:
+        print(f"dbt build, {rows:,} transcripts, {label}: full {full:.1f}s (peak RSS: {full_rss})", flush=True)
+        print(f"  full {full_nodes}", flush=True)
+        return {"full": full, "rows": float(rows)}
     before_files, before_jobs = builds.state_now()
     noop, noop_rss = builds.build()
     after_files, after_jobs = builds.state_now()
@@ -409,6 +414,8 @@ def main() -> None:
     parser.add_argument("--job-records", type=int, default=50_000, help="records in the emulator job")
     parser.add_argument("--only", default=",".join(STEPS),
                         help=f"comma-separated subset of {','.join(STEPS + EXTRA_STEPS)} (default: {','.join(STEPS)})")
+    parser.add_argument("--full-only", action="store_true",
+                        help="dbt step: the full build alone (no rebuilds), e.g. peak RSS at several sizes")
     parser.add_argument("--served-emulator", action="store_true",
                         help="dbt step: run the emulator in its own process (aws target code path) and "
                              "report its peak RSS apart from dbt's")
@@ -426,7 +433,8 @@ def main() -> None:
             bench_export_and_parse(bench_generator(args.rows, tmp / "t.parquet"), tmp, steps)
         if "orchestration" in steps:
             bench_orchestration(tmp)
-        local = bench_dbt(args.rows, tmp / "dbt", served=args.served_emulator) if "dbt" in steps else None
+        local = bench_dbt(args.rows, tmp / "dbt", served=args.served_emulator,
+                                                full_only=args.full_only) if "dbt" in steps else None
         if "lake" in steps:
             bench_lake(args.rows, tmp, None if args.served_emulator else local)
     if "emulator" in steps:

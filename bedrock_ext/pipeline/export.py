@@ -12,9 +12,10 @@ Two passes over the requests, and no record goes through Python:
    job's request keys and attempt numbers, so a re-run finds the files in S3 and writes
    nothing; a retry is a new job.
 
-Memory: the plan holds about 200 bytes per request and the COPY buffers at most _FLUSH_ROWS
-lines per file; DuckDB's own page cache follows its memory_limit. Local disk holds the files
-of one export until they are uploaded.
+Memory: the plan and bedrock_batch_input's rows are DuckDB temp tables (about 200 bytes per
+request each), which DuckDB keeps within its memory_limit, spilling to its temp_directory; the
+COPY buffers at most _FLUSH_ROWS lines per file. Nothing per request is held in Python. Local
+disk holds the files of one export until they are uploaded.
 """
 
 from __future__ import annotations
@@ -40,7 +41,17 @@ from bedrock_ext.request.records import PreparedRecord, RecordSettings
 
 log = logging.getLogger("bedrock_ext.pipeline.export")
 
-PLAN, FILES = "bedrock_ext_export_plan", "bedrock_ext_export_files"
+PLAN, FILES, ROWS = "bedrock_ext_export_plan", "bedrock_ext_export_files", "bedrock_ext_export_rows"
+# bedrock_batch_input's columns: the rows each export adds (SqlExport.insert_rows).
+ROWS_SCHEMA = pa.schema([
+    ("request_key", pa.string()), ("input_row_id", pa.string()), ("input_id", pa.string()),
+    ("record_id", pa.string()), ("job_key", pa.string()), ("input_s3_uri", pa.string()),
+    ("model_id", pa.string()), ("prompt_version", pa.string()), ("inference_mode", pa.string()),
+    ("is_truncated", pa.bool_()),
+    ("estimated_input_tokens", pa.int64()), ("attempt_number", pa.int64()), ("skip_reason", pa.string()),
+    ("exported_at", pa.timestamp("us", tz="UTC")), ("task_name", pa.string()), ("invocation_type", pa.string()),
+    ("expected_input_tokens", pa.float64()), ("expected_output_tokens", pa.float64()),
+])
 # COPY writes each line as one CSV field: no quoting (JSON lines hold no raw control characters,
 # so the unit separator never occurs), header off.
 _RAW_LINES = "FORMAT csv, HEADER false, QUOTE '', ESCAPE '', DELIMITER '\x1f'"
@@ -138,14 +149,17 @@ class SqlExport:
         self.con.execute(f"update {PLAN} set job_number = 0, file_number = 0 where position is not null")
         return self._job_stats()[0][1]
 
-    def rows(self, jobs: list[tuple[str, str]], mode: str) -> pa.Table:
-        """bedrock_batch_input's rows: every request planned, with the (job key, input URI) of its
-        job number when it is sent. With no jobs (a deferred small batch) only the skipped ones."""
+    def insert_rows(self, table: str, jobs: list[tuple[str, str]], mode: str) -> None:
+        """bedrock_batch_input's rows, inserted into ``table`` (made by :func:`create_rows_table`: a
+        DuckDB temp table, which spills to disk under DuckDB's memory limit instead of growing
+        Python's heap): every request planned, with the (job key, input URI) of its job number
+        when it is sent. With no jobs (a deferred small batch) only the skipped ones."""
         self.con.register(FILES, pa.table({"job_number": pa.array(range(len(jobs)), pa.int32()),
                                            "job_key": [k for k, _ in jobs],
                                            "input_s3_uri": [u for _, u in jobs]}))
         try:
-            return self.con.execute(f"""
+            self.con.execute(f"""
+                insert into {table} by name
                 select p.request_key, p.input_row_id, p.input_id, p.record_id, j.job_key, j.input_s3_uri,
                     {literal(self.settings.model_id)} as model_id,
                     {literal(self.settings.prompt_version)} as prompt_version,
@@ -158,8 +172,7 @@ class SqlExport:
                     case when p.position is not null then {self.expected_output}::double
                     end as expected_output_tokens
                 from {PLAN} p left join {FILES} j on j.job_number = p.job_number
-                where p.position is null or {bool(jobs)}
-                order by p.request_key""").fetch_arrow_table()
+                where p.position is null or {bool(jobs)}""")
         finally:
             self.con.unregister(FILES)
 
@@ -222,6 +235,15 @@ class SqlExport:
                 _upload_and_remove(s3, str(path), bucket, key)
 
 
+def create_rows_table(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """An empty temp table of bedrock_batch_input's columns (``ROWS_SCHEMA``)."""
+    con.register(f"{name}_schema", ROWS_SCHEMA.empty_table())
+    try:
+        con.execute(f"create or replace temp table {name} as select * from {name}_schema")
+    finally:
+        con.unregister(f"{name}_schema")
+
+
 @contextmanager
 def _setting(con: duckdb.DuckDBPyConnection, name: str, value: int) -> Iterator[None]:
     """A DuckDB setting for the duration of a block, then the session's own value again."""
@@ -258,6 +280,9 @@ def export_requests(con: duckdb.DuckDBPyConnection, requests_sql: str, settings:
     try:
         export.plan(price)
         jobs = export.write(s3=s3, bucket=bucket, prefix=prefix, quotas=quotas)
-        return jobs, export.rows([(j.job_key, j.input_s3_uri) for j in jobs], "batch")
+        create_rows_table(con, ROWS)
+        export.insert_rows(ROWS, [(j.job_key, j.input_s3_uri) for j in jobs], "batch")
+        return jobs, con.execute(f"select * from {ROWS} order by request_key").fetch_arrow_table()
     finally:
+        con.execute(f"drop table if exists {ROWS}")
         export.close()

@@ -24,7 +24,7 @@ from bedrock_ext.errors import ConfigError
 from bedrock_ext.pipeline import prefix
 from bedrock_ext.pipeline.config import BatchConfig
 from bedrock_ext.pipeline.estimate import NO_HISTORY, Estimate, History, check_budget, read_history
-from bedrock_ext.pipeline.export import PLAN, SqlExport
+from bedrock_ext.pipeline.export import PLAN, ROWS_SCHEMA, SqlExport, create_rows_table
 from bedrock_ext.pipeline.judging import judge_requests_sql
 from bedrock_ext.request.evaluation import split_task_name
 from bedrock_ext.request.pricing import price_of
@@ -32,17 +32,10 @@ from bedrock_ext.request.record_sql import literal
 
 log = logging.getLogger("bedrock_ext.dbt")
 
-INPUT_SCHEMA = pa.schema([
-    ("request_key", pa.string()), ("input_row_id", pa.string()), ("input_id", pa.string()),
-    ("record_id", pa.string()), ("job_key", pa.string()), ("input_s3_uri", pa.string()),
-    ("model_id", pa.string()), ("prompt_version", pa.string()), ("inference_mode", pa.string()),
-    ("is_truncated", pa.bool_()),
-    ("estimated_input_tokens", pa.int64()), ("attempt_number", pa.int64()), ("skip_reason", pa.string()),
-    ("exported_at", pa.timestamp("us", tz="UTC")), ("task_name", pa.string()), ("invocation_type", pa.string()),
-    ("expected_input_tokens", pa.float64()), ("expected_output_tokens", pa.float64()),
-])
 RECOVERED = "bedrock_ext_recovered_exports"
 PENDING = "bedrock_ext_pending_requests"  # one task's pending requests, without their text
+OUTPUT = "bedrock_ext_batch_input_rows"  # the model's new rows (DuckDB's temp table, returned as a relation)
+BATCH = "bedrock_ext_export_batch"  # one export's rows: recorded in S3, then added to OUTPUT
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -68,28 +61,32 @@ class _Build:
     exported: str | None  # bedrock_batch_input so far, with the exports read back from S3
 
 
-def export_pending(session: Any, config: BatchConfig, relations: Relations) -> pa.Table:
-    """bedrock_batch_input's new rows: every task's pending requests exported, sent on-demand,
-    deferred or skipped; the exports S3 holds and the warehouse lacked, read back first."""
+def export_pending(session: Any, config: BatchConfig, relations: Relations) -> Any:
+    """bedrock_batch_input's new rows, as a DuckDB relation over a temp table (dbt-duckdb
+    materializes it on the same connection; nothing per request is held in Python): every task's
+    pending requests exported, sent on-demand, deferred or skipped; the exports S3 holds and the
+    warehouse lacked, read back first."""
     rt = runtime.current()
     # Held until bedrock_batch_jobs has submitted (and awaited) the jobs: submission releases it.
     held = prefix.hold(rt, config.s3_bucket, config.s3_prefix, config.output_kms_key_id)
-    recovered = held.sync(session, relations.exported, INPUT_SCHEMA)
+    recovered = held.sync(session, relations.exported, ROWS_SCHEMA)
     build = _Build(session=session, config=config, rt=rt, held=held,
                    exported=_with_recovered(session, relations.exported, recovered))
-    tables, spent = [] if recovered is None else [recovered], 0.0
+    create_rows_table(session, OUTPUT)
+    spent = 0.0
     try:
+        if recovered is not None:
+            session.execute(f"insert into {OUTPUT} by name select * from {RECOVERED}_rows")
         for export, history in _pending_exports(build, relations):  # one at a time: the budget is the build's
             remaining = None if config.bedrock_budget_usd is None else config.bedrock_budget_usd - spent
-            table, cost = _export_and_close(build, export, remaining, history)
-            tables.append(table)
-            spent += cost
+            spent += _export_and_close(build, export, remaining, history)
     finally:
         session.execute(f"drop table if exists {PENDING}")
+        session.execute(f"drop table if exists {BATCH}")
         if recovered is not None:
             session.execute(f"drop view if exists {RECOVERED}")
             session.unregister(f"{RECOVERED}_rows")
-    return pa.concat_tables(tables) if tables else INPUT_SCHEMA.empty_table()
+    return session.sql(f"select * from {OUTPUT}")
 
 
 def _pending_exports(build: _Build, relations: Relations) -> Iterator[tuple[SqlExport, History]]:
@@ -111,8 +108,7 @@ def _pending_exports(build: _Build, relations: Relations) -> Iterator[tuple[SqlE
         yield SqlExport(build.session, requests, records), NO_HISTORY
 
 
-def _export_and_close(build: _Build, export: SqlExport, budget_usd: float | None,
-                      history: History) -> tuple[pa.Table, float]:
+def _export_and_close(build: _Build, export: SqlExport, budget_usd: float | None, history: History) -> float:
     try:
         return _export_task(build, export, budget_usd, history)
     finally:
@@ -171,25 +167,27 @@ def _with_recovered(session: Any, this: str | None, recovered: pa.Table | None) 
     session.register(f"{RECOVERED}_rows", recovered)
     union = f"select * from {RECOVERED}_rows"
     if this is not None:
-        union = f"select {', '.join(INPUT_SCHEMA.names)} from {this} union all {union}"
+        union = f"select {', '.join(ROWS_SCHEMA.names)} from {this} union all {union}"
     session.execute(f"create or replace temp view {RECOVERED} as {union}")
     return RECOVERED
 
 
-def _export_task(build: _Build, export: SqlExport, budget_usd: float | None,
-                 history: History) -> tuple[pa.Table, float]:
+def _export_task(build: _Build, export: SqlExport, budget_usd: float | None, history: History) -> float:
     """One task's requests: planned, checked against the budget left, then written as batch jobs,
-    sent on-demand, or deferred. Returns bedrock_batch_input's rows and the estimated cost."""
+    sent on-demand, or deferred. Adds bedrock_batch_input's rows to OUTPUT; returns the estimated
+    cost."""
     settings, config = export.settings, build.config
     estimate = export.plan(price_of(settings.entry, settings.endpoint_scope), history)
     log.info("task %s: to export: %s", settings.task.name, estimate.describe())
     if estimate.records == 0:
-        return _table(export.rows([], "batch")), 0.0
+        _add_rows(build, export, [], "batch")
+        return 0.0
     if estimate.records < config.min_records_per_job:
         overdue = _overdue_retries(build.session, build.exported, config) if build.exported else 0
         if config.small_batch_policy != "on_demand" and not overdue:
             _small_batch(config, estimate.records)
-            return _table(export.rows([], "batch")), 0.0  # the skipped ones only; the rest stay pending
+            _add_rows(build, export, [], "batch")  # the skipped ones only; the rest stay pending
+            return 0.0
         if overdue:
             log.warning("%d retries have waited more than retry_max_wait_hours (%g) for new records to "
                         "reach min_records_per_job (%d): the %d pending records go on-demand (the runtime API, "
@@ -201,18 +199,16 @@ def _export_task(build: _Build, export: SqlExport, budget_usd: float | None,
         uri = run_on_demand(export.prepared(), key=key, runtime=build.rt.aws.client("bedrock-runtime"),
                             s3=build.held.s3, bucket=config.s3_bucket, prefix=config.s3_prefix,
                             model_id=settings.model_id, invocation_type=settings.invocation_type)
-        rows = _table(export.rows([(key, uri)], "on_demand"))
-        build.held.record(build.session, rows)
-        return rows, priced.basis(config.budget_basis).batch_usd
+        _add_rows(build, export, [(key, uri)], "on_demand")
+        return priced.basis(config.budget_basis).batch_usd
     check_budget(estimate, budget_usd, config.budget_basis)
     jobs = export.write(s3=build.held.s3, bucket=config.s3_bucket, prefix=config.s3_prefix,
                         quotas=config.quotas)
     log.info("task %s: exported %d records in %d job(s); %s", settings.task.name, estimate.records, len(jobs),
              "nothing uploaded (already in S3)" if not any(j.uploaded for j in jobs) else "uploaded")
-    rows = _table(export.rows([(j.job_key, j.input_s3_uri) for j in jobs], "batch"))
     # Recorded in S3 before any job exists: a lost warehouse reads it back instead of paying again.
-    build.held.record(build.session, rows)
-    return rows, estimate.basis(config.budget_basis).batch_usd
+    _add_rows(build, export, [(j.job_key, j.input_s3_uri) for j in jobs], "batch")
+    return estimate.basis(config.budget_basis).batch_usd
 
 
 def _overdue_retries(session: Any, this: str, config: BatchConfig) -> int:
@@ -227,8 +223,13 @@ def _overdue_retries(session: Any, this: str, config: BatchConfig) -> int:
     return int(row[0]) if row else 0
 
 
-def _table(rows: pa.Table) -> pa.Table:
-    return rows.select(INPUT_SCHEMA.names).cast(INPUT_SCHEMA)
+def _add_rows(build: _Build, export: SqlExport, jobs: list[tuple[str, str]], mode: str) -> None:
+    """The export's rows, recorded in S3 when it has jobs (sent, or about to be), added to OUTPUT."""
+    create_rows_table(build.session, BATCH)
+    export.insert_rows(BATCH, jobs, mode)
+    if jobs:
+        build.held.record(build.session, BATCH)
+    build.session.execute(f"insert into {OUTPUT} select * from {BATCH}")
 
 
 def _on_demand_priced(estimate: Estimate) -> Estimate:
