@@ -16,6 +16,9 @@ class Runtime:
     mode: str  # "local" (embedded emulator) or "aws"
     aws: AwsSettings
     s3_scope: tuple[str, ...] = ()  # the S3 URL prefixes DuckDB's secret is limited to (empty: all)
+    # When the rows this dbt command writes begin (ISO 8601): the data tests of a build check only
+    # them (their `where`); '-infinity' when the command writes no model (`dbt test`: every row).
+    changes_since: str = "-infinity"
 
     @property
     def endpoint_label(self) -> str:

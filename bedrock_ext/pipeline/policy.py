@@ -34,6 +34,7 @@ log = logging.getLogger("bedrock_ext.dbt")
 
 RECOVERED = "bedrock_ext_recovered_exports"
 PENDING = "bedrock_ext_pending_requests"  # one task's pending requests, without their text
+PENDING_TEXT = "bedrock_ext_pending_texts"  # the same with their text (read twice: the plan and the files)
 OUTPUT = "bedrock_ext_batch_input_rows"  # the model's new rows (DuckDB's temp table, returned as a relation)
 BATCH = "bedrock_ext_export_batch"  # one export's rows: recorded in S3, then added to OUTPUT
 
@@ -81,8 +82,8 @@ def export_pending(session: Any, config: BatchConfig, relations: Relations) -> A
             remaining = None if config.bedrock_budget_usd is None else config.bedrock_budget_usd - spent
             spent += _export_and_close(build, export, remaining, history)
     finally:
-        session.execute(f"drop table if exists {PENDING}")
-        session.execute(f"drop table if exists {BATCH}")
+        for table in (PENDING, PENDING_TEXT, BATCH):
+            session.execute(f"drop table if exists {table}")
         if recovered is not None:
             session.execute(f"drop view if exists {RECOVERED}")
             session.unregister(f"{RECOVERED}_rows")
@@ -147,16 +148,20 @@ def _pending_sql(requests: str, this: str | None, previous: str | None, config: 
 
 def _with_text(session: Any, pending: str, inputs: str, task_name: str) -> str:
     """The pending requests with their text, read from the input rows (int_bedrock_requests keeps
-    no text). Only when there are some: the input rows are a view, computed whole by any join. A
+    no text) once into a temp table (the export reads it twice; DuckDB spills it under its memory
+    limit). Only when there are some: the input rows are a view, computed whole by any join. A
     row whose text changed since int_bedrock_requests keyed it (its hash differs) is not sent under
     the stale key: it stays pending, and the next build keys and sends it."""
     session.execute(f"create or replace temp table {PENDING} as {pending}")
     columns = "p.request_key, p.input_row_id, p.input_id, {text} as input_text, p.attempt_number"
     if not session.execute(f"select count(*) from {PENDING}").fetchone()[0]:  # type: ignore[index]
         return f"select {columns.format(text='null::varchar')} from {PENDING} p"
-    return (f"select {columns.format(text='i.input_text')} from {PENDING} p join {inputs} i "
-            f"on i.task_name = {literal(task_name)} and i.input_row_id = p.input_row_id "
-            "where hash(i.input_id, i.input_text, p.request_fingerprint) = p.content_hash")
+    session.execute(
+        f"create or replace temp table {PENDING_TEXT} as select {columns.format(text='i.input_text')} "
+        f"from {PENDING} p join (select * from {inputs} where task_name = {literal(task_name)}) i "
+        "on i.input_row_id = p.input_row_id "
+        "where hash(i.input_id, i.input_text, p.request_fingerprint) = p.content_hash")
+    return f"select * from {PENDING_TEXT}"
 
 
 def _with_recovered(session: Any, this: str | None, recovered: pa.Table | None) -> str | None:

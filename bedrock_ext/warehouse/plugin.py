@@ -15,6 +15,7 @@ S3 secret: the emulator's endpoint locally, or credentials from the standard bot
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import os
@@ -133,7 +134,10 @@ class Plugin(BasePlugin):
             raise ConfigError(f"bedrock_ext plugin mode {mode!r} is unknown: use 'local' or 'aws'")
         scope = plugin_config.get("s3_scope") or []
         self.s3_scope = [scope] if isinstance(scope, str) else [str(s) for s in scope]
-        self.runtime = runtime.Runtime(mode=mode, aws=settings, s3_scope=tuple(self.s3_scope))
+        writes = getattr(get_flags(), "WHICH", None) in ("build", "run")
+        since = dt.datetime.now(dt.UTC).isoformat() if writes else "-infinity"
+        self.runtime = runtime.Runtime(mode=mode, aws=settings, s3_scope=tuple(self.s3_scope),
+                                       changes_since=since)
         self._credentials = None if settings.placeholder_credentials else CredentialSource(settings)
         self._secret_credentials: tuple[str, str, str | None] | None = None
         runtime.activate(self.runtime)

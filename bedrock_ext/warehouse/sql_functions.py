@@ -44,12 +44,15 @@ def register_functions(conn: duckdb.DuckDBPyConnection) -> None:
     package-level request settings, with the model's native structured output flag from
     dim_bedrock_models (part of every request key). ``bedrock_ext_version()``: the package version
     (pyproject.toml, its one source), part of fct_bedrock_results' settings fingerprint, so a new
-    version recomputes every row. ``bedrock_ext_publish_prepare`` and
+    version recomputes every row. ``bedrock_ext_changes_since()``: when this dbt command's writes
+began (the plugin's start on `dbt build` / `run`; '-infinity' otherwise), which the data tests'
+``where`` compares with each row's own timestamp. ``bedrock_ext_publish_prepare`` and
     ``bedrock_ext_publish_swap``: the file steps of publishing for BI (``bedrock_ext.warehouse.publish``)."""
     functions: list[tuple[str, Any, list[Any], dict[str, Any]]] = [
         ("bedrock_ext_request_fingerprint", _fingerprint, [VARCHAR, VARCHAR, VARCHAR, BOOLEAN],
          {"side_effects": False, "null_handling": "special"}),
         ("bedrock_ext_version", lambda: __version__, [], {"side_effects": False}),
+        ("bedrock_ext_changes_since", lambda: runtime.current().changes_since, [], {"side_effects": False}),
         ("bedrock_ext_build_lease", _build_lease, [VARCHAR], {"side_effects": True}),
         ("bedrock_ext_publish_prepare", publish.prepare, [VARCHAR], {"side_effects": True}),
         ("bedrock_ext_publish_swap", publish.swap, [VARCHAR, VARCHAR], {"side_effects": True}),

@@ -48,7 +48,10 @@
     {%- set sample = evaluation.get('sample') or {} -%}
     {%- set stratum = sample.get('stratify_by') -%}
     {%- set labels = evaluation.get('labels') or {} -%}
-    {%- set columns = (([stratum] if stratum else []) + (labels.values() | list)) | unique | list -%}
+    {#- The reference's user message for each sample row too (the judge reads it), rendered here from
+       the same row: the rows keep no copy of their text (int_bedrock_requests). -#}
+    {%- set reference_columns = bedrock_ext.prompt_columns(task) | reject('equalto', bedrock_ext.text_column(task)) | list -%}
+    {%- set columns = (([stratum] if stratum else []) + (labels.values() | list) + reference_columns) | unique | list -%}
     select * exclude (_stratum, _stratum_position{% for column in columns %}, {{ adapter.quote(column) }}{% endfor %})
     from (
         select
@@ -71,7 +74,8 @@
                 ) as sample_labels
                 {%- else %}
                 null::json as sample_labels
-                {%- endif %}
+                {%- endif %},
+                {{ bedrock_ext.render_prompt(task, 'text_value') }} as reference_input_text
             from ({{ bedrock_ext.task_input_rows(name, columns=columns) }})
             where skip_reason is null
         )

@@ -123,6 +123,18 @@ def test_each_candidate_answers_the_same_stratified_sample(evaluated: foreign.Fo
         [(2 * SAMPLE, 2)]
 
 
+def test_each_row_carries_the_message_its_candidate_was_sent(evaluated: foreign.ForeignProject) -> None:
+    # The reference's text is rendered for the sample alone (the rows keep no copy of their text):
+    # it equals the task's own rendering of that row, and each candidate's equals its own.
+    mismatched = evaluated.query(
+        "select e.candidate_name, e.input_row_id from fct_bedrock_evaluation_rows e "
+        "join stg_bedrock_ext__input_rows i on i.input_row_id = e.input_row_id and i.task_name = "
+        "case when e.candidate_name = 'reference' then e.task_name else e.task_name || ':' || e.candidate_name end "
+        "where e.request_text is distinct from i.input_text")
+    assert mismatched == []
+    assert evaluated.query("select count(*) from fct_bedrock_evaluation_rows where request_text is null") == [(0,)]
+
+
 def test_the_scores_equal_the_ones_computed_from_the_rows(evaluated: foreign.ForeignProject) -> None:
     rows = _rows(evaluated)
     answers = {(r["candidate_name"], r["input_row_id"]): json.loads(r["answer"]) for r in rows}

@@ -19,7 +19,14 @@ task_rows as (
 
 requests as (
 
+    {# The sample rows' user messages: each candidate's own, and the task's (the reference's), both
+       from the candidates' rows of the input (only the sample is rendered, never the whole input). #}
     select task_name, input_row_id, input_text from {{ ref('stg_bedrock_ext__input_rows') }}
+    where candidate_name is not null
+    union all
+    select base_task_name, input_row_id, any_value(reference_input_text) from {{ ref('stg_bedrock_ext__input_rows') }}
+    where candidate_name is not null
+    group by base_task_name, input_row_id
 
 ),
 

@@ -3,7 +3,8 @@
    requested (null or empty id, an id with a control character, a value that is not text, a
    duplicate id, blank text). Every other row proceeds. See the macro bedrock_ext.task_input_rows.
    An evaluation candidate (task_name <task>:<candidate>) has the rows of its task's sample, with
-   their labels (macro bedrock_ext.evaluation_sample). #}
+   their labels and the task's own user message for the row (reference_input_text; macro
+   bedrock_ext.evaluation_sample). #}
 {%- for name in bedrock_ext.request_tasks() | sort %}
 {%- set task, candidate = bedrock_ext.split_task_name(name) %}
 select
@@ -16,7 +17,8 @@ from (
     {%- if candidate %}
     {{ bedrock_ext.evaluation_sample(task, name) }}
     {%- else %}
-    select *, null::json as sample_labels from ({{ bedrock_ext.task_input_rows(name) }})
+    select *, null::json as sample_labels, null::varchar as reference_input_text
+    from ({{ bedrock_ext.task_input_rows(name) }})
     {%- endif %}
 )
 {{ "union all" if not loop.last }}
