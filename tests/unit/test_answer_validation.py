@@ -67,7 +67,8 @@ def test_every_kind_of_invalid_answer_gets_its_reason() -> None:
     assert {rid: error for rid, (error, *_) in got.items()} == {rid: want for rid, (_, want) in CASES.items()}
     assert got["ok"][1] and got["prose"][1] and not got["extra"][1]
     assert json.loads(got["prose"][3]) == VALID  # the object inside the prose is the answer
-    assert all(row[2] == CASES[rid][0] for rid, row in got.items())  # raw text kept
+    # The raw text is kept where no valid answer was found; a valid answer is kept once, as answer.
+    assert all(row[2] == (None if row[1] else CASES[rid][0]) for rid, row in got.items())
 
 
 def test_array_items_are_checked() -> None:

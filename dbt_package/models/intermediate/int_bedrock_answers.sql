@@ -109,8 +109,11 @@ validated as (
 
 final as (
 
+    {# The raw text only where no valid answer was found (what raw_answer_text shows): a valid
+       answer is kept once, as `answer`. #}
     select
-        * exclude (answer_candidate),
+        * exclude (answer_candidate, answer_text),
+        case when is_error or parse_error is not null then answer_text end as answer_text,
         case when not is_error and parse_error is null then answer_candidate end as answer,
         not is_error and parse_error is null as is_answered
     from validated
