@@ -17,16 +17,14 @@ task_rows as (
 
 ),
 
-requests as (
+sample_inputs as materialized (
 
-    {# The sample rows' user messages: each candidate's own, and the task's (the reference's), both
-       from the candidates' rows of the input (only the sample is rendered, never the whole input). #}
-    select task_name, input_row_id, input_text from {{ ref('stg_bedrock_ext__input_rows') }}
+    {# The candidates' rows of the input: the sample, with its labels and the user messages (each
+       candidate's own, and the task's own as reference_input_text). Read once: each candidate's
+       rows rank the whole input to draw the sample. #}
+    select task_name, base_task_name, input_row_id, input_text, reference_input_text, sample_labels
+    from {{ ref('stg_bedrock_ext__input_rows') }}
     where candidate_name is not null
-    union all
-    select base_task_name, input_row_id, any_value(reference_input_text) from {{ ref('stg_bedrock_ext__input_rows') }}
-    where candidate_name is not null
-    group by base_task_name, input_row_id
 
 ),
 
@@ -35,10 +33,19 @@ sample as (
     select
         base_task_name as task_name,
         input_row_id,
-        any_value(sample_labels) as labels
-    from {{ ref('stg_bedrock_ext__input_rows') }}
-    where candidate_name is not null
+        any_value(sample_labels) as labels,
+        any_value(reference_input_text) as reference_input_text
+    from sample_inputs
     group by base_task_name, input_row_id
+
+),
+
+requests as (
+
+    {# The user message each row was asked with: the candidates' own, and the reference's. #}
+    select task_name, input_row_id, input_text from sample_inputs
+    union all
+    select task_name, input_row_id, reference_input_text from sample
 
 ),
 
