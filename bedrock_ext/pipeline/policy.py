@@ -36,7 +36,6 @@ RECOVERED = "bedrock_ext_recovered_exports"
 PENDING = "bedrock_ext_pending_requests"  # one task's pending requests, without their text
 PENDING_TEXT = "bedrock_ext_pending_texts"  # the same with their text (read twice: the plan and the files)
 OUTPUT = "bedrock_ext_batch_input_rows"  # the model's new rows (DuckDB's temp table, returned as a relation)
-BATCH = "bedrock_ext_export_batch"  # one export's rows: recorded in S3, then added to OUTPUT
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -82,7 +81,7 @@ def export_pending(session: Any, config: BatchConfig, relations: Relations) -> A
             remaining = None if config.bedrock_budget_usd is None else config.bedrock_budget_usd - spent
             spent += _export_and_close(build, export, remaining, history)
     finally:
-        for table in (PENDING, PENDING_TEXT, BATCH):
+        for table in (PENDING, PENDING_TEXT):
             session.execute(f"drop table if exists {table}")
         if recovered is not None:
             session.execute(f"drop view if exists {RECOVERED}")
@@ -229,12 +228,11 @@ def _overdue_retries(session: Any, this: str, config: BatchConfig) -> int:
 
 
 def _add_rows(build: _Build, export: SqlExport, jobs: list[tuple[str, str]], mode: str) -> None:
-    """The export's rows, recorded in S3 when it has jobs (sent, or about to be), added to OUTPUT."""
-    create_rows_table(build.session, BATCH)
-    export.insert_rows(BATCH, jobs, mode)
+    """The export's rows added to OUTPUT, and those of its jobs (sent, or about to be) recorded in S3."""
+    export.insert_rows(OUTPUT, jobs, mode)
     if jobs:
-        build.held.record(build.session, BATCH)
-    build.session.execute(f"insert into {OUTPUT} select * from {BATCH}")
+        keys = ", ".join(literal(key) for key, _ in jobs)
+        build.held.record(build.session, f"(select * from {OUTPUT} where job_key in ({keys}))")
 
 
 def _on_demand_priced(estimate: Estimate) -> Estimate:

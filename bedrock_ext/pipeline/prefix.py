@@ -62,24 +62,17 @@ class Prefix:
         """The key prefix of the exports on record."""
         return f"{self.prefix.strip('/')}/{FOLDER}/".lstrip("/")
 
-    def record(self, session: Any, rows: Any) -> None:
+    def record(self, session: Any, rows: str) -> None:
         """Write the rows of each exported job (or on-demand group) to S3, one file per job key.
-        ``rows``: an Arrow table, or the name of a relation (the backfill of a warehouse's exports)."""
-        relation = rows if isinstance(rows, str) else "bedrock_ext_recorded_rows"
-        if not isinstance(rows, str):
-            session.register(relation, rows)
-        try:
-            keys = [k for (k,) in session.execute(f"select distinct job_key from {relation} "
-                                                  "where job_key is not null order by 1").fetchall()]
-            with tempfile.TemporaryDirectory(prefix="bedrock-ext-record-") as tmp:
-                for key in keys:
-                    path = str(Path(tmp) / f"{key}{SUFFIX}")
-                    session.execute(f"COPY (select * from {relation} where job_key = {literal(key)}) "
-                                    f"TO {literal(path)} (FORMAT parquet)")
-                    self.s3.upload_file(path, self.bucket, self.exports + key + SUFFIX)
-        finally:
-            if not isinstance(rows, str):
-                session.unregister(relation)
+        ``rows``: a FROM clause (a relation's name, or a parenthesized query)."""
+        keys = [k for (k,) in session.execute(f"select distinct job_key from {rows} "
+                                              "where job_key is not null order by 1").fetchall()]
+        with tempfile.TemporaryDirectory(prefix="bedrock-ext-record-") as tmp:
+            for key in keys:
+                path = str(Path(tmp) / f"{key}{SUFFIX}")
+                session.execute(f"COPY (select * from {rows} where job_key = {literal(key)}) "
+                                f"TO {literal(path)} (FORMAT parquet)")
+                self.s3.upload_file(path, self.bucket, self.exports + key + SUFFIX)
         if keys:
             log.info("recorded %d export(s) in s3://%s/%s", len(keys), self.bucket, self.exports)
 
