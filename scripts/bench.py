@@ -37,7 +37,6 @@ import boto3
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
-import yaml
 from bench_io import TASK, peak_rss  # scripts/: the directory of this script is on sys.path (and it adds ROOT)
 
 from bedrock_ext.aws.client import S3, AwsSettings
@@ -53,6 +52,7 @@ from bedrock_ext.request.record_sql import table_requests_sql
 from bedrock_ext.request.records import RecordSettings, model_input
 from bedrock_ext.transcripts.generator import GenerateSpec, generate_chunk, write_dataset
 from bedrock_ext.warehouse.duckdb_s3 import connect
+from tests.example import without_evaluation
 from tests.record_oracle import render_row
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -304,10 +304,7 @@ def _project(tmp: Path, rows: int) -> tuple[Path, Path]:
     project = tmp / "dbt_project"
     ignore = shutil.ignore_patterns("target", "logs", "data", "dbt_packages", "package-lock.yml")
     shutil.copytree(ROOT / "dbt_project", project, ignore=ignore)
-    config = yaml.safe_load((project / "dbt_project.yml").read_text())
-    for spec in config["vars"]["bedrock_ext_tasks"].values():
-        spec.pop("evaluation", None)
-    (project / "dbt_project.yml").write_text(yaml.safe_dump(config, sort_keys=False))
+    without_evaluation(project / "dbt_project.yml")
     shutil.copytree(ROOT / "dbt_package", tmp / "dbt_package", ignore=ignore)  # packages.yml: local: ../dbt_package
     subprocess.run([str(BIN / "dbt"), "deps", "--project-dir", str(project), "--profiles-dir", str(project)],
                    cwd=project, capture_output=True, check=True)

@@ -13,13 +13,13 @@ from pathlib import Path
 
 import duckdb
 import pytest
-import yaml
 from dbt.adapters.duckdb.connections import DuckDBConnectionManager
 from dbt.cli.main import dbtRunner, dbtRunnerResult
 
 from bedrock_ext.transcripts.generator import GenerateSpec, write_dataset
 from bedrock_ext.warehouse.plugin import shutdown_local_emulators
 from tests.conftest import use_test_credentials
+from tests.example import without_evaluation
 
 REPO = Path(__file__).resolve().parents[2]
 PROJECT_DIR = REPO / "dbt_project"
@@ -58,7 +58,7 @@ def prepared_project(root: Path, monkeypatch: pytest.MonkeyPatch, evaluation: bo
     ignore = shutil.ignore_patterns("target", "logs", "data", "dbt_packages", "package-lock.yml")
     shutil.copytree(PROJECT_DIR, root, ignore=ignore)
     if not evaluation:
-        _without_evaluation(root / "dbt_project.yml")
+        without_evaluation(root / "dbt_project.yml")
     # What `dbt deps` does for packages.yml's `local: ../dbt_package` (a symlink to the package), without
     # a dbt run per test; tests/dbt/test_adoption.py and test_input_contract.py run the real `dbt deps`.
     (root / "dbt_packages").mkdir()
@@ -75,13 +75,6 @@ def prepared_project(root: Path, monkeypatch: pytest.MonkeyPatch, evaluation: bo
     finally:
         DuckDBConnectionManager.close_all_connections()
         shutdown_local_emulators()
-
-
-def _without_evaluation(project_yml: Path) -> None:
-    config = yaml.safe_load(project_yml.read_text())
-    for spec in config["vars"]["bedrock_ext_tasks"].values():
-        spec.pop("evaluation", None)
-    project_yml.write_text(yaml.safe_dump(config, sort_keys=False))
 
 
 @pytest.fixture
