@@ -6,9 +6,10 @@ Export: transcripts in DuckDB -> Bedrock JSONL in S3.
           per 50,000 records);
   floor = one DuckDB COPY (select ...) TO 's3://...' (FORMAT json) of the same records, in files
           of at most 100 MB (FILE_SIZE_BYTES);
-  ours  = bedrock_ext.pipeline.export (what bedrock_batch_input runs): plan, shard, one COPY per file,
-          reading table ``requests``: the same rows keyed as int_bedrock_requests keys them
-          (in dbt that model computes the request keys, before the export).
+  ours  = bedrock_ext.pipeline.export (what bedrock_batch_input runs): plan, shard, one partitioned
+          COPY, upload, and bedrock_batch_input's rows into a DuckDB table (export_into), reading
+          table ``requests``: the same rows keyed as int_bedrock_requests keys them (in dbt that
+          model computes the request keys, before the export).
 Parse: the emulator's output JSONL -> typed summary rows.
   loop  = json.loads per line, a dict per record, json.loads of the answer;
   floor = one DuckDB read_json of the same files into a table;
@@ -35,7 +36,7 @@ import duckdb
 import yaml
 
 from bedrock_ext.aws.client import S3, AwsSettings
-from bedrock_ext.pipeline.export import export_requests
+from bedrock_ext.pipeline.export import export_into
 from bedrock_ext.pipeline.sharding import Quotas
 from bedrock_ext.request.pricing import price_for
 from bedrock_ext.request.record_sql import literal
@@ -47,7 +48,7 @@ MODEL = "anthropic.claude-3-haiku-20240307-v1:0"
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the package SQL renderer and the row-by-row record builder the tests use
 from tests.record_oracle import render_row  # noqa: E402
-from tests.sql.package_sql import read_output_files, render_model  # noqa: E402
+from tests.sql.package_sql import output_files_to_load, render_model  # noqa: E402
 
 BUCKET = "bench"
 OUTPUT_PREFIX = "out/"
@@ -97,8 +98,9 @@ def export_floor(con: duckdb.DuckDBPyConnection, target: str = f"s3://{BUCKET}/f
 
 
 def export_ours(con: duckdb.DuckDBPyConnection, s3: Any) -> int:
-    jobs, _ = export_requests(con, "select * from requests", SETTINGS, price=price_for(MODEL), s3=s3,
-                              bucket=BUCKET, prefix="ours", quotas=Quotas())
+    """What bedrock_batch_input runs for a task: plan, write, its rows into a DuckDB table."""
+    jobs = export_into(con, "bench_rows", "select * from requests", SETTINGS, price=price_for(MODEL), s3=s3,
+                       bucket=BUCKET, prefix="ours", quotas=Quotas())
     return sum(j.record_count for j in jobs)
 
 
@@ -153,7 +155,7 @@ def parse_ours(con: duckdb.DuckDBPyConnection, models: tuple[tuple[str, str, str
     refs = {"stg_bedrock__batch_outputs": "stg_bedrock__batch_outputs", "bedrock_batch_jobs": "bedrock_batch_jobs",
             "bedrock_batch_input": "(select distinct record_id, 'call_summaries' as task_name "
                                    "from stg_bedrock__batch_outputs)"}
-    extra = {"read_output_files": read_output_files(con),
+    extra = {"output_files_to_load": output_files_to_load(con),
              "bedrock_output_uri": lambda: f"s3://{BUCKET}/{OUTPUT_PREFIX}",
              "bedrock_on_demand_uri": lambda: f"s3://{BUCKET}/on-demand/"}
     for name, path, _ in models:

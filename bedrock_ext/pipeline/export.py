@@ -5,10 +5,11 @@ Two passes over the requests, and no record goes through Python:
 1. ``plan``: one query (``record_sql.records_sql``) judges every request (sent, or skipped with
    the reason) and measures its JSONL line, into a narrow temp table without the text. This
    gives the pre-submit estimate before anything is written.
-2. ``write``: the line sizes are cut into jobs and files under the quotas (in closed form when
-   no byte quota can bind, else by ``sharding.ShardPlanner``); one partitioned ``COPY`` writes
-   every file to local disk, each checked against its planned byte size, and the files upload
-   to ``<prefix>/input/<job key>/part-NNNNN.jsonl`` (boto3 multipart). The job key hashes the
+2. ``write``: the line sizes are cut into jobs and files under the quotas (by arithmetic on
+   each record's position when no file or job it makes is over a byte quota, else by
+   ``sharding.ShardPlanner``); one partitioned ``COPY`` writes every file to local disk, each
+   checked against its planned byte size, and the files upload to
+   ``<prefix>/input/<job key>/part-NNNNN.jsonl`` (boto3 multipart). The job key hashes the
    job's request keys and attempt numbers, so a re-run finds the files in S3 and writes
    nothing; a retry is a new job.
 
@@ -34,7 +35,7 @@ import pyarrow as pa
 from bedrock_ext.aws.client import S3
 from bedrock_ext.errors import ExportError
 from bedrock_ext.pipeline.estimate import DEFAULT_OUTPUT_SHARE, NO_HISTORY, Estimate, History
-from bedrock_ext.pipeline.sharding import Quotas, file_ranges, plan_shards, uniform_ranges
+from bedrock_ext.pipeline.sharding import Quotas, count_shape, file_ranges, plan_shards, within_bytes
 from bedrock_ext.request.pricing import ModelPrice, cost
 from bedrock_ext.request.record_sql import literal, records_sql
 from bedrock_ext.request.records import PreparedRecord, RecordSettings
@@ -189,17 +190,24 @@ class SqlExport:
         self.con.execute(f"drop table if exists {PLAN}")
 
     def _assign_files(self, quotas: Quotas) -> None:
-        """Set job_number and file_number of every record to send: in closed form when no byte
-        quota can bind (the usual case), else by ShardPlanner over the line sizes."""
-        count, max_size = self.con.execute(
-            f"select count(position), coalesce(max(line_bytes), 0) from {PLAN}").fetchone()  # type: ignore[misc]
-        ranges = uniform_ranges(int(count), int(max_size), quotas)
-        if ranges is None:
-            cursor = self.con.execute(
-                f"select line_bytes from {PLAN} where position is not null order by position")
-            # Streamed in batches; no other query runs on this connection meanwhile.
-            sizes = (size for batch in iter(lambda: cursor.fetchmany(100_000), []) for (size,) in batch)
-            ranges = file_ranges(plan_shards(sizes, int(count), quotas))
+        """Set job_number and file_number of every record to send: by arithmetic on its position
+        (sharding.count_shape), kept when every file and job it makes is within the byte quotas
+        (the usual case), else by ShardPlanner over the line sizes."""
+        count = self.con.execute(f"select count(position) from {PLAN}").fetchone()[0]  # type: ignore[index]
+        per_job, per_file = count_shape(int(count), quotas)
+        self.con.execute(f"update {PLAN} set job_number = position // {per_job}, "
+                         f"file_number = position % {per_job} // {per_file} where position is not null")
+        file_bytes, job_bytes = self.con.execute(
+            f"select coalesce(max(file_bytes), 0), coalesce(max(job_bytes), 0) from ("
+            f"select sum(sum(line_bytes)) over (partition by job_number) as job_bytes, "
+            f"sum(line_bytes) as file_bytes from {PLAN} where position is not null "
+            "group by job_number, file_number)").fetchone()  # type: ignore[misc]
+        if within_bytes(int(file_bytes), int(job_bytes), quotas):
+            return
+        cursor = self.con.execute(f"select line_bytes from {PLAN} where position is not null order by position")
+        # Streamed in batches; no other query runs on this connection meanwhile.
+        sizes = (size for batch in iter(lambda: cursor.fetchmany(100_000), []) for (size,) in batch)
+        ranges = file_ranges(plan_shards(sizes, int(count), quotas))
         self.con.register(FILES, pa.table(list(zip(*ranges, strict=True)) if ranges else [[]] * 4,
                                           names=["job_number", "file_number", "first", "last"]))
         try:
@@ -272,17 +280,28 @@ def _upload_and_remove(s3: S3, path: str, bucket: str, key: str) -> None:
     log.info("uploaded s3://%s/%s (%.1f MB)", bucket, key, size / 1e6)
 
 
-def export_requests(con: duckdb.DuckDBPyConnection, requests_sql: str, settings: RecordSettings, *,
-                    price: ModelPrice, s3: S3, bucket: str, prefix: str, quotas: Quotas
-                    ) -> tuple[list[ExportedJob], pa.Table]:
-    """Plan and write in one call (tests, benchmarks): the jobs and bedrock_batch_input's rows."""
+def export_into(con: duckdb.DuckDBPyConnection, table: str, requests_sql: str, settings: RecordSettings, *,
+                price: ModelPrice, s3: S3, bucket: str, prefix: str, quotas: Quotas) -> list[ExportedJob]:
+    """Plan and write in one call, bedrock_batch_input's rows into ``table`` (made here, as
+    bedrock_batch_input makes its own): what the model does for one task, without its policy."""
     export = SqlExport(con, requests_sql, settings)
     try:
         export.plan(price)
         jobs = export.write(s3=s3, bucket=bucket, prefix=prefix, quotas=quotas)
-        create_rows_table(con, ROWS)
-        export.insert_rows(ROWS, [(j.job_key, j.input_s3_uri) for j in jobs], "batch")
+        create_rows_table(con, table)
+        export.insert_rows(table, [(j.job_key, j.input_s3_uri) for j in jobs], "batch")
+        return jobs
+    finally:
+        export.close()
+
+
+def export_requests(con: duckdb.DuckDBPyConnection, requests_sql: str, settings: RecordSettings, *,
+                    price: ModelPrice, s3: S3, bucket: str, prefix: str, quotas: Quotas
+                    ) -> tuple[list[ExportedJob], pa.Table]:
+    """:func:`export_into` with the rows fetched as an Arrow table (tests)."""
+    try:
+        jobs = export_into(con, ROWS, requests_sql, settings, price=price, s3=s3, bucket=bucket, prefix=prefix,
+                           quotas=quotas)
         return jobs, con.execute(f"select * from {ROWS} order by request_key").fetch_arrow_table()
     finally:
         con.execute(f"drop table if exists {ROWS}")
-        export.close()

@@ -108,17 +108,25 @@ def file_ranges(jobs: list[JobShard]) -> list[FileRange]:
             for f, positions in enumerate(job.files)]
 
 
-def uniform_ranges(total_records: int, max_size: int, quotas: Quotas) -> list[FileRange] | None:
-    """The plan of ShardPlanner in closed form, when no byte limit can bind: no file or job can
-    reach its byte quota even if every record had ``max_size`` bytes. None otherwise."""
-    planner = ShardPlanner(total_records, quotas)
-    target, per_file = planner.job_target, min(planner.job_target, quotas.max_records_per_file)
-    if not total_records or max_size * per_file > quotas.max_bytes_per_file \
-            or max_size * target > quotas.max_bytes_per_job:
-        return None
+def count_shape(total_records: int, quotas: Quotas) -> tuple[int, int]:
+    """ShardPlanner's plan when no byte quota binds, in closed form: (records per job, records per
+    file). The record at position p is in job p // per_job, file p % per_job // per_file. It is
+    ShardPlanner's plan exactly when none of its files and jobs is over its byte quota
+    (:func:`within_bytes`): the planner cuts on bytes only where a running sum would exceed one."""
+    return max(1, ShardPlanner(total_records, quotas).job_target), quotas.max_records_per_file
+
+
+def count_ranges(total_records: int, quotas: Quotas) -> list[FileRange]:
+    """The plan of :func:`count_shape` as file ranges."""
+    per_job, per_file = count_shape(total_records, quotas)
     ranges = []
-    for job, job_start in enumerate(range(0, total_records, target)):
-        job_end = min(job_start + target, total_records)
-        for file, start in enumerate(range(job_start, job_end, quotas.max_records_per_file)):
-            ranges.append((job, file, start, min(start + quotas.max_records_per_file, job_end) - 1))
+    for job, job_start in enumerate(range(0, total_records, per_job)):
+        job_end = min(job_start + per_job, total_records)
+        for file, start in enumerate(range(job_start, job_end, per_file)):
+            ranges.append((job, file, start, min(start + per_file, job_end) - 1))
     return ranges
+
+
+def within_bytes(max_file_bytes: int, max_job_bytes: int, quotas: Quotas) -> bool:
+    """The largest file and job of a plan are within the byte quotas."""
+    return max_file_bytes <= quotas.max_bytes_per_file and max_job_bytes <= quotas.max_bytes_per_job

@@ -56,7 +56,8 @@ def records_sql(requests_sql: str, settings: RecordSettings) -> str:
     reject = settings.overlong_policy == "reject"
     over_context = f"'over_context: about ' || {_tokens_sql('length(_text)')} || ' tokens'"
     tokens = f"{system_tokens} + {_tokens_sql('length(_fitted)')}"
-    assert TEXT_SLOT not in p0 + p1 + p2
+    # The text is a JSON string: the line takes to_json's quotes as its own.
+    assert TEXT_SLOT not in p0 + p1 + p2 and p1.endswith('"') and p2.startswith('"')
     fixed_bytes = len((p0 + p1 + p2).encode()) + RECORD_ID_LENGTH + 1  # + the newline
     return f"""
 with source as (
@@ -88,7 +89,7 @@ select
     coalesce(skip_reason is null and _is_cut, false) as is_truncated,
     case when skip_reason is null
          then {tokens} else 0 end as estimated_input_tokens,
-    {literal(p0)} || record_id || {literal(p1)} || _json_text[2:-2] || {literal(p2)} as line,
+    {literal(p0)} || record_id || {literal(p1[:-1])} || _json_text || {literal(p2[1:])} as line,
     {fixed_bytes} + strlen(_json_text) - 2 as line_bytes
 from encoded
 """

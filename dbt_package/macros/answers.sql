@@ -14,9 +14,10 @@
 {%- endmacro %}
 
 {# The facts about the answer `j` (a JSON value) that its task's schema is checked against, as
-   one struct, so the answer is parsed a few times per row rather than once per check: its root
-   type, its keys, the type and the text of each declared property (in declaration order), and for
-   each array property (in declaration order) the types and texts of its items. #}
+   one struct, so the answer is parsed four times per row (plus twice per array property) rather
+   than once per check: the types of the root and of each declared property in one call (`types[1]`
+   is the root's, then the properties' in declaration order), its keys, the text of each declared
+   property, and for each array property (in declaration order) the types and texts of its items. #}
 {% macro answer_facts(name, j) -%}
     {%- set properties = bedrock_ext.answer_properties(name) -%}
     {%- set paths = [] -%}
@@ -24,39 +25,44 @@
     {%- set arrays = [] -%}
     {%- for key, prop in properties.items() if prop['type'] == 'array' %}{% do arrays.append("'$." ~ key ~ "[*]'") %}{% endfor -%}
     struct_pack(
-        root := json_type({{ j }}),
+        types := json_type({{ j }}, ['$'{% for path in paths %}, {{ path }}{% endfor %}]),
         keys := json_keys({{ j }}),
-        types := {% if paths %}json_type({{ j }}, [{{ paths | join(', ') }}]){% else %}[]::varchar[]{% endif %},
         texts := {% if paths %}json_extract_string({{ j }}, [{{ paths | join(', ') }}]){% else %}[]::varchar[]{% endif %},
         item_types := {% if arrays %}[{% for path in arrays %}json_type({{ j }}, {{ path }}){{ ", " if not loop.last }}{% endfor %}]{% else %}[]::varchar[][]{% endif %},
         item_texts := {% if arrays %}[{% for path in arrays %}json_extract_string({{ j }}, {{ path }}){{ ", " if not loop.last }}{% endfor %}]{% else %}[]::varchar[][]{% endif %}
     )
 {%- endmacro %}
 
+{% macro sql_array(values) -%}
+    [{%- for v in values -%}{{ bedrock_ext.sql_string(v) }}{{ ", " if not loop.last }}{%- endfor -%}]::varchar[]
+{%- endmacro %}
+
 {# The first way an answer breaks the task's schema, as a message; null when it is valid.
    `facts` is a column holding the answer's answer_facts(name, ...). Repeated keys, unknown keys, missing
    required keys, wrong types, values outside an enum or a range, strings over their length limit
-   and array items of the wrong type are invalid. #}
+   and array items of the wrong type are invalid. The conditions are list functions without
+   lambdas (a lambda per row is the slow part); the messages, built only for the failing rows,
+   may use them. #}
 {% macro answer_errors(name, facts) -%}
     {%- set schema = bedrock_ext.task_setting(name, 'answer_schema') -%}
     {%- set properties = schema['properties'] -%}
     {%- set keys = properties.keys() | list -%}
     {%- set known = bedrock_ext.sql_list(keys) -%}
     case
-        when {{ facts }}.root <> 'OBJECT' then 'answer is not a JSON object'
+        when {{ facts }}.types[1] <> 'OBJECT' then 'answer is not a JSON object'
         {#- A repeated key: JSON readers disagree on which value counts (the first here, the last in
             Python), so the answer is invalid whatever the values. Nested objects are invalid anyway
             (no declared property holds one). #}
         when len({{ facts }}.keys) <> len(list_distinct({{ facts }}.keys))
             then 'duplicate key(s): ' || array_to_string(list_sort(list_distinct(list_filter({{ facts }}.keys, (k, i) -> list_position({{ facts }}.keys, k) <> i))), ', ')
-        when len(list_filter({{ facts }}.keys, k -> k not in {{ known }})) > 0
+        when not list_has_all({{ bedrock_ext.sql_array(keys) }}, {{ facts }}.keys)
             then 'unknown key(s): ' || array_to_string(list_filter({{ facts }}.keys, k -> k not in {{ known }}), ', ')
     {%- for key in schema.get('required', []) %}
-        when coalesce({{ facts }}.types[{{ keys.index(key) + 1 }}], 'NULL') = 'NULL' then '{{ key }} is missing'
+        when coalesce({{ facts }}.types[{{ keys.index(key) + 2 }}], 'NULL') = 'NULL' then '{{ key }} is missing'
     {%- endfor %}
     {%- set array_number = namespace(n=0) %}
     {%- for key, prop in properties.items() %}
-        {%- set type = facts ~ ".types[" ~ loop.index ~ "]" %}
+        {%- set type = facts ~ ".types[" ~ (loop.index + 1) ~ "]" %}
         {%- set text = facts ~ ".texts[" ~ loop.index ~ "]" %}
         {%- set present = "coalesce(" ~ type ~ ", 'NULL') <> 'NULL'" %}
         when {{ present }} and {{ type }} not in {{ bedrock_ext.sql_list(bedrock_ext.json_types(prop['type'])) }}
@@ -86,18 +92,18 @@
         {%- set items = prop.get('items', {}) %}
         {%- set item_types = facts ~ ".item_types[" ~ array_number.n ~ "]" %}
         {%- set item_texts = facts ~ ".item_texts[" ~ array_number.n ~ "]" %}
-        when {{ present }} and len(list_filter({{ item_types }}, t -> t not in {{ bedrock_ext.sql_list(bedrock_ext.json_types(items.get('type', 'string'))) }})) > 0
+        when {{ present }} and not list_has_all({{ bedrock_ext.sql_array(bedrock_ext.json_types(items.get('type', 'string'))) }}, {{ item_types }})
             then '{{ key }} has items that are not {{ items.get('type', 'string') }}'
         {%- if 'maxItems' in prop %}
         when {{ present }} and len({{ item_types }}) > {{ prop['maxItems'] | int }}
             then '{{ key }} has more than {{ prop['maxItems'] | int }} items'
         {%- endif %}
         {%- if 'enum' in items %}
-        when {{ present }} and len(list_filter({{ item_texts }}, x -> x not in {{ bedrock_ext.sql_list(items['enum'] | map('string') | list) }})) > 0
+        when {{ present }} and not list_has_all({{ bedrock_ext.sql_array(items['enum'] | map('string') | list) }}, {{ item_texts }})
             then '{{ key }} has items that are not accepted values'
         {%- endif %}
         {%- if 'maxLength' in items %}
-        when {{ present }} and len(list_filter({{ item_texts }}, x -> length(x) > {{ items['maxLength'] | int }})) > 0
+        when {{ present }} and coalesce(list_max(list_transform({{ item_texts }}, x -> length(x))), 0) > {{ items['maxLength'] | int }}
             then '{{ key }} has items longer than {{ items['maxLength'] | int }} characters'
         {%- endif %}
         {%- endif %}

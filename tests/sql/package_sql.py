@@ -61,17 +61,18 @@ def environment(tasks: Mapping[str, Any], refs: Mapping[str, str], extra: Mappin
             if callable(value):
                 setattr(namespace, name, _wrap(value))
                 context.setdefault(name, getattr(namespace, name))
+    for name, value in (extra or {}).items():  # a stand-in replaces the package's macro everywhere
+        if hasattr(namespace, name):
+            setattr(namespace, name, value)
     return env, context
 
 
-def read_output_files(con: Any) -> Callable[..., str]:
+def output_files_to_load(con: Any) -> Callable[..., list[str]]:
     """The package's macro of that name, on ``con``: outside dbt there are no jobs nor loaded
-    files to filter by, so every matching file is read."""
-    def macro(patterns: list[str], jobs: Any = None, uri_column: str | None = None) -> str:
-        files = [f for p in patterns for (f,) in con.execute("select file from glob(?)", [p]).fetchall()]
-        if files:
-            return f"(select filename, content from read_text({sorted(files)!r}))"
-        return "(select null::varchar as filename, null::varchar as content where false)"
+    files to filter by, so every matching file is loaded (the package's own read_output_files and
+    read_output_lines read them)."""
+    def macro(patterns: list[str], jobs: Any = None, uri_column: str | None = None) -> list[str]:
+        return sorted(f for p in patterns for (f,) in con.execute("select file from glob(?)", [p]).fetchall())
     return macro
 
 

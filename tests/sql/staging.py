@@ -8,13 +8,13 @@ from pathlib import Path
 
 import duckdb
 
-from tests.sql.package_sql import read_output_files, render_model
+from tests.sql.package_sql import output_files_to_load, render_model
 
 
 def rows(model: str, root: Path) -> list[dict]:
     """The model's rows over the files under ``root`` (output/<job id>/... and on-demand/<key>/...)."""
     with duckdb.connect() as con:
-        extra = {"read_output_files": read_output_files(con),
+        extra = {"output_files_to_load": output_files_to_load(con),
                  "bedrock_output_uri": lambda: f"{root}/output/", "bedrock_on_demand_uri": lambda: f"{root}/on-demand/"}
         sql = render_model(f"staging/bedrock/{model}.sql", {}, {"bedrock_batch_jobs": "bedrock_batch_jobs"}, extra)
         cursor = con.execute(sql)

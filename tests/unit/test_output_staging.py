@@ -3,6 +3,7 @@ shapes (Converse, and each family's InvokeModel body), error lines, malformed li
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -92,3 +93,41 @@ def test_manifest_with_extra_and_missing_keys(tmp_path: Path) -> None:
     a = got["aaaaaaaaaaaa"]
     assert (a["total_record_count"], a["error_record_count"], a["input_token_count"]) == (200, 1, 13142)
     assert got["bbbbbbbbbbbb"]["output_token_count"] is None
+
+
+def _raw_outputs(tmp_path: Path, content: bytes) -> list[dict]:
+    folder = tmp_path / "output" / JOB
+    folder.mkdir(parents=True)
+    (folder / "part-00000.jsonl.out").write_bytes(content)
+    return rows("stg_bedrock__batch_outputs", tmp_path)
+
+
+def test_each_line_is_read_whole_whatever_it_holds(tmp_path: Path) -> None:
+    """The CSV reader that splits the lines must keep quotes, backslashes, separators and control
+    characters as they are, read CRLF and a last line without a newline, and skip empty lines."""
+    quoted = json.dumps({"recordId": "Q", "modelOutput": {"output": {"message": {"content": [
+        {"text": 'say "hi",\\t\u00e9\u0001;|\x1f'}]}}}})
+    content = (quoted.encode() + b"\r\n\n  \n" + b'{"recordId":"B","modelOutput":{"con' + b"\x01\n"
+               + b'{"recordId":"L","error":{"errorCode":500,"errorMessage":"x"}}')
+    got = _raw_outputs(tmp_path, content)
+    by_id = {r["record_id"] or r["malformed_line_excerpt"]: r for r in got}
+    assert by_id["Q"]["answer_text"] == 'say "hi",\\t\u00e9\u0001;|\x1f' and not by_id["Q"]["is_malformed"]
+    assert by_id["L"]["is_error"] and by_id["L"]["error_code"] == "500"
+    malformed = [r for r in got if r["is_malformed"]]  # the blank line and the cut line
+    assert sorted(r["malformed_line_excerpt"] for r in malformed) == [
+        "  ", '{"recordId":"B","modelOutput":{"con\x01']
+    assert len(got) == 4
+
+
+def test_line_ids_are_the_record_id_and_unique_whatever_repeats(tmp_path: Path) -> None:
+    line = '{"recordId":"R1","modelOutput":{"output":{"message":{"content":[{"text":"a"}]}}}}'
+    other = '{"recordId":"R1","modelOutput":{"output":{"message":{"content":[{"text":"b"}]}}}}'
+    got = _raw_outputs(tmp_path, f"{line}\n{other}\nnot json\nnot json\n{{\n".encode())
+    uri = str(tmp_path / "output" / JOB / "part-00000.jsonl.out")
+    ids = sorted(r["output_line_id"] for r in got)
+    bad = hashlib.md5(b"not json").hexdigest()
+    assert ids == sorted([f"{uri}:R1", f"{uri}:R1#2", f"{uri}:line-{bad}", f"{uri}:line-{bad}#2",
+                          f"{uri}:line-{hashlib.md5(b'{').hexdigest()}"])
+    # the repeated recordId's numbering follows the answer, so a re-read gives the same ids
+    assert {r["answer_text"]: r["output_line_id"] for r in got if r["record_id"]} == {
+        "a": f"{uri}:R1", "b": f"{uri}:R1#2"}

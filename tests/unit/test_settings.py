@@ -12,7 +12,7 @@ import yaml
 
 from bedrock_ext.pipeline.config import BatchConfig, settings_fields
 from bedrock_ext.pipeline.sharding import plan_shards
-from tests.sql.package_sql import read_output_files, render_model
+from tests.sql.package_sql import output_files_to_load, render_model
 
 PACKAGE = Path(__file__).resolve().parents[2] / "dbt_package"
 SQL_ONLY = {"model_catalog_overrides",  # read by dim_bedrock_models; Python reads that table
@@ -80,7 +80,7 @@ def test_the_default_file_size_keeps_output_files_readable_within_the_memory_lim
             f.writelines(line.replace('"R"', f'"R{i}"') for i in range(count))
     with duckdb.connect(config={"memory_limit": "1GB", "threads": 2, "preserve_insertion_order": False,
                                 "temp_directory": str(tmp_path / "spill")}) as con:
-        extra = {"read_output_files": read_output_files(con), "bedrock_output_uri": lambda: f"{tmp_path}/output/",
+        extra = {"output_files_to_load": output_files_to_load(con), "bedrock_output_uri": lambda: f"{tmp_path}/output/",
                  "bedrock_on_demand_uri": lambda: f"{tmp_path}/on-demand/"}
         sql = render_model("staging/bedrock/stg_bedrock__batch_outputs.sql", {}, {"bedrock_batch_jobs": "j"}, extra)
         assert con.execute(f"select count(*), count(distinct record_id) from ({sql})").fetchone() == (2 * count, count)

@@ -8,7 +8,14 @@ import random
 import pytest
 
 from bedrock_ext.errors import ConfigError, ShardingError
-from bedrock_ext.pipeline.sharding import Quotas, file_ranges, plan_shards, uniform_ranges
+from bedrock_ext.pipeline.sharding import (
+    Quotas,
+    count_ranges,
+    count_shape,
+    file_ranges,
+    plan_shards,
+    within_bytes,
+)
 
 
 def _random_case(rng: random.Random) -> tuple[list[int], Quotas]:
@@ -35,24 +42,30 @@ def test_plan_respects_every_quota(seed: int) -> None:
 
 
 @pytest.mark.parametrize("seed", range(150))
-def test_closed_form_plan_equals_the_greedy_plan_when_bytes_cannot_bind(seed: int) -> None:
+def test_closed_form_plan_is_the_greedy_plan_when_its_files_and_jobs_are_within_the_byte_quotas(seed: int) -> None:
     rng = random.Random(seed)
     _, q = _random_case(rng)
     n = rng.randint(0, 1_500)
     size = rng.randint(1, 400)
     sizes = [rng.randint(1, size) for _ in range(n)]
-    ranges = uniform_ranges(n, max(sizes, default=0), q)
-    greedy = file_ranges(plan_shards(sizes, n, q))
-    if ranges is None:  # a byte quota could bind: only the greedy plan applies
-        per_file = min(q.max_records_per_file, -(-n // max(1, -(-n // q.max_records_per_job))))
-        assert n == 0 or max(sizes) * per_file > q.max_bytes_per_file or max(sizes) * n > q.max_bytes_per_job
-    else:
-        assert ranges == greedy
+    ranges = count_ranges(n, q)
+    per_job, per_file = count_shape(n, q)  # the export's arithmetic, per record
+    assert [(p // per_job, p % per_job // per_file) for p in range(n)] == [
+        (j, f) for j, f, first, last in ranges for _ in range(first, last + 1)]
+    file_bytes = [sum(sizes[first:last + 1]) for _, _, first, last in ranges]
+    job_bytes = [sum(sizes[first:last + 1]) for j in {j for j, *_ in ranges}
+                 for first, last in [(min(r[2] for r in ranges if r[0] == j), max(r[3] for r in ranges if r[0] == j))]]
+    try:
+        greedy = file_ranges(plan_shards(sizes, n, q))
+    except ShardingError:  # one record over a byte quota: then its file is too
+        assert not within_bytes(max(file_bytes), max(job_bytes), q)
+        return
+    assert (ranges == greedy) == within_bytes(max(file_bytes, default=0), max(job_bytes, default=0), q)
 
 
 def test_closed_form_plan_at_a_million_records() -> None:
-    ranges = uniform_ranges(1_000_000, 3_000, Quotas())
-    assert ranges is not None and len(ranges) == 20
+    ranges = count_ranges(1_000_000, Quotas())
+    assert len(ranges) == 20
     assert ranges[0] == (0, 0, 0, 49_999) and ranges[-1] == (19, 0, 950_000, 999_999)
 
 

@@ -44,7 +44,7 @@ parsed as (
 
     select
         *,
-        case when json_valid(answer_json_text) then answer_json_text::json end as answer_candidate
+        try_cast(answer_json_text as json) as answer_candidate
     from extracted
 
 ),

@@ -10,22 +10,9 @@ with
 
 source as (
 
-    select * from {{ read_output_files([bedrock_output_uri() ~ '*/*.jsonl.out', bedrock_on_demand_uri() ~ '*/*.jsonl.out'],
+    select * from {{ read_output_lines([bedrock_output_uri() ~ '*/*.jsonl.out', bedrock_on_demand_uri() ~ '*/*.jsonl.out'],
                                        ref('bedrock_batch_jobs'), 'output_file_uri') }}
-
-),
-
-split as (
-
-    select filename, string_split(content, chr(10)) as parts
-    from source
-
-),
-
-lines as (
-
-    select filename, unnest(parts) as line, generate_subscripts(parts, 1) as line_number
-    from split
+    where line <> ''
 
 ),
 
@@ -37,20 +24,26 @@ parsed as (
     select
         filename,
         line,
-        line_number,
         try(json_extract_string(line, [
             {%- for path in layout['paths'] %}
             {{ bedrock_ext.sql_string(path) }}{{ "," if not loop.last }}
             {%- endfor %}
         ])) as v
-    from lines
-    where line <> ''
+    from source
 
 ),
 
 checked as (
 
-    select *, v is not null as is_json from parsed
+    {# The line's text is not carried further: only an excerpt of a malformed line, and a hash of
+       a line without a recordId (its id). #}
+    select
+        filename,
+        v,
+        v is not null as is_json,
+        case when v is null then left(line, 200) end as line_excerpt,
+        case when {{ bedrock_ext.line_value(layout, 'record_id') }} is null then md5(line) end as line_hash
+    from parsed
 
 ),
 
@@ -58,7 +51,7 @@ renamed as (
 
     select
         ---------- ids
-        filename || ':' || line_number::varchar as output_line_id,
+        filename || ':' || coalesce({{ bedrock_ext.line_value(layout, 'record_id') }}, 'line-' || line_hash) as line_key,
         regexp_extract(filename, '/([^/]+)/[^/]+$', 1) as output_group_id,
         case when filename not like '%/on-demand/%' then regexp_extract(filename, '/([a-z0-9]{12})/[^/]+$', 1) end
             as batch_job_id,
@@ -71,7 +64,7 @@ renamed as (
         {{ bedrock_ext.line_value(layout, 'error_message') }} as error_message,
         case when filename like '%/on-demand/%' then 'on_demand' else 'batch' end as inference_mode,
         filename as output_file_uri,
-        case when not is_json then left(line, 200) end as malformed_line_excerpt,
+        line_excerpt as malformed_line_excerpt,
 
         ---------- numerics
         {# AWS documents an integer HTTP-style code; a line with a text code (for example
@@ -100,6 +93,28 @@ renamed as (
 
     from checked
 
+),
+
+numbered as (
+
+    {# A line's id is its file and recordId (a line without one: a hash of its text). Lines that
+       share one (a recordId twice in a file, or identical malformed lines) are told apart by a
+       number after the first, so the id stays unique whatever a file holds. #}
+    select
+        *,
+        row_number() over (partition by line_key order by malformed_line_excerpt, answer_text, error_message)
+            as line_key_rank
+    from renamed
+
+),
+
+final as (
+
+    select
+        line_key || case when line_key_rank > 1 then '#' || line_key_rank else '' end as output_line_id,
+        * exclude (line_key, line_key_rank)
+    from numbered
+
 )
 
-select * from renamed
+select * from final
