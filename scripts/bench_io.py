@@ -48,7 +48,7 @@ MODEL = "anthropic.claude-3-haiku-20240307-v1:0"
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the package SQL renderer and the row-by-row record builder the tests use
 from tests.record_oracle import render_row  # noqa: E402
-from tests.sql.package_sql import output_files_to_load, render_model  # noqa: E402
+from tests.sql.package_sql import environment, output_files_to_load, render_model  # noqa: E402
 
 BUCKET = "bench"
 OUTPUT_PREFIX = "out/"
@@ -130,9 +130,11 @@ def fetch_boto3(s3: S3) -> int:
 
 
 def fetch_duckdb(con: duckdb.DuckDBPyConnection) -> int:
-    """The S3 reads alone of the DuckDB parsers."""
-    row = con.execute(f"select sum(strlen(content)) from read_text('s3://{BUCKET}/{OUTPUT_PREFIX}*/*.jsonl.out')")
-    return int(row.fetchone()[0])  # type: ignore[index]
+    """The S3 reads alone of the DuckDB parsers: the output files' lines as the package reads them
+    (its macro read_output_lines)."""
+    _, context = environment({}, {}, {"output_files_to_load": output_files_to_load(con)})
+    lines = context["read_output_lines"]([f"s3://{BUCKET}/{OUTPUT_PREFIX}*/*.jsonl.out"], None, None)
+    return int(con.execute(f"select sum(strlen(line) + 1) from {lines}").fetchone()[0])  # type: ignore[index]
 
 
 def parse_floor(con: duckdb.DuckDBPyConnection) -> int:

@@ -3,15 +3,16 @@
 Two passes over the requests, and no record goes through Python:
 
 1. ``plan``: one query (``record_sql.records_sql``) judges every request (sent, or skipped with
-   the reason) and measures its JSONL line, into a narrow temp table without the text. This
-   gives the pre-submit estimate before anything is written.
-2. ``write``: the line sizes are cut into jobs and files under the quotas (by arithmetic on
-   each record's position when no file or job it makes is over a byte quota, else by
-   ``sharding.ShardPlanner``); one partitioned ``COPY`` writes every file to local disk, each
-   checked against its planned byte size, and the files upload to
-   ``<prefix>/input/<job key>/part-NNNNN.jsonl`` (boto3 multipart). The job key hashes the
-   job's request keys and attempt numbers, so a re-run finds the files in S3 and writes
-   nothing; a retry is a new job.
+   the reason), gives it its recordId, token estimate and position, into a narrow temp table
+   without the text. This gives the pre-submit estimate before anything is written.
+2. ``write``: the positions are cut into jobs and files by record counts
+   (``sharding.count_shape``); one partitioned ``COPY`` encodes each text once
+   (``record_sql.planned_lines_sql``) and writes every file to local disk, checked to hold every
+   planned record; when a file or job is over a byte quota (rare: about 20 KB per line on
+   average), the line sizes are measured, ``sharding.ShardPlanner`` cuts them, and the files are
+   written again. The files upload to ``<prefix>/input/<job key>/part-NNNNN.jsonl`` (boto3
+   multipart). The job key hashes the job's request keys and attempt numbers, so a re-run finds
+   the files in S3 and writes nothing; a retry is a new job.
 
 Memory: the plan and bedrock_batch_input's rows are DuckDB temp tables (about 200 bytes per
 request each), which DuckDB keeps within its memory_limit, spilling to its temp_directory; the
@@ -24,6 +25,7 @@ from __future__ import annotations
 import logging
 import shutil
 import tempfile
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -37,7 +39,7 @@ from bedrock_ext.errors import ExportError
 from bedrock_ext.pipeline.estimate import DEFAULT_OUTPUT_SHARE, NO_HISTORY, Estimate, History
 from bedrock_ext.pipeline.sharding import Quotas, count_shape, file_ranges, plan_shards, within_bytes
 from bedrock_ext.request.pricing import ModelPrice, cost
-from bedrock_ext.request.record_sql import literal, records_sql
+from bedrock_ext.request.record_sql import literal, planned_lines_sql, records_sql
 from bedrock_ext.request.records import PreparedRecord, RecordSettings
 
 log = logging.getLogger("bedrock_ext.pipeline.export")
@@ -68,7 +70,6 @@ class ExportedJob:
     job_key: str
     input_s3_uri: str
     record_count: int
-    byte_count: int
     file_count: int
     estimated_input_tokens: int
     below_minimum: bool
@@ -79,7 +80,7 @@ class SqlExport:
     """The export of one query's requests; ``plan`` first, then ``write`` or ``prepared``."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, requests_sql: str, settings: RecordSettings) -> None:
-        self.con, self.settings = con, settings
+        self.con, self.settings, self.requests_sql = con, settings, requests_sql
         self.records_sql = records_sql(requests_sql, settings)
         self.history, self.expected_output = NO_HISTORY, DEFAULT_OUTPUT_SHARE * settings.max_tokens
 
@@ -128,11 +129,29 @@ class SqlExport:
                                is_truncated=cut, attempt=a) for k, r, c, line, t, cut, a in rows]
 
     def write(self, *, s3: S3, bucket: str, prefix: str, quotas: Quotas) -> list[ExportedJob]:
-        """Shard under the quotas and write each file with one COPY; returns the jobs in order.
+        """Shard under the quotas and write the files with one COPY; returns the jobs in order.
         A job whose last file is already in S3 was written by an earlier run and is skipped."""
-        self._assign_files(quotas)
+        self._assign_by_count(quotas)
+        with tempfile.TemporaryDirectory(prefix="bedrock-ext-export-") as tmp:
+            jobs, files = self._jobs(s3, bucket, prefix, quotas)
+            written = self._write_local(files, Path(tmp))
+            if not self._within_byte_quotas(written, quotas):
+                log.info("a file or job is over a byte quota: cutting the jobs by line size instead")
+                for path in written.values():
+                    path.unlink()
+                self._assign_by_size(quotas)
+                jobs, files = self._jobs(s3, bucket, prefix, quotas)
+                written = self._write_local(files, Path(tmp))
+            for job, file, key in files:  # in order, so a job's last file is the last to arrive in S3
+                _upload_and_remove(s3, str(written[(job, file)]), bucket, key)
+        return jobs
+
+    def _jobs(self, s3: S3, bucket: str, prefix: str, quotas: Quotas
+              ) -> tuple[list[ExportedJob], list[tuple[int, int, str]]]:
+        """The jobs of the current assignment, and the (job number, file number, S3 key) of each
+        file to upload: all files of the jobs whose last file is not in S3 yet."""
         jobs, files = [], []
-        for number, key, records, size, file_count, tokens in self._job_stats():
+        for number, key, records, file_count, tokens in self._job_stats():
             folder = f"{prefix.strip('/')}/input/{key}/".lstrip("/")
             names = [f"part-{f:05d}.jsonl" for f in range(file_count)]
             uploaded = not s3.exists(bucket, folder + names[-1])
@@ -140,10 +159,9 @@ class SqlExport:
             log.info("job input s3://%s/%s: %d records in %d file(s)%s", bucket, folder, records, file_count,
                      "" if uploaded else " (already in S3, nothing uploaded)")
             jobs.append(ExportedJob(job_key=key, input_s3_uri=f"s3://{bucket}/{folder}", record_count=records,
-                                    byte_count=size, file_count=file_count, estimated_input_tokens=tokens,
+                                    file_count=file_count, estimated_input_tokens=tokens,
                                     below_minimum=records < quotas.min_records_per_job, uploaded=uploaded))
-        self._write_files(files, s3, bucket)
-        return jobs
+        return jobs, files
 
     def assign_one_job(self) -> str:
         """Put every record to send in one group (the on-demand path); returns its key."""
@@ -177,34 +195,30 @@ class SqlExport:
         finally:
             self.con.unregister(FILES)
 
-    def _job_stats(self) -> list[tuple[int, str, int, int, int, int]]:
+    def _job_stats(self) -> list[tuple[int, str, int, int, int]]:
         """Per job number: key (sha256 of its records' "request_key:attempt;" in order, 32 hex
-        digits), records, bytes, files and estimated input tokens."""
+        digits), records, files and estimated input tokens."""
         return self.con.execute(
             f"select job_number, left(sha256(string_agg(request_key || ':' || attempt_number || ';', '' "
-            f"order by position)), 32), count(*), sum(line_bytes)::BIGINT, max(file_number) + 1, "
+            f"order by position)), 32), count(*), max(file_number) + 1, "
             f"sum(estimated_input_tokens)::BIGINT from {PLAN} where position is not null "
             "group by job_number order by job_number").fetchall()
 
     def close(self) -> None:
         self.con.execute(f"drop table if exists {PLAN}")
 
-    def _assign_files(self, quotas: Quotas) -> None:
-        """Set job_number and file_number of every record to send: by arithmetic on its position
-        (sharding.count_shape), kept when every file and job it makes is within the byte quotas
-        (the usual case), else by ShardPlanner over the line sizes."""
+    def _assign_by_count(self, quotas: Quotas) -> None:
+        """Set job_number and file_number of every record to send by arithmetic on its position
+        (sharding.count_shape): ShardPlanner's plan whenever no file or job is over a byte quota."""
         count = self.con.execute(f"select count(position) from {PLAN}").fetchone()[0]  # type: ignore[index]
         per_job, per_file = count_shape(int(count), quotas)
         self.con.execute(f"update {PLAN} set job_number = position // {per_job}, "
                          f"file_number = position % {per_job} // {per_file} where position is not null")
-        file_bytes, job_bytes = self.con.execute(
-            f"select coalesce(max(file_bytes), 0), coalesce(max(job_bytes), 0) from ("
-            f"select sum(sum(line_bytes)) over (partition by job_number) as job_bytes, "
-            f"sum(line_bytes) as file_bytes from {PLAN} where position is not null "
-            "group by job_number, file_number)").fetchone()  # type: ignore[misc]
-        if within_bytes(int(file_bytes), int(job_bytes), quotas):
-            return
-        cursor = self.con.execute(f"select line_bytes from {PLAN} where position is not null order by position")
+
+    def _assign_by_size(self, quotas: Quotas) -> None:
+        """Set job_number and file_number by ShardPlanner over the line sizes (measured here)."""
+        count = self.con.execute(f"select count(position) from {PLAN}").fetchone()[0]  # type: ignore[index]
+        cursor = self.con.execute(f"select strlen(line) + 1 from ({self._lines_sql}) order by position")
         # Streamed in batches; no other query runs on this connection meanwhile.
         sizes = (size for batch in iter(lambda: cursor.fetchmany(100_000), []) for (size,) in batch)
         ranges = file_ranges(plan_shards(sizes, int(count), quotas))
@@ -218,29 +232,39 @@ class SqlExport:
         finally:
             self.con.unregister(FILES)
 
-    def _write_files(self, files: list[tuple[int, int, str]], s3: S3, bucket: str) -> None:
-        """One COPY writes every file to local disk in a single pass over the requests (one
-        partition per file), each checked against its planned size, then the files upload in
-        order (multipart, parts in parallel), so a job's last file is the last to arrive in S3."""
+    def _write_local(self, files: list[tuple[int, int, str]], tmp: Path) -> dict[tuple[int, int], Path]:
+        """One COPY writes the files of these jobs to ``tmp`` in a single pass over the requests
+        (one partition per file); each file's path by (job number, file number). Every planned
+        record of those jobs must be written: one that is not had its text changed since the plan."""
         if not files:
-            return
-        jobs = ", ".join(str(n) for n in sorted({job for job, _, _ in files}))
-        sizes = {(j, f): int(b) for j, f, b in self.con.execute(
-            f"select job_number, file_number, sum(line_bytes) from {PLAN} where job_number in ({jobs}) "
-            "group by all").fetchall()}
-        with tempfile.TemporaryDirectory(prefix="bedrock-ext-export-") as tmp, \
-                _setting(self.con, "partitioned_write_flush_threshold", _FLUSH_ROWS):
-            self.con.execute(
-                f"COPY (select r.line, p.job_number, p.file_number from ({self.records_sql}) r "
-                f"join {PLAN} p using (request_key) where p.job_number in ({jobs})) "
-                f"TO {literal(tmp)} ({_RAW_LINES}, PARTITION_BY (job_number, file_number))")
-            for job, file, key in files:
-                path = _one_file(Path(tmp) / f"job_number={job}" / f"file_number={file}")
-                if path.stat().st_size != sizes[(job, file)]:
-                    raise ExportError(f"s3://{bucket}/{key}: {path.stat().st_size} bytes written, "
-                                      f"{sizes[(job, file)]} planned; the requests changed during the "
-                                      "export. Re-run dbt build.")
-                _upload_and_remove(s3, str(path), bucket, key)
+            return {}
+        numbers = sorted({job for job, _, _ in files})
+        jobs = ", ".join(str(n) for n in numbers)
+        expected = self.con.execute(
+            f"select count(*) from {PLAN} where job_number in ({jobs})").fetchone()[0]  # type: ignore[index]
+        out = tmp / f"copy-{uuid.uuid4().hex}"
+        lines = f"select line, job_number, file_number from ({self._lines_sql}) where job_number in ({jobs})"
+        partitions = "PARTITION_BY (job_number, file_number)"
+        with _setting(self.con, "partitioned_write_flush_threshold", _FLUSH_ROWS):
+            copy = f"COPY ({lines}) TO {literal(str(out))} ({_RAW_LINES}, {partitions})"
+            written = self.con.execute(copy).fetchone()[0]  # type: ignore[index]
+        if written != expected:
+            raise ExportError(f"{written} records written for {expected} planned: the requests changed during "
+                              "the export. Re-run dbt build.")
+        return {(job, file): _one_file(out / f"job_number={job}" / f"file_number={file}")
+                for job, file, _ in files}
+
+    def _within_byte_quotas(self, written: dict[tuple[int, int], Path], quotas: Quotas) -> bool:
+        """Every written file, and every job of written files, is within its byte quota."""
+        sizes = {part: path.stat().st_size for part, path in written.items()}
+        jobs: dict[int, int] = {}
+        for (job, _), size in sizes.items():
+            jobs[job] = jobs.get(job, 0) + size
+        return within_bytes(max(sizes.values(), default=0), max(jobs.values(), default=0), quotas)
+
+    @property
+    def _lines_sql(self) -> str:
+        return planned_lines_sql(self.requests_sql, PLAN, self.settings)
 
 
 def create_rows_table(con: duckdb.DuckDBPyConnection, name: str) -> None:

@@ -45,20 +45,31 @@ def _tokens_sql(chars_sql: str) -> str:
     return f"ceil(({chars_sql}) / {CHARS_PER_TOKEN})::BIGINT"
 
 
+def _fitted_sql(text: str, is_cut: str, settings: RecordSettings) -> str:
+    """The text as sent: whole, or its head and tail around the truncation mark when ``is_cut``."""
+    t = truncation(settings)
+    cut = f"left({text}, {t.head}) || {literal(TRUNCATION_MARK)} || right({text}, {t.tail})"
+    return f"case when {is_cut} then {cut} else {text} end"
+
+
+def _line_sql(record_id: str, fitted: str, settings: RecordSettings) -> str:
+    """The JSONL line (no newline): the template's literal parts with the recordId and the text
+    spliced in; the text is a JSON string, so the line takes to_json's quotes as its own."""
+    p0, p1, p2 = line_template(settings)
+    assert TEXT_SLOT not in p0 + p1 + p2 and p1.endswith('"') and p2.startswith('"')
+    json_text = f"to_json({fitted})::VARCHAR"
+    return f"{literal(p0)} || {record_id} || {literal(p1[:-1])} || {json_text} || {literal(p2[1:])}"
+
+
 def records_sql(requests_sql: str, settings: RecordSettings) -> str:
     """A query over ``requests_sql`` (columns request_key, input_row_id, input_id,
     input_text, attempt_number) adding record_id, is_truncated, estimated_input_tokens,
-    skip_reason (null when sent), line (the JSONL line, no newline) and line_bytes (its UTF-8
-    size with the newline, computed without building the line)."""
+    skip_reason (null when sent) and line (the JSONL line, no newline; null when skipped)."""
     t = truncation(settings)
-    p0, p1, p2 = line_template(settings)
     system_tokens = math.ceil(len(settings.system_prompt) / CHARS_PER_TOKEN)
     reject = settings.overlong_policy == "reject"
     over_context = f"'over_context: about ' || {_tokens_sql('length(_text)')} || ' tokens'"
     tokens = f"{system_tokens} + {_tokens_sql('length(_fitted)')}"
-    # The text is a JSON string: the line takes to_json's quotes as its own.
-    assert TEXT_SLOT not in p0 + p1 + p2 and p1.endswith('"') and p2.startswith('"')
-    fixed_bytes = len((p0 + p1 + p2).encode()) + RECORD_ID_LENGTH + 1  # + the newline
     return f"""
 with source as (
     select *, coalesce(input_text, '') as _text from ({requests_sql})
@@ -67,8 +78,7 @@ fitted as (
     select *,
         regexp_full_match(_text, {literal(_BLANK_PATTERN)}) as _is_blank,
         length(_text) > {t.allowed_chars} as _is_cut,
-        case when length(_text) <= {t.allowed_chars} then _text
-             else left(_text, {t.head}) || {literal(TRUNCATION_MARK)} || right(_text, {t.tail}) end as _fitted
+        {_fitted_sql('_text', f'length(_text) > {t.allowed_chars}', settings)} as _fitted
     from source
 ),
 judged as (
@@ -79,9 +89,7 @@ judged as (
     from fitted
 ),
 encoded as (
-    select *,
-        case when skip_reason is null then {record_id_sql('request_key')} end as record_id,
-        case when skip_reason is null then to_json(_fitted)::VARCHAR end as _json_text
+    select *, case when skip_reason is null then {record_id_sql('request_key')} end as record_id
     from judged
 )
 select
@@ -89,10 +97,23 @@ select
     coalesce(skip_reason is null and _is_cut, false) as is_truncated,
     case when skip_reason is null
          then {tokens} else 0 end as estimated_input_tokens,
-    {literal(p0)} || record_id || {literal(p1[:-1])} || _json_text || {literal(p2[1:])} as line,
-    {fixed_bytes} + strlen(_json_text) - 2 as line_bytes
+    {_line_sql('record_id', '_fitted', settings)} as line
 from encoded
 """
+
+
+def planned_lines_sql(requests_sql: str, plan: str, settings: RecordSettings) -> str:
+    """The JSONL line of every request of ``plan`` (a table of records_sql's columns without the
+    line, plus position, job_number and file_number), from its text in ``requests_sql`` and what
+    the plan already decided (record_id, is_truncated): the text is encoded once, here. Columns:
+    line, position, job_number, file_number. A request whose text changed since the plan has a
+    new request_key and is not found (the caller checks the count)."""
+    text = "coalesce(r.input_text, '')"
+    return f"""
+select {_line_sql('p.record_id', _fitted_sql(text, 'p.is_truncated', settings), settings)} as line,
+    p.position, p.job_number, p.file_number
+from ({requests_sql}) r join {plan} p using (request_key)
+where p.position is not null"""
 
 
 def quoted(name: str) -> str:

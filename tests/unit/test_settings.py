@@ -18,7 +18,8 @@ PACKAGE = Path(__file__).resolve().parents[2] / "dbt_package"
 SQL_ONLY = {"model_catalog_overrides",  # read by dim_bedrock_models; Python reads that table
             "bi_database_path",  # read by bedrock_bi_published_marts (SQL) only
             "lake_retention_hours",  # read by the on-run-end macro lake_maintenance only
-            "bedrock_ext_full_data_tests"}  # read by the data tests' where (yml) only
+            "bedrock_ext_full_data_tests",  # read by the data tests' where (yml) only
+            "bedrock_ext_output_read_bytes"}  # read by the output staging's macro read_output_lines only
 
 
 def _package_vars() -> dict:
