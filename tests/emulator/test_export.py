@@ -12,7 +12,7 @@ import pytest
 
 from bedrock_ext.aws.client import S3, AwsSettings
 from bedrock_ext.errors import ExportError
-from bedrock_ext.pipeline.export import export_requests
+from bedrock_ext.pipeline.export import SqlExport, export_requests
 from bedrock_ext.pipeline.sharding import Quotas
 from bedrock_ext.request.pricing import price_for
 from bedrock_ext.request.record_sql import table_requests_sql
@@ -99,3 +99,21 @@ def test_duplicate_request_keys_fail_with_a_clear_error(con: duckdb.DuckDBPyConn
     twice = f"select * from ({table_requests_sql('transcripts', SETTINGS)}) cross join range(2)"
     with pytest.raises(ExportError, match="appears 2 times"):
         _export(con, aws, Quotas(min_records_per_job=1), sql=f"select * exclude (range) from ({twice})")
+
+
+def test_a_text_changed_between_plan_and_write_stops_the_export_before_any_upload(
+        con: duckdb.DuckDBPyConnection, aws: Aws) -> None:
+    """The COPY reads the texts again after the plan; a row whose text changed meanwhile has a new
+    request key, is not written, and the export stops with nothing in S3."""
+    con.execute("create table transcripts as select * from (select * from generate_series(1, 120) t(i)), "
+                "lateral (select 'C' || i as call_id, 'caller says hello number ' || i as transcript)")
+    requests = "select * from requests_now"
+    con.execute(f"create table requests_now as {table_requests_sql('transcripts', SETTINGS)}")
+    s3 = S3(AwsSettings(endpoint_url=aws.emulator.endpoint_url, placeholder_credentials=True))
+    export = SqlExport(con, requests, SETTINGS)
+    export.plan(price_for(TEST_MODEL))
+    con.execute("update requests_now set input_text = input_text || ' (edited)', request_key = sha256(request_key) "
+                "where input_id = 'C7'")
+    with pytest.raises(ExportError, match=r"119 records written for 120 planned: the requests changed"):
+        export.write(s3=s3, bucket=aws.bucket, prefix="changed", quotas=Quotas(min_records_per_job=10))
+    assert _objects(aws, f"s3://{aws.bucket}/changed/") == {}
