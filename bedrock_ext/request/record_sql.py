@@ -68,18 +68,22 @@ def records_sql(requests_sql: str, settings: RecordSettings) -> str:
     t = truncation(settings)
     system_tokens = math.ceil(len(settings.system_prompt) / CHARS_PER_TOKEN)
     reject = settings.overlong_policy == "reject"
-    over_context = f"'over_context: about ' || {_tokens_sql('length(_text)')} || ' tokens'"
-    tokens = f"{system_tokens} + {_tokens_sql('length(_fitted)')}"
+    over_context = f"'over_context: about ' || {_tokens_sql('_chars')} || ' tokens'"
+    # A cut text's length is known: its head, the mark and its tail (no second count).
+    fitted_chars = f"case when _is_cut then {t.head + len(TRUNCATION_MARK) + t.tail} else _chars end"
+    tokens = f"{system_tokens} + {_tokens_sql(fitted_chars)}"
     return f"""
 with source as (
     select *, coalesce(input_text, '') as _text from ({requests_sql})
 ),
+counted as (
+    select *, length(_text) as _chars from source
+),
 fitted as (
     select *,
         regexp_full_match(_text, {literal(_BLANK_PATTERN)}) as _is_blank,
-        length(_text) > {t.allowed_chars} as _is_cut,
-        {_fitted_sql('_text', f'length(_text) > {t.allowed_chars}', settings)} as _fitted
-    from source
+        _chars > {t.allowed_chars} as _is_cut
+    from counted
 ),
 judged as (
     select *,
@@ -97,7 +101,7 @@ select
     coalesce(skip_reason is null and _is_cut, false) as is_truncated,
     case when skip_reason is null
          then {tokens} else 0 end as estimated_input_tokens,
-    {_line_sql('record_id', '_fitted', settings)} as line
+    {_line_sql('record_id', _fitted_sql('_text', '_is_cut', settings), settings)} as line
 from encoded
 """
 
