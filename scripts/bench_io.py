@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 import tempfile
 import time
@@ -87,7 +88,10 @@ def export_loop(con: duckdb.DuckDBPyConnection, s3: S3 | None, per_file: int = 5
 
 def export_floor(con: duckdb.DuckDBPyConnection, target: str = f"s3://{BUCKET}/floor/") -> int:
     """One COPY; files of at most ~100 MB (about 50,000 records, like ours), since one file of
-    the whole table would break Bedrock's 1 GB file quota (and moto fails on 2 GB uploads)."""
+    the whole table would break Bedrock's 1 GB file quota (and moto fails on 2 GB uploads). A
+    local target is emptied first (a repeated run)."""
+    if not target.startswith("s3://"):
+        shutil.rmtree(target, ignore_errors=True)
     head, tail = SETTINGS.task.user.split("{" + SETTINGS.task.placeholders[0] + "}")
     row = con.execute(
         f"COPY (select call_id as recordId, {{'system': [{{'text': {literal(SETTINGS.system_prompt)}}}], "
