@@ -171,8 +171,8 @@ def parse_ours(con: duckdb.DuckDBPyConnection, models: tuple[tuple[str, str, str
     return int(row[0])  # type: ignore[index]
 
 
-def _approach(step: str, approach: str, con: duckdb.DuckDBPyConnection, s3: S3, scratch: Path) -> Callable[[], int]:
-    local = str(scratch / "floor-local")
+def _approach(step: str, approach: str, con: duckdb.DuckDBPyConnection, s3: S3) -> Callable[[], int]:
+    local = str(Path(tempfile.gettempdir()) / "floor-local")  # beside the other approaches' files (TMPDIR)
     table: dict[tuple[str, str], Callable[[], int]] = {
         ("export", "loop"): lambda: export_loop(con, s3), ("export", "floor"): lambda: export_floor(con),
         ("export", "ours"): lambda: export_ours(con, s3), ("parse", "loop"): lambda: parse_loop(s3),
@@ -199,7 +199,7 @@ def main() -> None:
     con = connect(settings, database=args.database)
     if args.memory_limit:
         con.execute(f"SET memory_limit = {literal(args.memory_limit)}")
-    run: Any = _approach(args.step, args.approach, con, S3(settings), Path(args.database).parent)
+    run: Any = _approach(args.step, args.approach, con, S3(settings))
     start = time.perf_counter()
     count = run()
     seconds = time.perf_counter() - start
