@@ -119,6 +119,13 @@ def test_each_line_is_read_whole_whatever_it_holds(tmp_path: Path) -> None:
     assert len(got) == 4
 
 
+def test_a_raw_nul_byte_ends_a_line_read(tmp_path: Path) -> None:
+    """The reader's delimiter is NUL, which no JSON line holds: text after it is not read, and a
+    line that starts with one reads as empty (documented in the macro read_output_lines)."""
+    got = _raw_outputs(tmp_path, b'{"recordId":"A"}\nnot json\x00hidden\n\x00starts with nul\n')
+    assert sorted((r["record_id"] or "", r["malformed_line_excerpt"] or "") for r in got) == [("", "not json"), ("A", "")]
+
+
 def test_line_ids_are_the_record_id_and_unique_whatever_repeats(tmp_path: Path) -> None:
     line = '{"recordId":"R1","modelOutput":{"output":{"message":{"content":[{"text":"a"}]}}}}'
     other = '{"recordId":"R1","modelOutput":{"output":{"message":{"content":[{"text":"b"}]}}}}'
