@@ -142,8 +142,11 @@ class SqlExport:
                 self._assign_by_size(quotas)
                 jobs, files = self._jobs(s3, bucket, prefix, quotas)
                 written = self._write_local(files, Path(tmp))
-            for job, file, key in files:  # in order, so a job's last file is the last to arrive in S3
-                _upload_and_remove(s3, str(written[(job, file)]), bucket, key)
+            for job in jobs:
+                log.info("job input %s: %d records in %d file(s)%s", job.input_s3_uri, job.record_count,
+                         job.file_count, "" if job.uploaded else " (already in S3, nothing uploaded)")
+            for number, file, key in files:  # in order, so a job's last file is the last to arrive in S3
+                _upload_and_remove(s3, str(written[(number, file)]), bucket, key)
         return jobs
 
     def _jobs(self, s3: S3, bucket: str, prefix: str, quotas: Quotas
@@ -156,8 +159,6 @@ class SqlExport:
             names = [f"part-{f:05d}.jsonl" for f in range(file_count)]
             uploaded = not s3.exists(bucket, folder + names[-1])
             files += [(number, f, folder + name) for f, name in enumerate(names)] if uploaded else []
-            log.info("job input s3://%s/%s: %d records in %d file(s)%s", bucket, folder, records, file_count,
-                     "" if uploaded else " (already in S3, nothing uploaded)")
             jobs.append(ExportedJob(job_key=key, input_s3_uri=f"s3://{bucket}/{folder}", record_count=records,
                                     file_count=file_count, estimated_input_tokens=tokens,
                                     below_minimum=records < quotas.min_records_per_job, uploaded=uploaded))
