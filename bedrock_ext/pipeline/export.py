@@ -5,29 +5,24 @@ Two passes over the requests, and no record goes through Python:
 1. ``plan``: one query (``record_sql.records_sql``) judges every request (sent, or skipped with
    the reason), gives it its recordId, token estimate and position, into a narrow temp table
    without the text. This gives the pre-submit estimate before anything is written.
-2. ``write``: the positions are cut into jobs and files by record counts
-   (``sharding.count_shape``); one partitioned ``COPY`` encodes each text once
+2. ``write``: the positions are cut into jobs and files (``export_files.PlanFiles``: by record
+   counts; by measured line sizes when a file or job would be over a byte quota, rare: about
+   20 KB per line on average); one partitioned ``COPY`` encodes each text once
    (``record_sql.planned_lines_sql``) and writes every file to local disk, checked to hold every
-   planned record; when a file or job is over a byte quota (rare: about 20 KB per line on
-   average), the line sizes are measured, ``sharding.ShardPlanner`` cuts them, and the files are
-   written again. The files upload to ``<prefix>/input/<job key>/part-NNNNN.jsonl`` (boto3
+   planned record. The files upload to ``<prefix>/input/<job key>/part-NNNNN.jsonl`` (boto3
    multipart). The job key hashes the job's request keys and attempt numbers, so a re-run finds
    the files in S3 and writes nothing; a retry is a new job.
 
 Memory: the plan and bedrock_batch_input's rows are DuckDB temp tables (about 200 bytes per
 request each), which DuckDB keeps within its memory_limit, spilling to its temp_directory; the
-COPY buffers at most _FLUSH_ROWS lines per file. Nothing per request is held in Python. Local
+COPY buffers a bounded number of lines per file. Nothing per request is held in Python. Local
 disk holds the files of one export until they are uploaded.
 """
 
 from __future__ import annotations
 
 import logging
-import shutil
 import tempfile
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,7 +32,8 @@ import pyarrow as pa
 from bedrock_ext.aws.client import S3
 from bedrock_ext.errors import ExportError
 from bedrock_ext.pipeline.estimate import DEFAULT_OUTPUT_SHARE, NO_HISTORY, Estimate, History
-from bedrock_ext.pipeline.sharding import Quotas, count_shape, file_ranges, plan_shards, within_bytes
+from bedrock_ext.pipeline.export_files import PlanFiles, within_byte_quotas
+from bedrock_ext.pipeline.sharding import Quotas
 from bedrock_ext.request.pricing import ModelPrice, cost
 from bedrock_ext.request.record_sql import literal, planned_lines_sql, records_sql
 from bedrock_ext.request.records import PreparedRecord, RecordSettings
@@ -55,14 +51,6 @@ ROWS_SCHEMA = pa.schema([
     ("exported_at", pa.timestamp("us", tz="UTC")), ("task_name", pa.string()), ("invocation_type", pa.string()),
     ("expected_input_tokens", pa.float64()), ("expected_output_tokens", pa.float64()),
 ])
-# COPY writes each line as one CSV field: no quoting (JSON lines hold no raw control characters,
-# so the unit separator never occurs), header off.
-_RAW_LINES = "FORMAT csv, HEADER false, QUOTE '', ESCAPE '', DELIMITER '\x1f'"
-# Rows a partitioned COPY buffers per file before writing (DuckDB's default, 524,288, would hold
-# about 1 GB of 2 KB lines per file in memory).
-_FLUSH_ROWS = 20_000
-
-
 @dataclass(frozen=True, kw_only=True)
 class ExportedJob:
     """One job's input in S3."""
@@ -131,17 +119,18 @@ class SqlExport:
     def write(self, *, s3: S3, bucket: str, prefix: str, quotas: Quotas) -> list[ExportedJob]:
         """Shard under the quotas and write the files with one COPY; returns the jobs in order.
         A job whose last file is already in S3 was written by an earlier run and is skipped."""
-        self._assign_by_count(quotas)
+        files_of = PlanFiles(self.con, PLAN, planned_lines_sql(self.requests_sql, PLAN, self.settings))
+        files_of.assign_by_count(quotas)
         with tempfile.TemporaryDirectory(prefix="bedrock-ext-export-") as tmp:
             jobs, files = self._jobs(s3, bucket, prefix, quotas)
-            written = self._write_local(files, Path(tmp))
-            if not self._within_byte_quotas(written, quotas):
+            written = files_of.write_local(files, Path(tmp))
+            if not within_byte_quotas(written, quotas):
                 log.info("a file or job is over a byte quota: cutting the jobs by line size instead")
                 for path in written.values():
                     path.unlink()
-                self._assign_by_size(quotas)
+                files_of.assign_by_size(quotas)
                 jobs, files = self._jobs(s3, bucket, prefix, quotas)
-                written = self._write_local(files, Path(tmp))
+                written = files_of.write_local(files, Path(tmp))
             for job in jobs:
                 log.info("job input %s: %d records in %d file(s)%s", job.input_s3_uri, job.record_count,
                          job.file_count, "" if job.uploaded else " (already in S3, nothing uploaded)")
@@ -208,66 +197,6 @@ class SqlExport:
     def close(self) -> None:
         self.con.execute(f"drop table if exists {PLAN}")
 
-    def _assign_by_count(self, quotas: Quotas) -> None:
-        """Set job_number and file_number of every record to send by arithmetic on its position
-        (sharding.count_shape): ShardPlanner's plan whenever no file or job is over a byte quota."""
-        count = self.con.execute(f"select count(position) from {PLAN}").fetchone()[0]  # type: ignore[index]
-        per_job, per_file = count_shape(int(count), quotas)
-        self.con.execute(f"update {PLAN} set job_number = position // {per_job}, "
-                         f"file_number = position % {per_job} // {per_file} where position is not null")
-
-    def _assign_by_size(self, quotas: Quotas) -> None:
-        """Set job_number and file_number by ShardPlanner over the line sizes (measured here)."""
-        count = self.con.execute(f"select count(position) from {PLAN}").fetchone()[0]  # type: ignore[index]
-        cursor = self.con.execute(f"select strlen(line) + 1 from ({self._lines_sql}) order by position")
-        # Streamed in batches; no other query runs on this connection meanwhile.
-        sizes = (size for batch in iter(lambda: cursor.fetchmany(100_000), []) for (size,) in batch)
-        ranges = file_ranges(plan_shards(sizes, int(count), quotas))
-        self.con.register(FILES, pa.table(list(zip(*ranges, strict=True)) if ranges else [[]] * 4,
-                                          names=["job_number", "file_number", "first", "last"]))
-        try:
-            # Each file is a contiguous range of positions: an ASOF join finds each record's file.
-            self.con.execute(
-                f"create or replace temp table {PLAN} as select p.* exclude (job_number, file_number), "
-                f"f.job_number, f.file_number from {PLAN} p asof left join {FILES} f on p.position >= f.first")
-        finally:
-            self.con.unregister(FILES)
-
-    def _write_local(self, files: list[tuple[int, int, str]], tmp: Path) -> dict[tuple[int, int], Path]:
-        """One COPY writes the files of these jobs to ``tmp`` in a single pass over the requests
-        (one partition per file); each file's path by (job number, file number). Every planned
-        record of those jobs must be written: one that is not had its text changed since the plan."""
-        if not files:
-            return {}
-        numbers = sorted({job for job, _, _ in files})
-        jobs = ", ".join(str(n) for n in numbers)
-        expected = self.con.execute(
-            f"select count(*) from {PLAN} where job_number in ({jobs})").fetchone()[0]  # type: ignore[index]
-        out = tmp / f"copy-{uuid.uuid4().hex}"
-        lines = f"select line, job_number, file_number from ({self._lines_sql}) where job_number in ({jobs})"
-        partitions = "PARTITION_BY (job_number, file_number)"
-        with _setting(self.con, "partitioned_write_flush_threshold", _FLUSH_ROWS):
-            copy = f"COPY ({lines}) TO {literal(str(out))} ({_RAW_LINES}, {partitions})"
-            written = self.con.execute(copy).fetchone()[0]  # type: ignore[index]
-        if written != expected:
-            raise ExportError(f"{written} records written for {expected} planned: the requests changed during "
-                              "the export. Re-run dbt build.")
-        return {(job, file): _one_file(out / f"job_number={job}" / f"file_number={file}")
-                for job, file, _ in files}
-
-    def _within_byte_quotas(self, written: dict[tuple[int, int], Path], quotas: Quotas) -> bool:
-        """Every written file, and every job of written files, is within its byte quota."""
-        sizes = {part: path.stat().st_size for part, path in written.items()}
-        jobs: dict[int, int] = {}
-        for (job, _), size in sizes.items():
-            jobs[job] = jobs.get(job, 0) + size
-        return within_bytes(max(sizes.values(), default=0), max(jobs.values(), default=0), quotas)
-
-    @property
-    def _lines_sql(self) -> str:
-        return planned_lines_sql(self.requests_sql, PLAN, self.settings)
-
-
 def create_rows_table(con: duckdb.DuckDBPyConnection, name: str) -> None:
     """An empty temp table of bedrock_batch_input's columns (``ROWS_SCHEMA``)."""
     con.register(f"{name}_schema", ROWS_SCHEMA.empty_table())
@@ -275,27 +204,6 @@ def create_rows_table(con: duckdb.DuckDBPyConnection, name: str) -> None:
         con.execute(f"create or replace temp table {name} as select * from {name}_schema")
     finally:
         con.unregister(f"{name}_schema")
-
-
-@contextmanager
-def _setting(con: duckdb.DuckDBPyConnection, name: str, value: int) -> Iterator[None]:
-    """A DuckDB setting for the duration of a block, then the session's own value again."""
-    previous = con.execute("select current_setting(?)", [name]).fetchone()[0]  # type: ignore[index]
-    con.execute(f"SET {name} = {int(value)}")
-    try:
-        yield
-    finally:
-        con.execute(f"SET {name} = {literal(str(previous))}")
-
-
-def _one_file(folder: Path) -> Path:
-    """The partition's file (DuckDB may split a partition into several; they are joined)."""
-    parts = sorted(folder.iterdir())
-    for extra in parts[1:]:
-        with parts[0].open("ab") as out, extra.open("rb") as src:
-            shutil.copyfileobj(src, out)
-        extra.unlink()
-    return parts[0]
 
 
 def _upload_and_remove(s3: S3, path: str, bucket: str, key: str) -> None:
