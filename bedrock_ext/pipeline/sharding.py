@@ -116,17 +116,6 @@ def count_shape(total_records: int, quotas: Quotas) -> tuple[int, int]:
     return max(1, ShardPlanner(total_records, quotas).job_target), quotas.max_records_per_file
 
 
-def count_ranges(total_records: int, quotas: Quotas) -> list[FileRange]:
-    """The plan of :func:`count_shape` as file ranges."""
-    per_job, per_file = count_shape(total_records, quotas)
-    ranges = []
-    for job, job_start in enumerate(range(0, total_records, per_job)):
-        job_end = min(job_start + per_job, total_records)
-        for file, start in enumerate(range(job_start, job_end, per_file)):
-            ranges.append((job, file, start, min(start + per_file, job_end) - 1))
-    return ranges
-
-
 def within_bytes(max_file_bytes: int, max_job_bytes: int, quotas: Quotas) -> bool:
     """The largest file and job of a plan are within the byte quotas."""
     return max_file_bytes <= quotas.max_bytes_per_file and max_job_bytes <= quotas.max_bytes_per_job

@@ -9,8 +9,18 @@
                'boolean': ['BOOLEAN'], 'array': ['ARRAY'], 'object': ['OBJECT']}[kind]) }}
 {%- endmacro %}
 
+{# SQL string literals, comma-separated: in parentheses (for `in`), or as a VARCHAR[] (for the
+   list functions). #}
+{% macro sql_strings(values) -%}
+    {%- for v in values -%}{{ bedrock_ext.sql_string(v) }}{{ ", " if not loop.last }}{%- endfor -%}
+{%- endmacro %}
+
 {% macro sql_list(values) -%}
-    ({%- for v in values -%}{{ bedrock_ext.sql_string(v) }}{{ ", " if not loop.last }}{%- endfor -%})
+    ({{ bedrock_ext.sql_strings(values) }})
+{%- endmacro %}
+
+{% macro sql_array(values) -%}
+    [{{ bedrock_ext.sql_strings(values) }}]::varchar[]
 {%- endmacro %}
 
 {# The facts about the answer `j` (a JSON value) that its task's schema is checked against, as
@@ -31,10 +41,6 @@
         item_types := {% if arrays %}[{% for path in arrays %}json_type({{ j }}, {{ path }}){{ ", " if not loop.last }}{% endfor %}]{% else %}[]::varchar[][]{% endif %},
         item_texts := {% if arrays %}[{% for path in arrays %}json_extract_string({{ j }}, {{ path }}){{ ", " if not loop.last }}{% endfor %}]{% else %}[]::varchar[][]{% endif %}
     )
-{%- endmacro %}
-
-{% macro sql_array(values) -%}
-    [{%- for v in values -%}{{ bedrock_ext.sql_string(v) }}{{ ", " if not loop.last }}{%- endfor -%}]::varchar[]
 {%- endmacro %}
 
 {# The first way an answer breaks the task's schema, as a message; null when it is valid.

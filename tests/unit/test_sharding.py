@@ -9,8 +9,8 @@ import pytest
 
 from bedrock_ext.errors import ConfigError, ShardingError
 from bedrock_ext.pipeline.sharding import (
+    FileRange,
     Quotas,
-    count_ranges,
     count_shape,
     file_ranges,
     plan_shards,
@@ -39,6 +39,19 @@ def test_plan_respects_every_quota(seed: int) -> None:
             assert 0 < len(f) <= q.max_records_per_file
             assert nbytes == sum(sizes[p] for p in f) <= q.max_bytes_per_file
         assert job.below_minimum == (job.record_count < q.min_records_per_job)
+
+
+def count_ranges(total_records: int, quotas: Quotas) -> list[FileRange]:
+    """The arithmetic plan of sharding.count_shape written out as file ranges, job by job and file
+    by file (an independent statement of it, to hold against the per-record arithmetic and the
+    greedy planner)."""
+    per_job, per_file = count_shape(total_records, quotas)
+    ranges = []
+    for job, job_start in enumerate(range(0, total_records, per_job)):
+        job_end = min(job_start + per_job, total_records)
+        for file, start in enumerate(range(job_start, job_end, per_file)):
+            ranges.append((job, file, start, min(start + per_file, job_end) - 1))
+    return ranges
 
 
 @pytest.mark.parametrize("seed", range(150))
