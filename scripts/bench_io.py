@@ -16,7 +16,9 @@ Parse: the emulator's output JSONL -> typed summary rows.
   ours  = the project's own SQL (stg_bedrock__batch_outputs + int_bedrock_answers), rendered
           from the model files with the macros replaced by their plain values;
   staging = ours without int_bedrock_answers: the files parsed into one row per line, every field
-          extracted, no answer validated against its task's schema (what read_json does not do).
+          extracted, no answer validated against its task's schema (what read_json does not do);
+  ours-distinct = ours with every answer made distinct before it is validated (the emulator's
+          summarizer repeats answers; int_bedrock_answers validates each distinct answer once).
 
 Usage: python scripts/bench_io.py {export,parse} {loop,floor,ours} ENDPOINT DATABASE
 """
@@ -141,6 +143,23 @@ def fetch_duckdb(con: duckdb.DuckDBPyConnection) -> int:
     return int(con.execute(f"select sum(strlen(line) + 1) from {lines}").fetchone()[0])  # type: ignore[index]
 
 
+def distinct_answers(con: duckdb.DuckDBPyConnection) -> int:
+    """The distinct answer texts among the output lines (int_bedrock_answers validates each once;
+    the emulator's heuristic summarizer repeats answers where a model would rarely)."""
+    parse_ours(con, STAGING)
+    row = con.execute("select count(distinct answer_text) from stg_bedrock__batch_outputs where not is_malformed")
+    return int(row.fetchone()[0])  # type: ignore[index]
+
+
+def parse_ours_distinct(con: duckdb.DuckDBPyConnection) -> int:
+    """ours with every answer made distinct before it is validated (a number put in front of
+    each summary; the update is timed with the rest), as a model's summaries would be."""
+    parse_ours(con, STAGING)
+    con.execute("""update stg_bedrock__batch_outputs set answer_text = regexp_replace(answer_text, '"summary": ?"',
+                   '"summary": "' || hash(output_line_id) || ' ')""")
+    return parse_ours(con, ANSWERS)
+
+
 def parse_floor(con: duckdb.DuckDBPyConnection) -> int:
     con.execute("create or replace temp table floor_out as select * from "
                 f"read_json('s3://{BUCKET}/{OUTPUT_PREFIX}*/*.jsonl.out', format='newline_delimited')")
@@ -182,6 +201,8 @@ def _approach(step: str, approach: str, con: duckdb.DuckDBPyConnection, s3: S3) 
         ("export", "floor-local"): lambda: export_floor(con, local),
         ("export", "ours-local"): lambda: export_ours(con, NoUpload()),
         ("parse", "fetch-boto3"): lambda: fetch_boto3(s3), ("parse", "fetch-duckdb"): lambda: fetch_duckdb(con),
+        ("parse", "distinct-answers"): lambda: distinct_answers(con),
+        ("parse", "ours-distinct"): lambda: parse_ours_distinct(con),
     }
     return table[(step, approach)]
 
@@ -190,7 +211,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("step", choices=["export", "parse"])
     parser.add_argument("approach", choices=["loop", "floor", "ours", "loop-local", "floor-local", "ours-local",
-                                             "fetch-boto3", "fetch-duckdb", "staging"])
+                                             "fetch-boto3", "fetch-duckdb", "staging", "distinct-answers",
+                                             "ours-distinct"])
     parser.add_argument("endpoint", help="the emulator's endpoint URL")
     parser.add_argument("database", help="DuckDB file with tables t(call_id, transcript) and requests")
     parser.add_argument("--memory-limit", help="DuckDB's memory_limit (default: DuckDB's, 80%% of RAM)")

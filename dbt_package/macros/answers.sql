@@ -104,6 +104,10 @@
         when {{ present }} and len({{ item_types }}) > {{ prop['maxItems'] | int }}
             then '{{ key }} has more than {{ prop['maxItems'] | int }} items'
         {%- endif %}
+        {%- if 'minItems' in prop %}
+        when {{ present }} and len({{ item_types }}) < {{ prop['minItems'] | int }}
+            then '{{ key }} has fewer than {{ prop['minItems'] | int }} items'
+        {%- endif %}
         {%- if 'enum' in items %}
         when {{ present }} and not list_has_all({{ bedrock_ext.sql_array(items['enum'] | map('string') | list) }}, {{ item_texts }})
             then '{{ key }} has items that are not accepted values'
@@ -112,9 +116,112 @@
         when {{ present }} and coalesce(list_max(list_transform({{ item_texts }}, x -> length(x))), 0) > {{ items['maxLength'] | int }}
             then '{{ key }} has items longer than {{ items['maxLength'] | int }} characters'
         {%- endif %}
+        {%- if 'minLength' in items %}
+        when {{ present }} and coalesce(list_min(list_transform({{ item_texts }}, x -> length(x))), {{ items['minLength'] | int }}) < {{ items['minLength'] | int }}
+            then '{{ key }} has items shorter than {{ items['minLength'] | int }} characters'
+        {%- endif %}
+        {%- if 'minimum' in items %}
+        when {{ present }} and coalesce(list_min(list_transform({{ item_texts }}, x -> try_cast(x as double))), {{ items['minimum'] }}) < {{ items['minimum'] }}
+            then '{{ key }} has items below its minimum {{ items['minimum'] }}'
+        {%- endif %}
+        {%- if 'maximum' in items %}
+        when {{ present }} and coalesce(list_max(list_transform({{ item_texts }}, x -> try_cast(x as double))), {{ items['maximum'] }}) > {{ items['maximum'] }}
+            then '{{ key }} has items above its maximum {{ items['maximum'] }}'
+        {%- endif %}
         {%- endif %}
     {%- endfor %}
     end
+{%- endmacro %}
+
+{# ---------- The quick test: most answers are valid, and proving it takes one parse. #}
+
+{# The answer `j` (a JSON value) as a map of its keys to their values' JSON text: null when it is
+   not an object. The one parse that answer_passes reads. #}
+{% macro answer_map(j) -%}
+    try(json_transform({{ j }}, '"MAP(VARCHAR, JSON)"'))
+{%- endmacro %}
+
+{# True only for an answer that answer_errors accepts (tests/unit/test_answer_validation.py holds
+   the two to that, on every kind of answer it names): `m` is the answer's answer_map. Each
+   declared property is checked on its value's JSON text with string functions and anchored
+   regular expressions, no lambda and no further parse of the whole answer. False is not a
+   verdict: the row goes to answer_facts and answer_errors, which find the reason (or none, for
+   an answer this test cannot clear, such as an escaped character where a length bound applies). #}
+{% macro answer_passes(name, m) -%}
+    {%- set schema = bedrock_ext.task_setting(name, 'answer_schema') -%}
+    {%- set required = schema.get('required', []) -%}
+    {#- No unknown key and none twice: the map holds as many keys as the declared ones it holds
+        (the required ones, checked below, and each optional one it contains). #}
+    coalesce(
+        cardinality({{ m }}) = {{ required | length }}
+        {%- for key in schema['properties'] if key not in required %} + map_contains({{ m }}, {{ bedrock_ext.sql_string(key) }})::integer{% endfor %}
+    {%- for key, prop in schema['properties'].items() %}
+        {%- set v = m ~ "[" ~ bedrock_ext.sql_string(key) ~ "]" %}
+        and ({{ v }} {{ 'is not null and' if key in required else 'is null or' }} {{ bedrock_ext.json_text_passes(prop, v) }})
+    {%- endfor %},
+        false)
+{%- endmacro %}
+
+{# A property's value, as JSON text `v` (not null), passes its schema `prop`. #}
+{% macro json_text_passes(prop, v) -%}
+    {%- set kind = prop['type'] -%}
+    {%- if kind == 'array' -%}
+        {%- set items = prop.get('items', {'type': 'string'}) -%}
+        {%- set item = bedrock_ext.json_item_pattern(items) -%}
+        {%- if item -%}regexp_full_match({{ v }}, {{ bedrock_ext.sql_string('\\[(?:' ~ item ~ '(?:,' ~ item ~ ')*)?\\]') }})
+        {%- else -%}{{ v }} = '[]'{%- endif -%}
+        {%- if 'maxItems' in prop %} and json_array_length({{ v }}) <= {{ prop['maxItems'] | int }}{% endif -%}
+        {%- if 'minItems' in prop %} and json_array_length({{ v }}) >= {{ prop['minItems'] | int }}{% endif -%}
+    {%- else -%}
+        {%- if kind == 'string' -%}starts_with({{ v }}, '"')
+        {%- elif kind == 'boolean' -%}{{ v }} in ('true', 'false')
+        {%- else -%}regexp_full_match({{ v }}, {{ bedrock_ext.sql_string(bedrock_ext.json_item_pattern({'type': kind})) }})
+        {%- endif -%}
+        {%- if 'enum' in prop %} and {{ v }} in {{ bedrock_ext.sql_list(bedrock_ext.json_texts(prop['enum'])) }}{% endif -%}
+        {#- A string's JSON text is never shorter than the string (its quotes, its escapes); it is
+            exactly two longer without a backslash. #}
+        {%- if 'maxLength' in prop %} and length({{ v }}) - 2 <= {{ prop['maxLength'] | int }}{% endif -%}
+        {%- if 'minLength' in prop %} and length({{ v }}) - 2 >= {{ prop['minLength'] | int }} and not contains({{ v }}, '\'){% endif -%}
+        {%- if 'minimum' in prop %} and try_cast({{ v }} as double) >= {{ prop['minimum'] }}{% endif -%}
+        {%- if 'maximum' in prop %} and try_cast({{ v }} as double) <= {{ prop['maximum'] }}{% endif -%}
+    {%- endif -%}
+{%- endmacro %}
+
+{# A regular expression for the JSON text of one value of the scalar schema `prop`, as DuckDB
+   writes it (compact): only what is surely valid; none when a bound on the items of an array
+   (a range, a length over RE2's repeat limit) cannot be written as one, then only [] passes. #}
+{% macro json_item_pattern(prop) -%}
+    {%- set kind = prop['type'] -%}
+    {%- if 'enum' in prop -%}
+        {%- set patterns = [] -%}
+        {%- for text in bedrock_ext.json_texts(prop['enum']) %}{% do patterns.append(modules.re.escape(text)) %}{% endfor -%}
+        {{ return('(?:' ~ patterns | join('|') ~ ')') }}
+    {%- elif kind == 'string' and prop.get('maxLength', 0) > 1000 -%}
+        {{ return(none) }}
+    {%- elif kind == 'string' and 'minLength' in prop -%}
+        {{ return('"[^"\\\\]{' ~ prop['minLength'] ~ ',' ~ prop.get('maxLength', '') ~ '}"') }}
+    {%- elif kind == 'string' and 'maxLength' in prop -%}
+        {{ return('"(?:[^"\\\\]|\\\\.){0,' ~ prop['maxLength'] ~ '}"') }}
+    {%- elif kind == 'string' -%}
+        {{ return('"(?:[^"\\\\]|\\\\.)*"') }}
+    {%- elif 'minimum' in prop or 'maximum' in prop -%}
+        {{ return(none) }}
+    {%- elif kind == 'integer' -%}
+        {{ return('-?[0-9]{1,18}') }}
+    {%- elif kind == 'number' -%}
+        {{ return('-?[0-9][0-9.eE+-]*') }}
+    {%- elif kind == 'boolean' -%}
+        {{ return('(?:true|false)') }}
+    {%- endif -%}
+    {{ return(none) }}
+{%- endmacro %}
+
+{# Values as the JSON text DuckDB writes for them (strings quoted; a string with characters JSON
+   escapes, or outside ASCII, may be written otherwise, and then only fails the quick test). #}
+{% macro json_texts(values) -%}
+    {%- set texts = [] -%}
+    {%- for value in values %}{% do texts.append(tojson(value)) %}{% endfor -%}
+    {{ return(texts) }}
 {%- endmacro %}
 
 {% macro sql_type(kind) -%}

@@ -9,6 +9,7 @@ import json
 import duckdb
 
 from tests.dbt.tasks_examples import TICKET_LANGUAGE, TICKET_TRIAGE
+from tests.sql import package_sql
 from tests.sql.package_sql import render_model
 
 VALID = {"category": "billing", "urgency": 3, "needs_refund": True, "reply_draft": "We are on it."}
@@ -79,3 +80,88 @@ def test_array_items_are_checked() -> None:
 def test_a_cut_answer_says_so() -> None:
     got = _validate({"cut": ('{"category": "bill', "x")}, "ticket_triage", cut="cut")
     assert got["cut"][0] == "answer is not a JSON object (cut at max_tokens)"
+
+
+# Every keyword a task may use (bedrock_ext.request.task), optional properties among them.
+KITCHEN = {
+    "type": "object", "additionalProperties": False, "required": ["label", "score", "tags"],
+    "properties": {
+        "label": {"type": "string", "enum": ["yes", "no", "a b", "ça"], "minLength": 1},
+        "note": {"type": "string", "minLength": 3, "maxLength": 8},
+        "score": {"type": "integer", "minimum": 1, "maximum": 5, "enum": [1, 2, 3, 5]},
+        "count": {"type": "integer"},
+        "comment": {"type": "string"},
+        "ratio": {"type": "number", "minimum": -1.5, "maximum": 2},
+        "flag": {"type": "boolean"},
+        "tags": {"type": "array", "items": {"type": "string", "maxLength": 4}, "maxItems": 3, "minItems": 1},
+        "codes": {"type": "array", "items": {"type": "string", "enum": ["x", "y z"]}},
+        "words": {"type": "array", "items": {"type": "string", "minLength": 2}},
+        "counts": {"type": "array", "items": {"type": "integer", "minimum": 0}},
+        "levels": {"type": "array", "items": {"type": "number"}},
+        "bits": {"type": "array", "items": {"type": "boolean"}},
+    },
+}
+KITCHEN_VALID = {"label": "yes", "score": 3, "tags": ["a"]}
+KITCHEN_VALUES = {  # each property's values: some valid, some not, some only the exact checks can clear
+    "label": ["yes", "no", "a b", "ça", "maybe", "", 1, None, ["yes"], "y\u0065s"],
+    "note": ["a\n", "\"b", "abc", "abcdefgh", "ab", "abcdefghi", "a\"c", "a\\nb", "ééé", 3, None, "\u00e9\u00e9\u00e9\u00e9"],
+    "score": [1, 5, 4, 0, 6, 3.0, "3", True, None, 2e0, -0, 10**20],
+    "comment": ["x", "", 1, True, [1], {"a": 1}, None],
+    "count": [1, -3, 1.5, 2.0, 1e2, "1", 10**19, None],
+    "ratio": [0, -1.5, 2, 2.5, -2, 1e-3, "1", None, 1e300, -0.0],
+    "flag": [True, False, "true", 0, None],
+    "tags": [["a"], [], ["abcd", "b", "c"], ["abcde"], ["a", "b", "c", "d"], [1], ["a\"b"], ["\u00e9\u00e9"], "a",
+             [None], [["a"]], ["a\\b"]],
+    "codes": [["x"], ["y z", "x"], ["z"], [], [1], "x", ["x", None]],
+    "words": [["ab"], ["a"], [], ["a\nb"], ["abc", "d"]],
+    "counts": [[0, 1], [-1], [], [1.5], ["1"]],
+    "levels": [[1, 2.5, -3e10], [], ["1"], [True], [1e400 if False else 1e300]],
+    "bits": [[True, False], [], [1], ["true"], [None]],
+}
+
+
+def _kitchen_answers() -> list[str]:
+    answers = [json.dumps(KITCHEN_VALID)]
+    for key, values in KITCHEN_VALUES.items():
+        for value in values:
+            answers.append(json.dumps({**KITCHEN_VALID, key: value}))
+            answers.append(json.dumps({**KITCHEN_VALID, key: value}, ensure_ascii=False, indent=1))
+    answers += [json.dumps({k: v for k, v in KITCHEN_VALID.items() if k != "tags"}), '{"label":"yes","label":"yes",'
+                '"score":3,"tags":["a"]}', json.dumps({**KITCHEN_VALID, "other": 1}), "[]", "{}", "null", '"yes"',
+                '{"label":"yes","score":3,"tags":["a"],"note":null}', '{"label":"yes","score":3,"tags":null}',
+                '{"label":"y\\u0065s","score":3,"tags":["a"]}', '{"label":"yes","score":3,"tags":["a"],"ratio":1E400}']
+    return answers
+
+
+def _kitchen(answers: list[str]) -> list[tuple[str, bool, str | None]]:
+    """(answer, answer_passes, answer_errors) of each answer that is JSON, for the KITCHEN task."""
+    tasks = {"kitchen": {"id_column": "id", "prompt": {"system": "s", "user": "{body}"}, "answer_schema": KITCHEN}}
+    env, context = package_sql.environment(tasks, {})
+    quick = env.from_string("{{ bedrock_ext.answer_passes('kitchen', bedrock_ext.answer_map('j')) }}").render(**context)
+    exact = env.from_string("{{ bedrock_ext.answer_errors('kitchen', bedrock_ext.answer_facts('kitchen', 'j')) }}"
+                            ).render(**context)
+    con = duckdb.connect()
+    con.execute("create table a (n integer, text varchar)")
+    con.executemany("insert into a values (?, ?)", list(enumerate(answers)))
+    return con.execute(f"select text, {quick}, {exact} from (select n, text, try_cast(text as json) as j from a) "
+                       "where j is not null order by n").fetchall()
+
+
+def test_the_quick_test_clears_only_answers_the_exact_checks_accept() -> None:
+    """answer_passes (one parse, for most rows) never calls valid what answer_errors rejects, on
+    answers built to probe each keyword's edges; and the two agree on most of them (the quick test
+    is worth its parse)."""
+    rows = _kitchen(_kitchen_answers())
+    wrongly_cleared = [(text, error) for text, passes, error in rows if passes and error is not None]
+    assert wrongly_cleared == []
+    cleared = sum(1 for _, passes, _ in rows if passes)
+    valid = sum(1 for *_, error in rows if error is None)
+    assert len(rows) > 150 and valid > 50 and cleared >= 0.8 * valid, (len(rows), valid, cleared)
+
+
+def test_every_bound_on_array_items_is_checked() -> None:
+    cases = {"tags": ([], "tags has fewer than 1 items"), "words": (["abc", "d"], "words has items shorter than 2 "
+             "characters"), "counts": ([3, -1], "counts has items below its minimum 0"),
+             "codes": (["x", "q"], "codes has items that are not accepted values")}
+    rows = _kitchen([json.dumps({**KITCHEN_VALID, key: value}) for key, (value, _) in cases.items()])
+    assert [error for *_, error in rows] == [want for _, want in cases.values()]
