@@ -174,15 +174,16 @@ def bench_export_and_parse(transcripts: Path, tmp: Path, steps: set[str]) -> Non
         if "parse" not in steps:
             return
         jobs = run_exported_jobs(endpoint, s3)
-        parse = fastest("parse", ("floor", "ours", "loop", "staging", "ours-distinct"), endpoint, str(database))
+        parse = fastest("parse", ("floor", "ours", "loop", "staging", "answers-distinct"), endpoint, str(database))
         if parse["ours"][1] < 0.9 * parse["floor"][1]:  # a parse of error lines would measure the wrong thing
             raise RuntimeError(f"only {parse['ours'][1]} of {parse['floor'][1]} output lines are valid answers")
         print(ratios(f"parse {parse['floor'][1]:,} output lines of {jobs} jobs into {parse['ours'][1]:,} summaries "
                      "(each approach's fastest of 3 runs)",
                      parse, "read_json into a table", max_floor=1.2, beat_loop=True), flush=True)
-        distinct_ratio = parse["ours-distinct"][0] / parse["floor"][0]
-        print(f"parse, every answer distinct (as a model's would be): ours {parse['ours-distinct'][0]:.2f}s = "
-              f"{distinct_ratio:.2f}x the floor {goal('<= 1.2x the floor', distinct_ratio <= 1.2)}", flush=True)
+        distinct = parse["staging"][0] + parse["answers-distinct"][0]
+        print(f"parse, every answer distinct (as a model's would be; the staging's fastest run plus the answers' "
+              f"on distinct answers): ours {distinct:.2f}s = {distinct / parse['floor'][0]:.2f}x the floor "
+              f"{goal('<= 1.2x the floor', distinct <= 1.2 * parse['floor'][0])}", flush=True)
         staging, lines, _ = parse["staging"]
         _, distinct, _ = child("parse", "distinct-answers", endpoint, str(database))
         print(f"parse, the output staging alone ({lines:,} lines into rows, no answer validated): {staging:.2f}s = "
