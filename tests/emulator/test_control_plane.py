@@ -127,8 +127,9 @@ def test_list_filters_sorting_and_paging(aws: Aws) -> None:
 
 
 def test_lifecycle_statuses_counts_and_times(aws: Aws) -> None:
-    aws.emulator.configure(timings={"submitted_s": 0.1, "validating_s": 0.1, "scheduled_s": 0.1,
-                                    "in_progress_s": 0.6})
+    # Each status lasts long enough to be seen by a poll every 15 ms on a loaded machine (0.1 s was not).
+    aws.emulator.configure(timings={"submitted_s": 0.5, "validating_s": 0.4, "scheduled_s": 0.4,
+                                    "in_progress_s": 0.8})
     arn = aws.create(aws.put_records("in/a.jsonl", 40))
     seen: list[tuple[str, int | None, int | None]] = []
     while not seen or seen[-1][0] != "Completed":
