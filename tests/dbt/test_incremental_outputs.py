@@ -19,7 +19,9 @@ import pytest
 from bedrock_ext.warehouse.plugin import local_emulator
 from tests.dbt.conftest import FAST_JOBS, DbtProject, assert_all_passed, write_transcripts
 
-SLOW_JOB = {"timings": {**FAST_JOBS, "in_progress_s": 8}}
+# Long enough that the job is still running when the submitting build ends on a loaded machine (8 s was
+# not, with four test workers); the test slows it further, then lets it end, once it has seen a partial file.
+SLOW_JOB = {"timings": {**FAST_JOBS, "in_progress_s": 30}}
 SUBMIT_ONLY = {"poll_interval_s": 0.05, "wait": False}
 
 
