@@ -28,8 +28,7 @@ demo: $(STAMP)
 	$(BIN)/bedrock-ext report --duckdb dbt_project/target/call_summaries_bi.duckdb --out dbt_project/target/report.html
 
 # Four workers on two cores: most of a test's time is a dbt build waiting on emulated jobs, S3 or a
-# subprocess (the load stays under two with two workers); measured here, 741 s with four against
-# 1,031-1,101 s with two.
+# subprocess (figures in docs/benchmarks.md, 2026-12-04).
 TEST_WORKERS ?= 4
 
 test: $(STAMP)

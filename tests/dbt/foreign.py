@@ -17,8 +17,6 @@ import yaml
 from dbt.adapters.duckdb.connections import DuckDBConnectionManager
 from dbt.cli.main import dbtRunner, dbtRunnerResult
 
-from tests.dbt.parse_cache import reused_parse
-
 REPO = Path(__file__).resolve().parents[2]
 PACKAGE_DIR = REPO / "dbt_package"
 DBT = Path(sys.executable).parent / "dbt"
@@ -50,8 +48,7 @@ class ForeignProject:
     def dbt(self, args: Sequence[str], **variables: object) -> dbtRunnerResult:
         """dbt in this process (fast); see ``dbt_cli`` for a separate process."""
         extra = ["--vars", json.dumps(variables)] if variables else []
-        with reused_parse(self.root):
-            result = dbtRunner().invoke([*args, *self._dirs(), *extra, "--quiet"])
+        result = dbtRunner().invoke([*args, *self._dirs(), *extra, "--quiet"])
         DuckDBConnectionManager.close_all_connections()
         return result
 

@@ -7,6 +7,10 @@ command line's vars, the profile's connection keys, the env vars the files read,
 copy that holds the same files as one parsed before gets that parse's msgpack before dbt runs; dbt
 then reparses only what differs (the files whose env vars changed, say) or everything when the
 state check fails. What dbt does with the result is unchanged, only the time to get it.
+
+Used by the copies of dbt_project/ (tests/dbt/conftest.py), not by the foreign projects of
+tests/dbt/foreign.py: each of those differs from the others (its name, vars and the profile's path,
+which dbt's state check compares), so a saved parse would never be reused.
 """
 
 from __future__ import annotations
@@ -38,8 +42,6 @@ def _project_files(root: Path) -> Iterator[Path]:
             subdirs[:] = [name for name in subdirs if name not in _SKIPPED]
         subdirs[:] = [name for name in subdirs if name != "__pycache__"]
         for name in files:
-            if ".duckdb" in name:  # a warehouse kept beside the project is data, not a file dbt parses
-                continue
             yield Path(directory) / name
 
 
@@ -47,11 +49,10 @@ def _project_files(root: Path) -> Iterator[Path]:
 def reused_parse(root: Path) -> Iterator[None]:
     """Around one dbt invocation in ``root``: a project never built before gets the saved parse of
     a project with the same files, if any; after the invocation, a first parse is saved."""
-    msgpack = root / _MSGPACK
-    digest = None
     if os.environ.get("BEDROCK_EXT_TEST_FULL_PARSE"):
         yield
         return
+    msgpack, digest = root / _MSGPACK, None
     if not msgpack.exists():
         digest = project_digest(root)
         if digest in _saved:
