@@ -8,14 +8,18 @@ emulator (or any S3/Bedrock-compatible endpoint) when set.
 from __future__ import annotations
 
 import io
+import os
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import boto3
+import botocore.session
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError
+from botocore.loaders import Loader
 
 __all__ = ["AwsSettings", "BotoCoreError", "ClientError", "S3", "bedrock_client", "error_code", "error_message"]
 
@@ -40,8 +44,35 @@ class AwsSettings:
     def client(self, service: str) -> Any:
         keys = {"aws_access_key_id": "emulator", "aws_secret_access_key": "emulator"} \
             if self.placeholder_credentials else {}
-        session = boto3.session.Session(**keys)
-        return session.client(service, endpoint_url=self.endpoint_url, config=self._config())
+        return _session(keys).client(service, endpoint_url=self.endpoint_url, config=self._config())
+
+
+class _SearchPaths(list):  # type: ignore[type-arg]
+    """A loader's search paths, to which each boto3 Session appends its data folder once."""
+
+    def append(self, path: str) -> None:
+        if path not in self:
+            super().append(path)
+
+
+_LOADERS: dict[str | None, Loader] = {}
+_LOADERS_LOCK = threading.Lock()
+
+
+def _session(keys: dict[str, str]) -> boto3.session.Session:
+    """A new session (credentials resolved afresh from the chain: they rotate, and the environment
+    may change between builds in one process) sharing one data loader per AWS_DATA_PATH, which
+    keeps the service models it parsed: parsing them again took ~40 ms per client, and every
+    Python model of a build makes its own clients."""
+    core = botocore.session.get_session()
+    data_path = os.environ.get("AWS_DATA_PATH")
+    with _LOADERS_LOCK:
+        if data_path not in _LOADERS:
+            extra = [os.path.expanduser(os.path.expandvars(p)) for p in data_path.split(os.pathsep)] \
+                if data_path else []
+            _LOADERS[data_path] = Loader(extra_search_paths=_SearchPaths(extra))  # as create_loader does
+        core.register_component("data_loader", _LOADERS[data_path])
+        return boto3.session.Session(botocore_session=core, **keys)
 
 
 def bedrock_client(settings: AwsSettings) -> Any:

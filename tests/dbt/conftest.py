@@ -42,7 +42,7 @@ class DbtProject:
     def dbt(self, args: Sequence[str], **variables: object) -> dbtRunnerResult:
         dirs = ["--project-dir", str(self.root), "--profiles-dir", str(self.root)]
         extra = ["--vars", json.dumps(variables)] if variables else []
-        with reused_parse(self.root):
+        with reused_parse(self.root, [*args, *extra]):
             result = dbtRunner().invoke([*args, *dirs, *extra, "--quiet"])
         DuckDBConnectionManager.close_all_connections()  # release the file lock (stack.md F7)
         return result

@@ -17,6 +17,8 @@ import yaml
 from dbt.adapters.duckdb.connections import DuckDBConnectionManager
 from dbt.cli.main import dbtRunner, dbtRunnerResult
 
+from tests.dbt.parse_cache import reused_parse
+
 REPO = Path(__file__).resolve().parents[2]
 PACKAGE_DIR = REPO / "dbt_package"
 DBT = Path(sys.executable).parent / "dbt"
@@ -48,7 +50,8 @@ class ForeignProject:
     def dbt(self, args: Sequence[str], **variables: object) -> dbtRunnerResult:
         """dbt in this process (fast); see ``dbt_cli`` for a separate process."""
         extra = ["--vars", json.dumps(variables)] if variables else []
-        result = dbtRunner().invoke([*args, *self._dirs(), *extra, "--quiet"])
+        with reused_parse(self.root, [*args, *extra]):
+            result = dbtRunner().invoke([*args, *self._dirs(), *extra, "--quiet"])
         DuckDBConnectionManager.close_all_connections()
         return result
 
