@@ -40,7 +40,7 @@ from bedrock_ext.request.records import PreparedRecord, RecordSettings
 
 log = logging.getLogger("bedrock_ext.pipeline.export")
 
-PLAN, FILES, ROWS = "bedrock_ext_export_plan", "bedrock_ext_export_files", "bedrock_ext_export_rows"
+PLAN, ROWS = "bedrock_ext_export_plan", "bedrock_ext_export_rows"
 # bedrock_batch_input's columns: the rows each export adds (SqlExport.insert_rows).
 ROWS_SCHEMA = pa.schema([
     ("request_key", pa.string()), ("input_row_id", pa.string()), ("input_id", pa.string()),
@@ -163,27 +163,25 @@ class SqlExport:
         DuckDB temp table, which spills to disk under DuckDB's memory limit instead of growing
         Python's heap): every request planned, with the (job key, input URI) of its job number
         when it is sent. With no jobs (a deferred small batch) only the skipped ones."""
-        self.con.register(FILES, pa.table({"job_number": pa.array(range(len(jobs)), pa.int32()),
-                                           "job_key": [k for k, _ in jobs],
-                                           "input_s3_uri": [u for _, u in jobs]}))
-        try:
-            self.con.execute(f"""
-                insert into {table} by name
-                select p.request_key, p.input_row_id, p.input_id, p.record_id, j.job_key, j.input_s3_uri,
-                    {literal(self.settings.model_id)} as model_id,
-                    {literal(self.settings.prompt_version)} as prompt_version,
-                    case when p.position is not null then {literal(mode)} end as inference_mode,
-                    p.is_truncated, p.estimated_input_tokens, p.attempt_number, p.skip_reason,
-                    now() as exported_at, {literal(self.settings.task.name)} as task_name,
-                    {literal(self.settings.invocation_type)} as invocation_type,
-                    case when p.position is not null then p.estimated_input_tokens * {self.history.input_ratio}
-                    end as expected_input_tokens,
-                    case when p.position is not null then {self.expected_output}::double
-                    end as expected_output_tokens
-                from {PLAN} p left join {FILES} j on j.job_number = p.job_number
-                where p.position is null or {bool(jobs)}""")
-        finally:
-            self.con.unregister(FILES)
+        # A job's key and URI by its number: list lookups (a join with a table of the jobs took
+        # 0.05 s more per 100,000 rows: the join stops DuckDB's pipeline).
+        self.con.execute(f"""
+            insert into {table} by name
+            select p.request_key, p.input_row_id, p.input_id, p.record_id,
+                $keys[p.job_number + 1] as job_key, $uris[p.job_number + 1] as input_s3_uri,
+                {literal(self.settings.model_id)} as model_id,
+                {literal(self.settings.prompt_version)} as prompt_version,
+                case when p.position is not null then {literal(mode)} end as inference_mode,
+                p.is_truncated, p.estimated_input_tokens, p.attempt_number, p.skip_reason,
+                now() as exported_at, {literal(self.settings.task.name)} as task_name,
+                {literal(self.settings.invocation_type)} as invocation_type,
+                case when p.position is not null then p.estimated_input_tokens * {self.history.input_ratio}
+                end as expected_input_tokens,
+                case when p.position is not null then {self.expected_output}::double
+                end as expected_output_tokens
+            from {PLAN} p
+            where p.position is null or {bool(jobs)}""",
+            {"keys": [k for k, _ in jobs], "uris": [u for _, u in jobs]})
 
     def _job_stats(self) -> list[tuple[int, str, int, int, int]]:
         """Per job number: key (sha256 of its records' "request_key:attempt;" in order, 32 hex

@@ -7,7 +7,13 @@ import json
 import duckdb
 import pytest
 
-from bedrock_ext.request.record_sql import planned_lines_sql, record_id_sql, records_sql, table_requests_sql
+from bedrock_ext.request.record_sql import (
+    planned_lines_sql,
+    record_id_sql,
+    record_number_sql,
+    records_sql,
+    table_requests_sql,
+)
 from bedrock_ext.request.records import (
     PreparedRecord,
     RecordSettings,
@@ -60,7 +66,8 @@ def test_record_id_in_sql_equals_python() -> None:
     con = duckdb.connect()
     con.execute("create table k (request_key varchar)")
     con.executemany("insert into k values (?)", [(k,) for k in keys])
-    got = dict(con.execute(f"select request_key, {record_id_sql('request_key')} from k").fetchall())
+    got = dict(con.execute(f"select request_key, {record_id_sql('n')} "
+                           f"from (select *, {record_number_sql('request_key')} as n from k)").fetchall())
     assert got == {k: record_id(k) for k in keys}
 
 
