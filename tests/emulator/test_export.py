@@ -12,6 +12,7 @@ import pytest
 
 from bedrock_ext.aws.client import S3, AwsSettings
 from bedrock_ext.errors import ExportError
+from bedrock_ext.pipeline import export_files
 from bedrock_ext.pipeline.export import SqlExport, export_requests
 from bedrock_ext.pipeline.sharding import Quotas
 from bedrock_ext.request.pricing import price_for
@@ -58,8 +59,11 @@ def _objects(aws: Aws, uri: str) -> dict[str, bytes]:
     Quotas(max_records_per_job=120, max_records_per_file=50, min_records_per_job=10,
            max_bytes_per_file=800_000, max_bytes_per_job=1_600_000),
 ], ids=["closed-form", "byte-quotas"])
+@pytest.mark.parametrize("copy_per_file", [0, 100], ids=["one-partitioned-copy", "a-copy-per-file"])
 def test_files_in_s3_are_the_planned_records_and_sizes(con: duckdb.DuckDBPyConnection, aws: Aws,
-                                                       quotas: Quotas) -> None:
+                                                       quotas: Quotas, copy_per_file: int,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(export_files, "_COPY_PER_FILE", copy_per_file)  # both ways of writing the files
     table = _transcripts(300)
     con.register("transcripts", table)
     jobs, rows = _export(con, aws, quotas)
