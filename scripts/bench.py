@@ -149,7 +149,7 @@ def delete_prefix(s3: S3, prefix: str) -> None:
         s3.client.delete_objects(Bucket=BUCKET, Delete={"Objects": [{"Key": k} for k in keys[start:start + 1000]]})
 
 
-def bench_export_and_parse(transcripts: Path, tmp: Path, steps: set[str]) -> None:
+def bench_export_and_parse(transcripts: Path, tmp: Path, steps: set[str], runs: int = 3) -> None:
     database = tmp / "bench.duckdb"
     with duckdb.connect(str(database)) as con:
         con.execute(f"create table t as select call_id, transcript from read_parquet('{transcripts}')")
@@ -168,17 +168,18 @@ def bench_export_and_parse(transcripts: Path, tmp: Path, steps: set[str]) -> Non
         with local_files() as (where, env):
             local = {a.removesuffix("-local"): r for a, r in fastest(
                 "export", ("floor-local", "ours-local", "loop-local"), endpoint, str(database), *EXPORT_MEMORY,
-                env=env).items()}
-        print(ratios(f"export without the upload (files written to {where}; each approach's fastest of 3 runs)", local, "COPY to a local file", max_floor=1.5),
+                runs=runs, env=env).items()}
+        print(ratios(f"export without the upload (files written to {where}; each approach's fastest of {runs} runs)", local, "COPY to a local file", max_floor=1.5),
               flush=True)
         if "parse" not in steps:
             return
         jobs = run_exported_jobs(endpoint, s3)
-        parse = fastest("parse", ("floor", "ours", "loop", "staging", "answers-distinct"), endpoint, str(database))
+        parse = fastest("parse", ("floor", "ours", "loop", "staging", "answers-distinct"), endpoint, str(database),
+                        runs=runs)
         if parse["ours"][1] < 0.9 * parse["floor"][1]:  # a parse of error lines would measure the wrong thing
             raise RuntimeError(f"only {parse['ours'][1]} of {parse['floor'][1]} output lines are valid answers")
         print(ratios(f"parse {parse['floor'][1]:,} output lines of {jobs} jobs into {parse['ours'][1]:,} summaries "
-                     "(each approach's fastest of 3 runs)",
+                     f"(each approach's fastest of {runs} runs)",
                      parse, "read_json into a table", max_floor=1.2, beat_loop=True), flush=True)
         distinct = parse["staging"][0] + parse["answers-distinct"][0]
         print(f"parse, every answer distinct (as a model's would be; the staging's fastest run plus the answers' "
@@ -508,6 +509,8 @@ def main() -> None:
                         help=f"comma-separated subset of {','.join(STEPS + EXTRA_STEPS)} (default: {','.join(STEPS)})")
     parser.add_argument("--full-only", action="store_true",
                         help="dbt step: the full build alone (no rebuilds), e.g. peak RSS at several sizes")
+    parser.add_argument("--runs", type=int, default=3,
+                        help="export and parse: runs of each approach, the fastest kept (1 for a smoke test)")
     parser.add_argument("--served-emulator", action="store_true",
                         help="dbt step: run the emulator in its own process (aws target code path) and "
                              "report its peak RSS apart from dbt's")
@@ -522,7 +525,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bedrock-bench-") as name:
         tmp = Path(name)
         if steps & {"export", "parse"}:
-            bench_export_and_parse(bench_generator(args.rows, tmp / "t.parquet"), tmp, steps)
+            bench_export_and_parse(bench_generator(args.rows, tmp / "t.parquet"), tmp, steps, args.runs)
         if "orchestration" in steps:
             bench_orchestration(tmp)
         local = bench_dbt(args.rows, tmp / "dbt", served=args.served_emulator,

@@ -163,8 +163,8 @@ class SqlExport:
         DuckDB temp table, which spills to disk under DuckDB's memory limit instead of growing
         Python's heap): every request planned, with the (job key, input URI) of its job number
         when it is sent. With no jobs (a deferred small batch) only the skipped ones."""
-        # A job's key and URI by its number: list lookups (a join with a table of the jobs took
-        # 0.05 s more per 100,000 rows: the join stops DuckDB's pipeline).
+        # A job's key and URI by its number: list lookups in two parameters (no table of the jobs
+        # to register and join: that join alone took 0.11 s against 0.07 s per 100,000 rows).
         self.con.execute(f"""
             insert into {table} by name
             select p.request_key, p.input_row_id, p.input_id, p.record_id,
