@@ -19,7 +19,7 @@ from dbt.cli.main import dbtRunner, dbtRunnerResult
 from bedrock_ext.transcripts.generator import GenerateSpec, write_dataset
 from bedrock_ext.warehouse.plugin import shutdown_local_emulators
 from tests.conftest import use_test_credentials
-from tests.dbt.parse_cache import reused_parse
+from tests.dbt.parse_cache import lean, reused_parse
 from tests.example import without_evaluation
 
 REPO = Path(__file__).resolve().parents[2]
@@ -43,7 +43,7 @@ class DbtProject:
         dirs = ["--project-dir", str(self.root), "--profiles-dir", str(self.root)]
         extra = ["--vars", json.dumps(variables)] if variables else []
         with reused_parse(self.root, [*args, *extra]):
-            result = dbtRunner().invoke([*args, *dirs, *extra, "--quiet"])
+            result = dbtRunner().invoke([*lean(args), *dirs, *extra, "--quiet"])
         DuckDBConnectionManager.close_all_connections()  # release the file lock (stack.md F7)
         return result
 

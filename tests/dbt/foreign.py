@@ -17,7 +17,7 @@ import yaml
 from dbt.adapters.duckdb.connections import DuckDBConnectionManager
 from dbt.cli.main import dbtRunner, dbtRunnerResult
 
-from tests.dbt.parse_cache import reused_parse
+from tests.dbt.parse_cache import lean, reused_parse
 
 REPO = Path(__file__).resolve().parents[2]
 PACKAGE_DIR = REPO / "dbt_package"
@@ -51,7 +51,7 @@ class ForeignProject:
         """dbt in this process (fast); see ``dbt_cli`` for a separate process."""
         extra = ["--vars", json.dumps(variables)] if variables else []
         with reused_parse(self.root, [*args, *extra]):
-            result = dbtRunner().invoke([*args, *self._dirs(), *extra, "--quiet"])
+            result = dbtRunner().invoke([*lean(args), *self._dirs(), *extra, "--quiet"])
         DuckDBConnectionManager.close_all_connections()
         return result
 

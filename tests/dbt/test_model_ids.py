@@ -95,7 +95,8 @@ SCOPES = {HAIKU_45: "in_region", f"us.{HAIKU_45}": "geo", f"global.{HAIKU_45}": 
 
 def _upper_bound(project: DbtProject, model_id: str, variables: dict) -> float:
     """The budget guard's upper bound for the build, read from its refusal (nothing is uploaded)."""
-    refused = project.dbt(["build"], **variables, bedrock_budget_usd=0.000001)
+    # Only the export and what it reads: the guard refuses there, before anything downstream.
+    refused = project.dbt(["build", "--select", "+bedrock_batch_input"], **variables, bedrock_budget_usd=0.000001)
     (message,) = [str(r.message) for r in refused.result if str(r.status) == "error"]
     return float(re.search(r"upper bound\) \$([0-9.]+) is above", message).group(1))
 

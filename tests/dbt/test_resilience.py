@@ -157,8 +157,10 @@ def test_no_credential_reaches_logs_artifacts_or_s3(dbt_project: DbtProject, mon
         import os
 
         boto3.client("s3", endpoint_url=remote.endpoint_url).create_bucket(Bucket=os.environ["BEDROCK_EXT_S3_BUCKET"])
-        assert_all_passed(dbt_project.dbt(["build"], poll_interval_s=0.05))
-        assert dbt_project.dbt(["docs", "generate"]).success
+        full = ["--log-level-file", "debug", "--write-json"]  # every log line and artifact dbt writes
+        assert_all_passed(dbt_project.dbt(["build", *full], poll_interval_s=0.05))
+        assert dbt_project.dbt(["docs", "generate", *full]).success
+    assert (dbt_project.root / "target" / "run_results.json").exists()
     written = _all_written_text(dbt_project.root / "target", dbt_project.root / "logs", tmp_path / "remote")
     assert "summarized" in written or len(written) > 10_000  # we did read what the build wrote
     for value in (key, secret, token):
