@@ -52,7 +52,9 @@ def test_rerun_uploads_nothing_and_submits_nothing(aws: Aws) -> None:
 
 
 def test_concurrency_limit_and_makespan(aws: Aws) -> None:
-    duration = 1.0
+    # 2 s per job: under a loaded suite the runner's polls and the emulator's thread added ~2 s to
+    # the makespan of 1 s jobs (5.1 s against 3.2 s ideal); sequential jobs would take twice the ideal.
+    duration = 2.0
     aws.emulator.configure(timings={"in_progress_s": duration})
     exported = runner_child.export(aws.emulator.endpoint_url, aws.bucket, 600)  # 6 jobs of 100
     specs = runner_child.specs_for(exported, aws.bucket)
