@@ -7,11 +7,12 @@ Two passes over the requests, and no record goes through Python:
    without the text. This gives the pre-submit estimate before anything is written.
 2. ``write``: the positions are cut into jobs and files (``export_files.PlanFiles``: by record
    counts; by measured line sizes when a file or job would be over a byte quota, rare: about
-   20 KB per line on average); one partitioned ``COPY`` encodes each text once
-   (``record_sql.planned_lines_sql``) and writes every file to local disk, checked to hold every
-   planned record. The files upload to ``<prefix>/input/<job key>/part-NNNNN.jsonl`` (boto3
-   multipart). The job key hashes the job's request keys and attempt numbers, so a re-run finds
-   the files in S3 and writes nothing; a retry is a new job.
+   20 KB per line on average); ``COPY`` encodes each text once (``record_sql.planned_lines_sql``)
+   and writes every file to local disk (one COPY per file when there are at most four, else one
+   partitioned COPY), checked to hold every planned record. The files upload to
+   ``<prefix>/input/<job key>/part-NNNNN.jsonl`` (boto3 multipart). The job key hashes the job's
+   request keys and attempt numbers, so a re-run finds the files in S3 and writes nothing; a
+   retry is a new job.
 
 Memory: the plan and bedrock_batch_input's rows are DuckDB temp tables (about 200 bytes per
 request each), which DuckDB keeps within its memory_limit, spilling to its temp_directory; the

@@ -147,10 +147,11 @@ def _pending_sql(requests: str, this: str | None, previous: str | None, config: 
 
 def _with_text(session: Any, pending: str, inputs: str, task_name: str) -> str:
     """The pending requests with their text, read from the input rows (int_bedrock_requests keeps
-    no text) once into a temp table (the export reads it twice; DuckDB spills it under its memory
-    limit). Only when there are some: the input rows are a view, computed whole by any join. A
-    row whose text changed since int_bedrock_requests keyed it (its hash differs) is not sent under
-    the stale key: it stays pending, and the next build keys and sends it."""
+    no text) once into a temp table (the export reads it for its plan and again for its files,
+    once per file when they are few; DuckDB spills it under its memory limit). Only when there
+    are some: the input rows are a view, computed whole by any join. A row whose text changed since
+    int_bedrock_requests keyed it (its hash differs) is not sent under the stale key: it stays
+    pending, and the next build keys and sends it."""
     session.execute(f"create or replace temp table {PENDING} as {pending}")
     columns = "p.request_key, p.input_row_id, p.input_id, {text} as input_text, p.attempt_number"
     if not session.execute(f"select count(*) from {PENDING}").fetchone()[0]:  # type: ignore[index]
