@@ -14,12 +14,12 @@ from pathlib import Path
 import duckdb
 import pytest
 from dbt.adapters.duckdb.connections import DuckDBConnectionManager
-from dbt.cli.main import dbtRunner, dbtRunnerResult
+from dbt.cli.main import dbtRunnerResult
 
 from bedrock_ext.transcripts.generator import GenerateSpec, write_dataset
 from bedrock_ext.warehouse.plugin import shutdown_local_emulators
 from tests.conftest import use_test_credentials
-from tests.dbt.parse_cache import lean, reused_parse
+from tests.dbt.invoke import dbt_in_process
 from tests.example import without_evaluation
 
 REPO = Path(__file__).resolve().parents[2]
@@ -40,12 +40,7 @@ class DbtProject:
         return self.root / "target" / "call_summaries.duckdb"
 
     def dbt(self, args: Sequence[str], **variables: object) -> dbtRunnerResult:
-        dirs = ["--project-dir", str(self.root), "--profiles-dir", str(self.root)]
-        extra = ["--vars", json.dumps(variables)] if variables else []
-        with reused_parse(self.root, [*args, *extra]):
-            result = dbtRunner().invoke([*lean(args), *dirs, *extra, "--quiet"])
-        DuckDBConnectionManager.close_all_connections()  # release the file lock (stack.md F7)
-        return result
+        return dbt_in_process(self.root, args, variables)
 
     def query(self, sql: str, params: Sequence[object] | None = None) -> list[tuple]:
         with duckdb.connect(str(self.database), read_only=True) as con:

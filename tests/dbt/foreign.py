@@ -4,7 +4,6 @@ this repository, as a user would."""
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -14,10 +13,9 @@ from typing import Any
 
 import duckdb
 import yaml
-from dbt.adapters.duckdb.connections import DuckDBConnectionManager
-from dbt.cli.main import dbtRunner, dbtRunnerResult
+from dbt.cli.main import dbtRunnerResult
 
-from tests.dbt.parse_cache import lean, reused_parse
+from tests.dbt.invoke import dbt_in_process
 
 REPO = Path(__file__).resolve().parents[2]
 PACKAGE_DIR = REPO / "dbt_package"
@@ -49,11 +47,7 @@ class ForeignProject:
 
     def dbt(self, args: Sequence[str], **variables: object) -> dbtRunnerResult:
         """dbt in this process (fast); see ``dbt_cli`` for a separate process."""
-        extra = ["--vars", json.dumps(variables)] if variables else []
-        with reused_parse(self.root, [*args, *extra]):
-            result = dbtRunner().invoke([*lean(args), *self._dirs(), *extra, "--quiet"])
-        DuckDBConnectionManager.close_all_connections()
-        return result
+        return dbt_in_process(self.root, args, variables)
 
     def dbt_cli(self, args: Sequence[str], env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
         """The ``dbt`` command in its own process, as a user runs it."""

@@ -73,16 +73,3 @@ def _parse_args(args: Sequence[str]) -> str:
     """The arguments dbt's state check compares: the vars and the target."""
     kept = [f"{a}={b}" for a, b in zip(args, args[1:], strict=False) if a in {"--vars", "--target", "-t"}]
     return "\0" + "\0".join(kept)
-
-
-# dbt's debug file log and its JSON artifacts (manifest.json, run_results.json), which no test reads
-# but the one looking for credentials in everything a build writes: ~12% of a no-op build's CPU.
-# A test passes its own --log-level-file / --write-json to get them.
-_LEAN = ("--log-level-file", "info", "--no-write-json")
-
-
-def lean(args: Sequence[str]) -> list[str]:
-    """``args`` with dbt's file log at info and no JSON artifacts, unless they set either."""
-    if any(a in {"--log-level-file", "--write-json", "--no-write-json"} for a in args):
-        return list(args)
-    return [*args, *_LEAN]
