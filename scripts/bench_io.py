@@ -104,11 +104,21 @@ def export_floor(con: duckdb.DuckDBPyConnection, target: str = f"s3://{BUCKET}/f
     return int(row[0])  # type: ignore[index]
 
 
+# bedrock_batch_input as the parse reads it (int_bedrock_answers: each record's task): the rows of
+# the export whose files the emulator's jobs answer, kept after that export's timed run.
+BATCH_INPUT = "bench_batch_input"
+
+
 def export_ours(con: duckdb.DuckDBPyConnection, s3: Any) -> int:
     """What bedrock_batch_input runs for a task: plan, write, its rows into a DuckDB table."""
     jobs = export_into(con, "bench_rows", "select * from requests", SETTINGS, price=price_for(MODEL), s3=s3,
                        bucket=BUCKET, prefix="ours", quotas=Quotas())
     return sum(j.record_count for j in jobs)
+
+
+def keep_batch_input(con: duckdb.DuckDBPyConnection) -> None:
+    """After the export to S3 (untimed): its rows as a table, the parse's bedrock_batch_input."""
+    con.execute(f"create or replace table {BATCH_INPUT} as select * from bench_rows")
 
 
 def parse_loop(s3: S3) -> int:
@@ -182,8 +192,7 @@ def parse_ours(con: duckdb.DuckDBPyConnection, models: tuple[tuple[str, str, str
     returns the usable rows of the last one."""
     tasks = yaml.safe_load((ROOT / "dbt_project" / "dbt_project.yml").read_text())["vars"]["bedrock_ext_tasks"]
     refs = {"stg_bedrock__batch_outputs": "stg_bedrock__batch_outputs", "bedrock_batch_jobs": "bedrock_batch_jobs",
-            "bedrock_batch_input": "(select distinct record_id, 'call_summaries' as task_name "
-                                   "from stg_bedrock__batch_outputs)"}
+            "bedrock_batch_input": BATCH_INPUT}
     extra = {"output_files_to_load": output_files_to_load(con),
              "bedrock_output_uri": lambda: f"s3://{BUCKET}/{OUTPUT_PREFIX}",
              "bedrock_on_demand_uri": lambda: f"s3://{BUCKET}/on-demand/"}
@@ -238,6 +247,8 @@ def main() -> None:
     start = time.perf_counter()
     count = run()
     seconds = time.perf_counter() - start
+    if (args.step, args.approach) == ("export", "ours"):
+        keep_batch_input(con)
     print(json.dumps({"seconds": seconds, "count": count, "peak_rss": peak_rss()}), flush=True)
 
 

@@ -47,8 +47,9 @@ checked as (
 
 ),
 
-renamed as (
+renamed as materialized (
 
+    {# Materialized: read three times below, the files once. #}
     select
         ---------- ids
         filename || ':' || coalesce({{ bedrock_ext.line_value(layout, 'record_id') }}, 'line-' || line_hash) as line_key,
@@ -95,16 +96,30 @@ renamed as (
 
 ),
 
+shared_keys as (
+
+    select line_key from renamed group by line_key having count(*) > 1
+
+),
+
 numbered as (
 
     {# A line's id is its file and recordId (a line without one: a hash of its text). Lines that
        share one (a recordId twice in a file, or identical malformed lines) are told apart by a
-       number after the first, so the id stays unique whatever a file holds. #}
+       number after the first, so the id stays unique whatever a file holds. Only those lines go
+       through the window: a window over every line sorted them all (a fifth of the model's CPU). #}
+    select *, 1 as line_key_rank
+    from renamed
+    where line_key not in (select line_key from shared_keys)
+
+    union all
+
     select
         *,
         row_number() over (partition by line_key order by malformed_line_excerpt, answer_text, error_message)
             as line_key_rank
     from renamed
+    where line_key in (select line_key from shared_keys)
 
 ),
 
