@@ -149,7 +149,7 @@ def delete_prefix(s3: S3, prefix: str) -> None:
         s3.client.delete_objects(Bucket=BUCKET, Delete={"Objects": [{"Key": k} for k in keys[start:start + 1000]]})
 
 
-def bench_export_and_parse(transcripts: Path, tmp: Path, steps: set[str], runs: int = 3) -> None:
+def bench_export_and_parse(transcripts: Path, tmp: Path, steps: set[str], runs: int = 5) -> None:
     database = tmp / "bench.duckdb"
     with duckdb.connect(str(database)) as con:
         con.execute(f"create table t as select call_id, transcript from read_parquet('{transcripts}')")
@@ -509,7 +509,7 @@ def main() -> None:
                         help=f"comma-separated subset of {','.join(STEPS + EXTRA_STEPS)} (default: {','.join(STEPS)})")
     parser.add_argument("--full-only", action="store_true",
                         help="dbt step: the full build alone (no rebuilds), e.g. peak RSS at several sizes")
-    parser.add_argument("--runs", type=int, default=3,
+    parser.add_argument("--runs", type=int, default=5,
                         help="export and parse: runs of each approach, the fastest kept (1 for a smoke test)")
     parser.add_argument("--served-emulator", action="store_true",
                         help="dbt step: run the emulator in its own process (aws target code path) and "

@@ -166,8 +166,12 @@ def answers_distinct(con: duckdb.DuckDBPyConnection) -> Callable[[], int]:
     """int_bedrock_answers alone, with every answer made distinct first (a number put in front of
     each summary, untimed), as a model's summaries would be."""
     parse_ours(con, STAGING)()
-    con.execute("""update stg_bedrock__batch_outputs set answer_text = regexp_replace(answer_text, '"summary": ?"',
-                   '"summary": "' || hash(output_line_id) || ' ')""")
+    # Rewritten, not updated: DuckDB merges an UPDATE's changes into every later scan of the table,
+    # which a staging table that dbt has just written does not carry.
+    con.execute("""create or replace temp table stg_bedrock__batch_outputs as
+                   select * replace (regexp_replace(answer_text, '"summary": ?"',
+                                                    '"summary": "' || hash(output_line_id) || ' ') as answer_text)
+                   from stg_bedrock__batch_outputs""")
     return parse_ours(con, ANSWERS)
 
 

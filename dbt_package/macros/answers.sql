@@ -151,13 +151,15 @@
     {%- set schema = bedrock_ext.task_setting(name, 'answer_schema') -%}
     {%- set required = schema.get('required', []) -%}
     {#- No unknown key and none twice: the map holds as many keys as the declared ones it holds
-        (the required ones, checked below, and each optional one it contains). #}
+        (the required ones, checked below, and each optional one it contains). A required key's
+        value is not tested for null: each check of json_text_passes is null on null, and the
+        coalesce makes that false. #}
     coalesce(
         cardinality({{ m }}) = {{ required | length }}
         {%- for key in schema['properties'] if key not in required %} + map_contains({{ m }}, {{ bedrock_ext.sql_string(key) }})::integer{% endfor %}
     {%- for key, prop in schema['properties'].items() %}
         {%- set v = m ~ "[" ~ bedrock_ext.sql_string(key) ~ "]" %}
-        and ({{ v }} {{ 'is not null and' if key in required else 'is null or' }} {{ bedrock_ext.json_text_passes(prop, v) }})
+        and ({{ '' if key in required else v ~ ' is null or ' }}{{ bedrock_ext.json_text_passes(prop, v) }})
     {%- endfor %},
         false)
 {%- endmacro %}
@@ -173,11 +175,13 @@
         {%- if 'maxItems' in prop %} and json_array_length({{ v }}) <= {{ prop['maxItems'] | int }}{% endif -%}
         {%- if 'minItems' in prop %} and json_array_length({{ v }}) >= {{ prop['minItems'] | int }}{% endif -%}
     {%- else -%}
-        {%- if kind == 'string' -%}starts_with({{ v }}, '"')
+        {#- One of the enum's JSON texts is of the declared type (task.check_schema refuses an enum
+            value of another type), so the enum alone is the type's check. #}
+        {%- if 'enum' in prop -%}{{ v }} in {{ bedrock_ext.sql_list(bedrock_ext.json_texts(prop['enum'])) }}
+        {%- elif kind == 'string' -%}starts_with({{ v }}, '"')
         {%- elif kind == 'boolean' -%}{{ v }} in ('true', 'false')
         {%- else -%}regexp_full_match({{ v }}, {{ bedrock_ext.sql_string(bedrock_ext.json_item_pattern({'type': kind})) }})
         {%- endif -%}
-        {%- if 'enum' in prop %} and {{ v }} in {{ bedrock_ext.sql_list(bedrock_ext.json_texts(prop['enum'])) }}{% endif -%}
         {#- A string's JSON text is never shorter than the string (its quotes, its escapes); it is
             exactly two longer without a backslash. #}
         {%- if 'maxLength' in prop %} and length({{ v }}) - 2 <= {{ prop['maxLength'] | int }}{% endif -%}
