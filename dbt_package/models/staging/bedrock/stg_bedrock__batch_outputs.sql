@@ -18,18 +18,29 @@ source as (
 
 parsed as (
 
-    {# Every field in one json_extract_string call: each line is parsed once, not once per field;
-       a line that is not JSON gives null (try), and is kept as malformed. Where each model
-       family's body shape keeps a field is data (macros/families.sql). #}
+    {# The fields in two json_extract_string calls at most (each parses the line once, not once per
+       field): the line's own and the default body's (Converse) paths for every line, the other
+       body shapes' only for a line that is no error and has no answer where Converse keeps it
+       (macros/families.sql). A line that is not JSON gives null (try), and is kept as malformed. #}
     select
         filename,
         line,
-        try(json_extract_string(line, [
-            {%- for path in layout['paths'] %}
-            {{ bedrock_ext.sql_string(path) }}{{ "," if not loop.last }}
-            {%- endfor %}
-        ])) as v
+        try(json_extract_string(line, {{ bedrock_ext.sql_array(layout['groups']['v']) }})) as v
     from source
+
+),
+
+parsed_rest as (
+
+    select
+        filename,
+        line,
+        v,
+        case when v is not null and {{ bedrock_ext.line_value(layout, 'error', 'v') }} is null
+                  and {{ bedrock_ext.line_value(layout, 'answer_text', 'v') }} is null
+             then try(json_extract_string(line, {{ bedrock_ext.sql_array(layout['groups']['v_rest']) }}))
+        end as v_rest
+    from parsed
 
 ),
 
@@ -40,10 +51,11 @@ checked as (
     select
         filename,
         v,
+        v_rest,
         v is not null as is_json,
         case when v is null then left(line, 200) end as line_excerpt,
         case when {{ bedrock_ext.line_value(layout, 'record_id') }} is null then md5(line) end as line_hash
-    from parsed
+    from parsed_rest
 
 ),
 
