@@ -1,5 +1,6 @@
 """The planned records of an export cut into jobs and files, and the files written to local disk
-by one partitioned COPY (``pipeline.export`` plans, names the jobs and uploads).
+in one pass over the requests (``line_files``; ``pipeline.export`` plans, names the jobs and
+uploads).
 
 A record's job and file are columns of the plan table (``job_number``, ``file_number``), set
 from its position: by record counts (``sharding.count_shape``), or by line sizes
@@ -8,36 +9,23 @@ from its position: by record counts (``sharding.count_shape``), or by line sizes
 
 from __future__ import annotations
 
-import shutil
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
 from bedrock_ext.errors import ExportError
+from bedrock_ext.pipeline.line_files import BATCH_ROWS, FilePart, write_lines
 from bedrock_ext.pipeline.sharding import Quotas, count_shape, file_ranges, plan_shards, within_bytes
-from bedrock_ext.request.record_sql import literal
 
-# COPY writes each line as one CSV field: no quoting (JSON lines hold no raw control characters,
-# so the unit separator never occurs), header off.
-_RAW_LINES = "FORMAT csv, HEADER false, QUOTE '', ESCAPE '', DELIMITER '\x1f'"
-# Rows a partitioned COPY buffers per file before writing (DuckDB's default, 524,288, would hold
-# about 1 GB of 2 KB lines per file in memory).
-_FLUSH_ROWS = 20_000
 _RANGES = "bedrock_ext_export_file_ranges"
-# Up to this many files, a COPY per file (see PlanFiles.write_local).
-_COPY_PER_FILE = 4
-
-FilePart = tuple[int, int]  # (job number, file number)
 
 
 class PlanFiles:
     """The files of the plan in table ``plan`` (position, job_number, file_number, ...), whose
-    lines ``lines_sql`` gives (record_sql.planned_lines_sql: line, position, job_number,
-    file_number)."""
+    lines ``lines_sql`` gives (record_sql.planned_lines_sql: line with its newline, position,
+    job_number, file_number)."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, plan: str, lines_sql: str) -> None:
         self.con, self.plan, self.lines_sql = con, plan, lines_sql
@@ -52,7 +40,7 @@ class PlanFiles:
     def assign_by_size(self, quotas: Quotas) -> None:
         """Set job_number and file_number by ShardPlanner over the line sizes (measured here)."""
         count = self._count()
-        cursor = self.con.execute(f"select strlen(line) + 1 from ({self.lines_sql}) order by position")
+        cursor = self.con.execute(f"select strlen(line) from ({self.lines_sql}) order by position")
         # Streamed in batches; no other query runs on this connection meanwhile.
         sizes = (size for batch in iter(lambda: cursor.fetchmany(100_000), []) for (size,) in batch)
         ranges = file_ranges(plan_shards(sizes, count, quotas))
@@ -68,46 +56,24 @@ class PlanFiles:
             self.con.unregister(_RANGES)
 
     def write_local(self, files: list[tuple[int, int, str]], tmp: Path) -> dict[FilePart, Path]:
-        """The files of these jobs (job number, file number, anything) written to ``tmp``; each
-        file's path by (job number, file number). Every planned record of those jobs must be
-        written: one that is not had its text changed since the plan.
-
-        Up to ``_COPY_PER_FILE`` files: one plain COPY per file; more: one partitioned COPY (one
-        partition per file), a single pass over the requests. Per 100,000 records in two files
-        the plain COPYs took 0.70 s where the partitioned one took 0.82 s (docs/benchmarks.md);
-        but each COPY reads every request, so with many files one pass is cheaper."""
+        """The files of these jobs (job number, file number, anything) written to ``tmp`` in one
+        pass over the requests (``line_files``); each file's path by (job number, file number).
+        Every planned record of those jobs must be written: one that is not had its text changed
+        since the plan."""
         if not files:
             return {}
         jobs = ", ".join(str(n) for n in sorted({job for job, _, _ in files}))
         expected = self.con.execute(
             f"select count(*) from {self.plan} where job_number in ({jobs})").fetchone()[0]  # type: ignore[index]
-        out = tmp / f"copy-{uuid.uuid4().hex}"
-        parts = [(job, file) for job, file, _ in files]
-        written, paths = self._copy_each(parts, out) if len(parts) <= _COPY_PER_FILE \
-            else self._copy_partitioned(parts, jobs, out)
+        out = tmp / f"lines-{uuid.uuid4().hex}"
+        out.mkdir()
+        paths = {(job, file): out / f"job-{job}-file-{file}.jsonl" for job, file, _ in files}
+        lines = f"select line, job_number, file_number from ({self.lines_sql}) where job_number in ({jobs})"
+        written = write_lines(self.con.execute(lines).to_arrow_reader(BATCH_ROWS), paths)
         if written != expected:
             raise ExportError(f"{written} records written for {expected} planned: the requests changed during "
                               "the export. Re-run dbt build.")
         return paths
-
-    def _copy_each(self, parts: list[FilePart], out: Path) -> tuple[int, dict[FilePart, Path]]:
-        out.mkdir()
-        written, paths = 0, {}
-        for job, file in parts:
-            paths[(job, file)] = path = out / f"job-{job}-file-{file}.jsonl"
-            lines = f"select line from ({self.lines_sql}) where job_number = {job} and file_number = {file}"
-            written += self.con.execute(f"COPY ({lines}) TO {literal(str(path))} ({_RAW_LINES})").fetchone()[0]  # type: ignore[index]
-        return written, paths
-
-    def _copy_partitioned(self, parts: list[FilePart], jobs: str, out: Path
-                          ) -> tuple[int, dict[FilePart, Path]]:
-        lines = f"select line, job_number, file_number from ({self.lines_sql}) where job_number in ({jobs})"
-        partitions = "PARTITION_BY (job_number, file_number)"
-        with _setting(self.con, "partitioned_write_flush_threshold", _FLUSH_ROWS):
-            copy = f"COPY ({lines}) TO {literal(str(out))} ({_RAW_LINES}, {partitions})"
-            written = self.con.execute(copy).fetchone()[0]  # type: ignore[index]
-        return written, {(job, file): _one_file(out / f"job_number={job}" / f"file_number={file}")
-                         for job, file in parts}
 
     def _count(self) -> int:
         return int(self.con.execute(f"select count(position) from {self.plan}").fetchone()[0])  # type: ignore[index]
@@ -120,24 +86,3 @@ def within_byte_quotas(written: dict[FilePart, Path], quotas: Quotas) -> bool:
     for (job, _), size in sizes.items():
         jobs[job] = jobs.get(job, 0) + size
     return within_bytes(max(sizes.values(), default=0), max(jobs.values(), default=0), quotas)
-
-
-@contextmanager
-def _setting(con: duckdb.DuckDBPyConnection, name: str, value: int) -> Iterator[None]:
-    """A DuckDB setting for the duration of a block, then the session's own value again."""
-    previous = con.execute("select current_setting(?)", [name]).fetchone()[0]  # type: ignore[index]
-    con.execute(f"SET {name} = {int(value)}")
-    try:
-        yield
-    finally:
-        con.execute(f"SET {name} = {literal(str(previous))}")
-
-
-def _one_file(folder: Path) -> Path:
-    """The partition's file (DuckDB may split a partition into several; they are joined)."""
-    parts = sorted(folder.iterdir())
-    for extra in parts[1:]:
-        with parts[0].open("ab") as out, extra.open("rb") as src:
-            shutil.copyfileobj(src, out)
-        extra.unlink()
-    return parts[0]

@@ -59,13 +59,15 @@ def _fitted_sql(text: str, is_cut: str, settings: RecordSettings) -> str:
     return f"case when {is_cut} then {cut} else {text} end"
 
 
-def _line_sql(record_id: str, fitted: str, settings: RecordSettings) -> str:
-    """The JSONL line (no newline): the template's literal parts with the recordId and the text
-    spliced in; the text is a JSON string, so the line takes to_json's quotes as its own."""
+def _line_sql(record_id: str, fitted: str, settings: RecordSettings, end: str = "") -> str:
+    """The JSONL line followed by ``end``: the template's literal parts with the recordId and the
+    text spliced in; the text is a JSON string, so the line takes to_json's quotes as its own. One
+    concat (a chain of ``||`` copies the line once per operator: 0.07 s more per 100,000 lines);
+    concat skips a null, so the caller guards a null recordId."""
     p0, p1, p2 = line_template(settings)
     assert TEXT_SLOT not in p0 + p1 + p2 and p1.endswith('"') and p2.startswith('"')
     json_text = f"to_json({fitted})::VARCHAR"
-    return f"{literal(p0)} || {record_id} || {literal(p1[:-1])} || {json_text} || {literal(p2[1:])}"
+    return f"concat({literal(p0)}, {record_id}, {literal(p1[:-1])}, {json_text}, {literal(p2[1:] + end)})"
 
 
 def records_sql(requests_sql: str, settings: RecordSettings) -> str:
@@ -111,7 +113,8 @@ select
     coalesce(skip_reason is null and _is_cut, false) as is_truncated,
     case when skip_reason is null
          then {tokens} else 0 end as estimated_input_tokens,
-    {_line_sql('record_id', _fitted_sql('_text', '_is_cut', settings), settings)} as line
+    case when record_id is not null
+         then {_line_sql('record_id', _fitted_sql('_text', '_is_cut', settings), settings)} end as line
 from encoded
 """
 
@@ -120,11 +123,12 @@ def planned_lines_sql(requests_sql: str, plan: str, settings: RecordSettings) ->
     """The JSONL line of every request of ``plan`` (a table of records_sql's columns without the
     line, plus position, job_number and file_number), from its text in ``requests_sql`` and what
     the plan already decided (record_id, is_truncated): the text is encoded once, here. Columns:
-    line, position, job_number, file_number. A request whose text changed since the plan has a
-    new request_key and is not found (the caller checks the count)."""
+    line (records_sql's line and its newline), position, job_number, file_number. A request whose
+    text changed since the plan has a new request_key and is not found (the caller checks the
+    count)."""
     text = "coalesce(r.input_text, '')"
     return f"""
-select {_line_sql('p.record_id', _fitted_sql(text, 'p.is_truncated', settings), settings)} as line,
+select {_line_sql('p.record_id', _fitted_sql(text, 'p.is_truncated', settings), settings, end=chr(10))} as line,
     p.position, p.job_number, p.file_number
 from ({requests_sql}) r join {plan} p using (request_key)
 where p.position is not null"""

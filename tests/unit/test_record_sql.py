@@ -81,8 +81,9 @@ def test_request_key_in_sql_equals_python() -> None:
 
 @pytest.mark.parametrize("model", MODELS)
 def test_planned_lines_are_the_records_lines_byte_for_byte(model: str) -> None:
-    """The export's COPY encodes each text once from the plan (planned_lines_sql): the same bytes
-    as records_sql's line, truncated texts included, and nothing for a skipped request."""
+    """The export's files encode each text once from the plan (planned_lines_sql): the same bytes
+    as records_sql's line and a newline, truncated texts included, and nothing for a skipped
+    request."""
     settings = RecordSettings(task=EXAMPLE_TASK, model_id=model)
     con = duckdb.connect()
     con.execute("create table t (call_id varchar, transcript varchar)")
@@ -92,7 +93,7 @@ def test_planned_lines_are_the_records_lines_byte_for_byte(model: str) -> None:
     con.execute(f"create table plan as select * exclude (line), case when skip_reason is null then "
                 f"row_number() over (partition by skip_reason is null order by request_key) - 1 end as position, "
                 f"0 as job_number, 0 as file_number from ({records_sql(requests, settings)})")
-    expected = con.execute(f"select line from ({records_sql(requests, settings)}) r join plan p using (request_key) "
+    expected = con.execute(f"select line || chr(10) from ({records_sql(requests, settings)}) r join plan p using (request_key) "
                            "where p.position is not null order by p.position").fetchall()
     got = con.execute(f"select line from ({planned_lines_sql(requests, 'plan', settings)}) order by position").fetchall()
     assert got == expected and len(got) == con.execute("select count(position) from plan").fetchone()[0]
