@@ -9,7 +9,8 @@ Two passes over the requests, and no record goes through Python:
    counts; by measured line sizes when a file or job would be over a byte quota, rare: about
    20 KB per line on average); ``COPY`` encodes each text once (``record_sql.planned_lines_sql``)
    and writes every file to local disk (one COPY per file when there are at most four, else one
-   partitioned COPY), checked to hold every planned record. The files upload to
+   partitioned COPY; FORMAT blob: the lines' bytes as they are), checked to hold every planned
+   record. The files upload to
    ``<prefix>/input/<job key>/part-NNNNN.jsonl`` (boto3 multipart). The job key hashes the job's
    request keys and attempt numbers, so a re-run finds the files in S3 and writes nothing; a
    retry is a new job.

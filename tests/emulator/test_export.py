@@ -12,7 +12,7 @@ import pytest
 
 from bedrock_ext.aws.client import S3, AwsSettings
 from bedrock_ext.errors import ExportError
-from bedrock_ext.pipeline import export_files, line_files
+from bedrock_ext.pipeline import export_files
 from bedrock_ext.pipeline.export import SqlExport, export_requests
 from bedrock_ext.pipeline.sharding import Quotas
 from bedrock_ext.request.pricing import price_for
@@ -59,14 +59,11 @@ def _objects(aws: Aws, uri: str) -> dict[str, bytes]:
     Quotas(max_records_per_job=120, max_records_per_file=50, min_records_per_job=10,
            max_bytes_per_file=800_000, max_bytes_per_job=1_600_000),
 ], ids=["closed-form", "byte-quotas"])
-@pytest.mark.parametrize(("batch_rows", "max_open"), [(4096, 64), (7, 1)],
-                         ids=["one-batch-every-file-open", "small-batches-one-file-open"])
+@pytest.mark.parametrize("copy_per_file", [0, 100], ids=["one-partitioned-copy", "a-copy-per-file"])
 def test_files_in_s3_are_the_planned_records_and_sizes(con: duckdb.DuckDBPyConnection, aws: Aws,
-                                                       quotas: Quotas, batch_rows: int, max_open: int,
+                                                       quotas: Quotas, copy_per_file: int,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    # Batches holding lines of several files, and files closed and reopened to append between them.
-    monkeypatch.setattr(export_files, "BATCH_ROWS", batch_rows)
-    monkeypatch.setattr(line_files, "MAX_OPEN", max_open)
+    monkeypatch.setattr(export_files, "_COPY_PER_FILE", copy_per_file)  # both ways of writing the files
     table = _transcripts(300)
     con.register("transcripts", table)
     jobs, rows = _export(con, aws, quotas)
@@ -110,7 +107,7 @@ def test_duplicate_request_keys_fail_with_a_clear_error(con: duckdb.DuckDBPyConn
 
 def test_a_text_changed_between_plan_and_write_stops_the_export_before_any_upload(
         con: duckdb.DuckDBPyConnection, aws: Aws) -> None:
-    """The files' pass reads the texts again after the plan; a row whose text changed meanwhile has a new
+    """The COPY reads the texts again after the plan; a row whose text changed meanwhile has a new
     request key, is not written, and the export stops with nothing in S3."""
     con.execute("create table transcripts as select * from (select * from generate_series(1, 120) t(i)), "
                 "lateral (select 'C' || i as call_id, 'caller says hello number ' || i as transcript)")
