@@ -5,7 +5,8 @@ The package's model ``bedrock_bi_published_marts`` (macro ``publish_for_bi``) co
 into ``<file>.tmp`` (a database it attaches, writes, checkpoints and detaches) and renames that
 file over the published one: a rename is atomic, so a reader sees the previous build's marts or
 the new ones, never a mix and never a lock. Connections opened before the swap keep reading the
-previous file until they reconnect. The SQL functions here are the steps SQL cannot take.
+previous file until they reconnect. A build whose marts are those the file already holds (their
+fingerprint, stored in the file) keeps it. The SQL functions here are the steps SQL cannot take.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
+
+import duckdb
 
 log = logging.getLogger("bedrock_ext.warehouse.publish")
 
@@ -34,3 +37,19 @@ def swap(tmp: str, path: str) -> str:
     log.info("published the marts to %s for BI (read it with read_only=True; it is replaced at the end of each "
              "build)", path)
     return str(Path(path).resolve())
+
+
+def published_at(path: str, fingerprint: str) -> str | None:
+    """``bedrock_ext_published_at(path, fingerprint)``: when the published file at ``path`` was
+    written, if it holds the marts of this fingerprint (nothing new to publish); null when there is
+    no such file, it holds other marts, or it cannot be read (then it is written again)."""
+    if not Path(path).is_file():
+        return None
+    try:
+        with duckdb.connect(path, read_only=True) as con:
+            row = con.execute("select published_at::varchar from bedrock_ext_published "
+                              "where marts_fingerprint = ?", [fingerprint]).fetchone()
+    except duckdb.Error as err:  # a file of an earlier version (no fingerprint), or not a database
+        log.info("the published file %s is written again: %s", path, str(err).splitlines()[0])
+        return None
+    return str(row[0]) if row else None

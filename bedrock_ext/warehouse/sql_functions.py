@@ -46,8 +46,9 @@ def register_functions(conn: duckdb.DuckDBPyConnection) -> None:
     (pyproject.toml, its one source), part of fct_bedrock_results' settings fingerprint, so a new
     version recomputes every row. ``bedrock_ext_changes_since()``: when this dbt command's writes
 began (the plugin's start on `dbt build` / `run`; '-infinity' otherwise), which the data tests'
-``where`` compares with each row's own timestamp. ``bedrock_ext_publish_prepare`` and
-    ``bedrock_ext_publish_swap``: the file steps of publishing for BI (``bedrock_ext.warehouse.publish``)."""
+``where`` compares with each row's own timestamp. ``bedrock_ext_publish_prepare``,
+    ``bedrock_ext_publish_swap`` and ``bedrock_ext_published_at``: the file steps of publishing for
+    BI (``bedrock_ext.warehouse.publish``)."""
     functions: list[tuple[str, Any, list[Any], dict[str, Any]]] = [
         ("bedrock_ext_request_fingerprint", _fingerprint, [VARCHAR, VARCHAR, VARCHAR, BOOLEAN],
          {"side_effects": False, "null_handling": "special"}),
@@ -56,6 +57,8 @@ began (the plugin's start on `dbt build` / `run`; '-infinity' otherwise), which 
         ("bedrock_ext_build_lease", _build_lease, [VARCHAR], {"side_effects": True}),
         ("bedrock_ext_publish_prepare", publish.prepare, [VARCHAR], {"side_effects": True}),
         ("bedrock_ext_publish_swap", publish.swap, [VARCHAR, VARCHAR], {"side_effects": True}),
+        ("bedrock_ext_published_at", publish.published_at, [VARCHAR, VARCHAR],
+         {"side_effects": True, "null_handling": "special"}),
     ]
     registered = {name for (name,) in conn.execute("select distinct function_name from duckdb_functions() "
                                                    "where function_name like 'bedrock_ext_%'").fetchall()}

@@ -33,22 +33,49 @@
 {%- endmacro %}
 
 {# Copy the marts into <path>.tmp, then rename it over <path> (a post-hook: it runs after the
-   model, whose tests and upstream tests have passed). #}
+   model, whose tests and upstream tests have passed). When the published file already holds
+   these marts (the same fingerprint: a no-op build), it is kept as it is, and the model's
+   published_at says when it was written. #}
 {% macro publish_for_bi() -%}
     {%- if execute -%}
         {%- set path = run_query("select " ~ bedrock_ext.bi_path_sql()).columns[0].values()[0] -%}
         {%- if path is none -%}
             {{ exceptions.raise_compiler_error("bedrock_ext: bi_database_path is beside_warehouse, but the warehouse is in memory: set bi_database_path to a file") }}
         {%- endif -%}
-        {%- set tmp = run_query("select bedrock_ext_publish_prepare(" ~ bedrock_ext.sql_string(path) ~ ")").columns[0].values()[0] -%}
-        {%- do run_query("attach " ~ bedrock_ext.sql_string(tmp) ~ " as bedrock_ext_publish") -%}
-        {%- for name, relation in bedrock_ext.bi_marts() -%}
-            {%- do run_query('create table bedrock_ext_publish.main."' ~ name ~ '" as select * from ' ~ relation) -%}
-        {%- endfor -%}
-        {%- do run_query("create table bedrock_ext_publish.main.bedrock_ext_published as select now() as published_at") -%}
-        {%- do run_query("checkpoint bedrock_ext_publish") -%}
-        {%- do run_query("detach bedrock_ext_publish") -%}
-        {%- do run_query("select bedrock_ext_publish_swap(" ~ bedrock_ext.sql_string(tmp) ~ ", " ~ bedrock_ext.sql_string(path) ~ ")") -%}
+        {%- set fingerprint = run_query("select " ~ bedrock_ext.bi_marts_fingerprint()).columns[0].values()[0] -%}
+        {%- set kept = run_query("select bedrock_ext_published_at(" ~ bedrock_ext.sql_string(path) ~ ", "
+                                 ~ bedrock_ext.sql_string(fingerprint) ~ ")").columns[0].values()[0] -%}
+        {%- if kept is not none -%}
+            {{ log("bedrock_ext: the BI marts have not changed since " ~ kept ~ ": " ~ path ~ " is kept", info=true) }}
+            {%- do run_query("update " ~ this ~ " set published_at = " ~ bedrock_ext.sql_string(kept) ~ "::timestamptz") -%}
+        {%- else -%}
+            {%- set tmp = run_query("select bedrock_ext_publish_prepare(" ~ bedrock_ext.sql_string(path) ~ ")").columns[0].values()[0] -%}
+            {%- do run_query("attach " ~ bedrock_ext.sql_string(tmp) ~ " as bedrock_ext_publish") -%}
+            {%- for name, relation in bedrock_ext.bi_marts() -%}
+                {%- do run_query('create table bedrock_ext_publish.main."' ~ name ~ '" as select * from ' ~ relation) -%}
+            {%- endfor -%}
+            {%- do run_query("create table bedrock_ext_publish.main.bedrock_ext_published as select published_at, "
+                             ~ bedrock_ext.sql_string(fingerprint) ~ " as marts_fingerprint from " ~ this ~ " limit 1") -%}
+            {%- do run_query("checkpoint bedrock_ext_publish") -%}
+            {%- do run_query("detach bedrock_ext_publish") -%}
+            {%- do run_query("select bedrock_ext_publish_swap(" ~ bedrock_ext.sql_string(tmp) ~ ", " ~ bedrock_ext.sql_string(path) ~ ")") -%}
+        {%- endif -%}
     {%- endif -%}
     select 1
+{%- endmacro %}
+
+{# What the published marts hold, as one SQL expression (an md5): the package version, and per
+   mart its name, columns and types, row count and the sum of its rows' hashes (order-free). One
+   scan of each mart: 0.2 s at 100,000 rows, where copying them takes 1.5-2 s. #}
+{% macro bi_marts_fingerprint() -%}
+    md5(concat_ws(';', bedrock_ext_version()
+    {%- for name, relation in bedrock_ext.bi_marts() %},
+        {{ bedrock_ext.sql_string(name) }} || (select '(' || string_agg(column_name || ' ' || data_type, ', '
+            order by column_index) || ')' from duckdb_columns()
+            where database_name = {{ bedrock_ext.sql_string(relation.database) }}
+              and schema_name = {{ bedrock_ext.sql_string(relation.schema) }}
+              and table_name = {{ bedrock_ext.sql_string(relation.identifier) }})
+        || (select count(*) || ':' || coalesce(sum(hash(bedrock_ext_row)::hugeint), 0)
+            from {{ relation }} bedrock_ext_row)
+    {%- endfor %}))
 {%- endmacro %}

@@ -39,6 +39,15 @@ def test_bi_reads_the_previous_marts_while_a_build_waits_then_the_new_ones(
     bi = dbt_project.root / "target" / "call_summaries_bi.duckdb"
     assert _summarized(bi) == 40
 
+    # A build with nothing new keeps the published file (its marts' fingerprint is the same).
+    written = bi.stat()
+    with duckdb.connect(str(bi), read_only=True) as con:
+        published = con.execute("select published_at from bedrock_ext_published").fetchone()
+    result = dbt_project.dbt(["build"], **FAST)
+    assert_all_passed(result)
+    assert (bi.stat().st_ino, bi.stat().st_mtime_ns) == (written.st_ino, written.st_mtime_ns)
+    assert dbt_project.query("select distinct published_at from bedrock_bi_published_marts") == [published]
+
     old = pq.read_table(dbt_project.root / "data" / "transcripts.parquet")
     new = generate_chunk(seed=8, chunk_index=0, first_row=40, n=25)
     pq.write_table(pa.concat_tables([old, new]), dbt_project.root / "data" / "transcripts.parquet")
@@ -76,6 +85,8 @@ def test_bi_reads_the_previous_marts_while_a_build_waits_then_the_new_ones(
     assert _summarized(bi) == 40  # the previous build's marts, readable now
     assert child.wait(timeout=90) == 0
     assert _summarized(bi) == 65  # the new results, once the build has finished
+    with duckdb.connect(str(bi), read_only=True) as con:
+        assert con.execute("select published_at from bedrock_ext_published").fetchone() > published
 
     report = dbt_project.root / "target" / "report.html"
     assert main(["report", "--duckdb", str(bi), "--out", str(report)]) == 0
