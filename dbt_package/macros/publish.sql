@@ -70,11 +70,12 @@
 {% macro bi_marts_fingerprint() -%}
     md5(concat_ws(';', bedrock_ext_version()
     {%- for name, relation in bedrock_ext.bi_marts() %},
-        {{ bedrock_ext.sql_string(name) }} || (select '(' || string_agg(column_name || ' ' || data_type, ', '
-            order by column_index) || ')' from duckdb_columns()
+        {#- A mart whose columns are not listed still counts by its rows (a null would drop it from concat_ws). #}
+        {{ bedrock_ext.sql_string(name) }} || coalesce((select '(' || string_agg(column_name || ' ' || data_type,
+            ', ' order by column_index) || ')' from duckdb_columns()
             where database_name = {{ bedrock_ext.sql_string(relation.database) }}
               and schema_name = {{ bedrock_ext.sql_string(relation.schema) }}
-              and table_name = {{ bedrock_ext.sql_string(relation.identifier) }})
+              and table_name = {{ bedrock_ext.sql_string(relation.identifier) }}), '(?)')
         || (select count(*) || ':' || coalesce(sum(hash(bedrock_ext_row)::hugeint), 0)
             from {{ relation }} bedrock_ext_row)
     {%- endfor %}))
