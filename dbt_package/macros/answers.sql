@@ -133,6 +133,34 @@
     end
 {%- endmacro %}
 
+{# ---------- The answer itself, kept once: in the output staging's text. #}
+
+{# The JSON object in an answer's text `t`, as text: the whole text when it is one (the usual
+   case, no regex), else from the first { to the last } (models sometimes wrap it in prose); null
+   when there is none. #}
+{% macro answer_json_text(t) -%}
+    case
+        when starts_with({{ t }}, '{') and ends_with({{ t }}, '}') then {{ t }}
+        else nullif(regexp_extract({{ t }}, '\{[\s\S]*\}'), '')
+    end
+{%- endmacro %}
+
+{# int_bedrock_answers' rows (alias `answers`, those where `where` holds) with their answer:
+   `answer`, the valid answer as JSON, and `answer_text`, the raw text where no valid answer was
+   found. Both come from the output staging's text (joined by output_line_id): int_bedrock_answers
+   keeps only the verdict, so a warehouse stores each answer's text once (issue 32). #}
+{% macro answers_with_text(where='true') -%}
+    select
+        answers.*,
+        case when answers.is_answered then try_cast({{ bedrock_ext.answer_json_text('outputs.answer_text') }} as json) end
+            as answer,
+        case when not answers.is_answered then outputs.answer_text end as answer_text
+    from {{ ref('int_bedrock_answers') }} as answers
+    left join {{ ref('stg_bedrock__batch_outputs') }} as outputs
+        on outputs.output_line_id = answers.output_line_id
+    where {{ where }}
+{%- endmacro %}
+
 {# ---------- The quick test: most answers are valid, and proving it takes one parse. #}
 
 {# The answer `j` (a JSON value) as a map of its keys to their values' JSON text: null when it is

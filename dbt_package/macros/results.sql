@@ -158,10 +158,7 @@ jobs as (
 
 answers as (
 
-    select * from {{ ref('int_bedrock_answers') }}
-    {%- if incremental %}
-    where record_id in (select record_id from exports)
-    {%- endif %}
+    {{ bedrock_ext.answers_with_text('answers.record_id in (select record_id from exports)' if incremental else 'true') }}
 
 ),
 

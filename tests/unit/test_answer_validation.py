@@ -44,7 +44,8 @@ LANGUAGE = {
 
 def _validate(cases: dict[str, tuple[str, str | None]], task: str, cut: str | None = None) -> dict[str, tuple]:
     con = duckdb.connect()
-    con.execute("create table outputs (output_group_id varchar, batch_job_id varchar, record_id varchar, "
+    con.execute("create table outputs (output_line_id varchar, output_group_id varchar, batch_job_id varchar, "
+                "record_id varchar, "
                 "inference_mode varchar, answer_text varchar, response_model varchar, stop_reason varchar, "
                 "error_code varchar, error_message varchar, input_tokens bigint, output_tokens bigint, "
                 "max_tokens integer, temperature double, top_p double, top_k integer, is_error boolean, "
@@ -53,14 +54,19 @@ def _validate(cases: dict[str, tuple[str, str | None]], task: str, cut: str | No
     con.execute("create table exports (record_id varchar, task_name varchar)")
     for rid, (text, _) in cases.items():
         stop = "max_tokens" if rid == cut else "end_turn"
-        con.execute("insert into outputs values ('j', 'j', ?, 'batch', ?, null, ?, null, null, 1, 1, 10, 0, null, "
-                    "null, false, false, false, 's3://b/o/j/f.jsonl.out', now())", [rid, text, stop])
+        con.execute("insert into outputs values (?, 'j', 'j', ?, 'batch', ?, null, ?, null, null, 1, 1, 10, 0, null, "
+                    "null, false, false, false, 's3://b/o/j/f.jsonl.out', now())", [f"line-{rid}", rid, text, stop])
         con.execute("insert into exports values (?, ?)", [rid, task])
-    sql = render_model("intermediate/int_bedrock_answers.sql",
-                       {"ticket_triage": TICKET_TRIAGE, "ticket_language": TICKET_LANGUAGE},
+    tasks = {"ticket_triage": TICKET_TRIAGE, "ticket_language": TICKET_LANGUAGE}
+    sql = render_model("intermediate/int_bedrock_answers.sql", tasks,
                        {"stg_bedrock__batch_outputs": "outputs", "bedrock_batch_input": "exports"})
+    con.execute(f"create table verdicts as {sql}")
+    # The readers' view: the verdict with the answer taken from the staging's text.
+    env, context = package_sql.environment(tasks, {"int_bedrock_answers": "verdicts",
+                                                   "stg_bedrock__batch_outputs": "outputs"})
+    answers = env.from_string("{{ bedrock_ext.answers_with_text() }}").render(**context)
     return {r[0]: r[1:] for r in con.execute(
-        f"select record_id, parse_error, is_answered, answer_text, answer from ({sql})").fetchall()}
+        f"select record_id, parse_error, is_answered, answer_text, answer from ({answers})").fetchall()}
 
 
 def test_every_kind_of_invalid_answer_gets_its_reason() -> None:

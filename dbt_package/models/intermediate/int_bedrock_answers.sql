@@ -1,6 +1,8 @@
 {# One row per readable output line: the answer's JSON object found and validated against its
-   task's answer_schema (from the record's export). An answer that fails keeps its raw text and a
-   parse_error; the typed columns come later, per task (bedrock_ext.task_results).
+   task's answer_schema (from the record's export). The verdict only: is_answered, or the
+   parse_error of an answer that fails; the text stays in the output staging, where readers take
+   the answer from (bedrock_ext.answers_with_text), and the typed columns come later, per task
+   (bedrock_ext.task_results).
    Incremental like the output staging: only the files the staging (re)read since this model's
    last build are validated, and their rows replace the earlier ones of the same file.
    Each distinct answer of a task is validated once (a classification task repeats its answers),
@@ -12,7 +14,8 @@ outputs as (
 
     select * from {{ ref('stg_bedrock__batch_outputs') }}
     where not is_malformed
-    {%- if bedrock_ext.has_column(this, 'loaded_at') %}
+    {#- A table from before loaded_at or output_line_id (0.2; 0.4 and before) is validated again whole. #}
+    {%- if bedrock_ext.has_column(this, 'loaded_at') and bedrock_ext.has_column(this, 'output_line_id') %}
         and loaded_at > (select coalesce(max(loaded_at), '-infinity'::timestamptz) from {{ this }})
     {%- endif %}
 
@@ -48,12 +51,7 @@ extracted as (
 
     select
         *,
-        {# The JSON object in the answer: the whole text when it is one (the usual case, no regex),
-           else from the first { to the last } (models sometimes wrap it in prose). #}
-        case
-            when starts_with(answer_text, '{') and ends_with(answer_text, '}') then answer_text
-            else nullif(regexp_extract(answer_text, '\{[\s\S]*\}'), '')
-        end as answer_json_text
+        {{ bedrock_ext.answer_json_text('answer_text') }} as answer_json_text
     from distinct_answers
 
 ),
@@ -111,7 +109,6 @@ validated_answers as (
     select
         task_name,
         answer_text,
-        answer_candidate,
         answer_candidate is null as is_unparsed,
         case
             when answer_passes then null
@@ -131,13 +128,13 @@ validated_answers as (
 validated as (
 
     select
+        tasked.output_line_id,
         tasked.output_group_id,
         tasked.output_file_uri,
         tasked.batch_job_id,
         tasked.record_id,
         tasked.task_name,
         tasked.inference_mode,
-        tasked.answer_text,
         tasked.response_model,
         tasked.stop_reason,
         tasked.error_code,
@@ -150,7 +147,6 @@ validated as (
         tasked.top_k,
         tasked.is_error,
         tasked.is_error_retryable,
-        validated_answers.answer_candidate,
         tasked.loaded_at,
         case
             when tasked.is_error then null
@@ -167,12 +163,10 @@ validated as (
 
 final as (
 
-    {# The raw text only where no valid answer was found (what raw_answer_text shows): a valid
-       answer is kept once, as `answer`. #}
+    {# The verdict only: the answer's text stays in the output staging, and readers take the answer
+       from there (bedrock_ext.answers_with_text), so it is stored once. #}
     select
-        * exclude (answer_candidate, answer_text),
-        case when is_error or parse_error is not null then answer_text end as answer_text,
-        case when not is_error and parse_error is null then answer_candidate end as answer,
+        *,
         not is_error and parse_error is null as is_answered
     from validated
 

@@ -21,8 +21,7 @@ jobs as (
 
 answers as (
 
-    select * from {{ ref('int_bedrock_answers') }}
-    where task_name like '%:judge'
+    {{ bedrock_ext.answers_with_text("answers.task_name like '%:judge'") }}
 
 ),
 
