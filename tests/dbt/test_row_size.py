@@ -1,6 +1,7 @@
 """A warehouse row stays small (issue 32): int_bedrock_requests keeps no copy of the text (the
-export reads it from the input rows for the requests it sends), and a warehouse built before that
-loses its copy on its next build without requesting anything again."""
+export reads it from the input rows for the requests it sends), int_bedrock_answers none of the
+answer (its readers take it from the output staging's text), and a warehouse built before that
+loses its copies on its next build without requesting anything again."""
 
 from __future__ import annotations
 
@@ -23,16 +24,29 @@ def test_a_table_of_the_previous_shape_loses_its_text_copy_and_requests_nothing_
     data = write_transcripts(dbt_project, rows=150)
     assert_all_passed(dbt_project.dbt(["build"], **VARS))
     assert "input_text" not in _columns(dbt_project, "int_bedrock_requests")
+    assert not {"answer", "answer_text"} & _columns(dbt_project, "int_bedrock_answers")
     exported = dbt_project.query("select count(*) from bedrock_batch_input")
+    results = "select input_row_id, status, answer from fct_bedrock_results order by input_row_id"
+    answers = dbt_project.query(results)
 
-    # The shape a 0.4 warehouse has: the rendered text kept beside each request.
+    # The shape a 0.4 warehouse has: the rendered text kept beside each request, the answer (valid
+    # as JSON, else its raw text) beside each verdict, and no output_line_id there.
     with duckdb.connect(str(dbt_project.database)) as con:
         con.execute("alter table int_bedrock_requests add column input_text varchar")
         con.execute("update int_bedrock_requests set input_text = repeat('kept text ', 200)")
+        con.execute("alter table int_bedrock_answers drop column output_line_id")
+        con.execute("alter table int_bedrock_answers add column answer json")
+        con.execute("alter table int_bedrock_answers add column answer_text varchar")
+        con.execute("update int_bedrock_answers set answer = '{}', answer_text = 'stale'")
     assert_all_passed(dbt_project.dbt(["build"], **VARS))
     assert "input_text" not in _columns(dbt_project, "int_bedrock_requests")
-    assert dbt_project.query("select count(*) from bedrock_batch_input") == exported  # nothing sent again
+    assert not {"answer", "answer_text"} & _columns(dbt_project, "int_bedrock_answers")
+    # Every line validated again (its output_line_id filled), nothing requested again.
+    assert dbt_project.query("select count(*), count(output_line_id) from int_bedrock_answers") == [(150, 150)]
+    assert dbt_project.query("select count(*) from bedrock_batch_input") == exported
     assert dbt_project.query("select status, count(*) from fct_bedrock_results group by 1") == [("answered", 150)]
+    assert_all_passed(dbt_project.dbt(["run", "--select", "fct_bedrock_results", "--full-refresh"], **VARS))
+    assert dbt_project.query(results) == answers  # every answer again, from the staging's text
 
     # An edited row is sent with its new text, read from the input rows.
     table = pq.read_table(data)
